@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { assessIsn } from '../../analyzer/isn/index.js';
+import { netnsUnavailableReason, withNetnsPair } from '../support/netns.js';
+import { tsharkFields } from '../support/tshark.js';
+import { startListeners, startTcpdump } from '../scans/netcapture.js';
+
+const skip = netnsUnavailableReason();
+
+/**
+ * Linux chooses ISNs as RFC 6528 says: a keyed hash of the 4-tuple plus a 64 ns clock. Consecutive
+ * connections from different client ports therefore get unrelated ISNs; both the kernel's SYN/ACKs and
+ * its SYNs must come out random, with nmap's "Good luck!" difficulty.
+ */
+test('real Linux SYN/ACK and SYN ISNs from 40 connections are classed random', { skip: skip ?? false }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tcplens-isn-'));
+  try {
+    const file = path.join(dir, 'linux-isn.pcap');
+    await withNetnsPair(async (pair) => {
+      await startListeners(pair, pair.b, [8080]);
+      const cap = await startTcpdump(pair, pair.b, pair.vethB, file);
+      const client = `
+import socket, time
+for i in range(40):
+    s = socket.create_connection(('${pair.addrB}', 8080), timeout=5)
+    s.sendall(b'x'); s.recv(100); s.close()
+    time.sleep(0.01)
+`;
+      pair.exec(pair.a, 'python3', ['-c', client], 60_000);
+      await cap.stop();
+    });
+    const rows = await tsharkFields(file, ['frame.time_epoch', 'tcp.seq_raw', 'tcp.flags.ack'], 'tcp.flags.syn == 1');
+    const synAcks = rows.filter((r) => r[2] === '1' || r[2] === 'True').map((r) => ({ ts: Number(r[0]), isn: Number(r[1]) }));
+    const syns = rows.filter((r) => r[2] === '0' || r[2] === 'False').map((r) => ({ ts: Number(r[0]), isn: Number(r[1]) }));
+    assert.equal(synAcks.length, 40);
+    assert.equal(syns.length, 40);
+    for (const [role, samples] of [['SYN/ACK', synAcks], ['SYN', syns]] as const) {
+      const a = assessIsn(samples);
+      assert.equal(a.class, 'random', `${role}: ${a.reason}`);
+      assert.equal(a.difficulty, 'Good luck!', `${role}: SP ${a.sp}`);
+    }
+  } finally {
+    if (!process.env["KEEP"]) rmSync(dir, { recursive: true, force: true });
+  }
+});
