@@ -1,0 +1,264 @@
+/**
+ * Pure pcapng block encoders (pcapng draft: draft-ietf-opsawg-pcapng). One function per block type, each
+ * in the same order as gopacket's pcapgo/ngwrite.go: validate every input and compute the exact length
+ * (throwing TypeError/RangeError before a byte is written), then write the header, the body, the padding
+ * to 4 bytes, the options and the length again. Everything is little-endian.
+ *
+ * Timestamps are given in nanoseconds since the Unix epoch (bigint) and written in the units of the
+ * interface's if_tsresol: the recorder writes if_tsresol = 9, so a tick is a nanosecond and no scaling
+ * happens. An interface declared with another resolution takes `tsresol` on its EPBs and ISBs too.
+ */
+import { endianness } from 'node:os';
+import {
+  EPB_FLAGS, IF_DESCRIPTION, IF_NAME, IF_TSRESOL, ISB_ENDTIME, ISB_FILTERACCEPT, ISB_IFDROP, ISB_IFRECV,
+  ISB_OSDROP, ISB_STARTTIME, OPT_COMMENT, SHB_HARDWARE, SHB_OS, SHB_USERAPPL,
+  checkUint, checkUint64, optionsLength, pad4, stringOption, writeOptions, type PcapngOption,
+} from './options.js';
+
+export const BT_SHB = 0x0a0d0d0a;
+export const BT_IDB = 0x00000001;
+export const BT_ISB = 0x00000005;
+export const BT_EPB = 0x00000006;
+export const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+
+/** if_tsresol the recorder writes: 10^-9 s, so EPB timestamps are nanoseconds. */
+export const DEFAULT_TSRESOL = 9;
+/** Largest base-10 if_tsresol exponent accepted: 10^19 ticks per second still fits timestamps of today. */
+export const MAX_TSRESOL = 19;
+const UINT32_MAX = 0xffffffff;
+const UINT16_MAX = 0xffff;
+const UINT64_MAX = (1n << 64n) - 1n;
+
+/** epb_flags bits 0-1: direction. */
+export const EPB_DIRECTION_UNKNOWN = 0;
+export const EPB_DIRECTION_INBOUND = 1;
+export const EPB_DIRECTION_OUTBOUND = 2;
+
+/** Fixed part of an EPB: type, length, interface id, timestamp high/low, captured and original length. */
+const EPB_HEADER = 28;
+/** The epb_flags option (4-byte header + 4-byte value) and the opt_endofopt after it. */
+const EPB_FLAGS_OPTION = 12;
+
+export interface ShbOptions {
+  /** opt_comment; several comments become several opt_comment options, in order. */
+  comment?: string | readonly string[];
+  hardware?: string;
+  os?: string;
+  userappl?: string;
+}
+
+export interface IdbOptions {
+  /** LINKTYPE_* number (16 bits). */
+  linktype: number;
+  /** Largest captured length of this interface; 0 means no limit. */
+  snaplen: number;
+  name?: string;
+  description?: string;
+  /** Base-10 exponent of the timestamp unit: 9 (the default) => 10^-9 s, 6 => microseconds. */
+  tsresol?: number;
+  comment?: string;
+}
+
+export interface EpbOptions {
+  interfaceId: number;
+  /** Nanoseconds since the Unix epoch. */
+  tsNs: bigint;
+  /** Length of the packet on the wire (may exceed data.length when the snaplen cut it). */
+  wireLen: number;
+  /** The captured bytes. */
+  data: Uint8Array;
+  /** epb_flags: bits 0-1 direction (1 inbound, 2 outbound); 0 or absent writes no epb_flags option. */
+  flags?: number;
+  comment?: string;
+  /** if_tsresol of the interface when it is not 9 (see IdbOptions.tsresol). */
+  tsresol?: number;
+}
+
+export interface IsbOptions {
+  interfaceId: number;
+  /** When the statistics were taken, nanoseconds since the Unix epoch. */
+  tsNs: bigint;
+  /** isb_ifrecv: packets received by the interface. */
+  recv?: bigint;
+  /** isb_ifdrop: packets dropped by the interface (e.g. ring overflow). */
+  drop?: bigint;
+  /** isb_filteraccept: packets the capture filter accepted. */
+  filterAccept?: bigint;
+  /** isb_osdrop: packets the operating system dropped. */
+  osDrop?: bigint;
+  /** isb_starttime / isb_endtime, nanoseconds since the Unix epoch. */
+  startNs?: bigint;
+  endNs?: bigint;
+  comment?: string;
+  /** if_tsresol of the interface when it is not 9. */
+  tsresol?: number;
+}
+
+function checkTsresol(tsresol: unknown): number {
+  return checkUint(tsresol ?? DEFAULT_TSRESOL, MAX_TSRESOL, 'tsresol');
+}
+
+/** Converts nanoseconds to ticks of 10^-tsresol s (truncating), checking that the result fits 64 bits. */
+export function nsToTicks(tsNs: bigint, tsresol: number, what: string): bigint {
+  checkUint64(tsNs, what);
+  let ticks = tsNs;
+  if (tsresol < 9) ticks = tsNs / 10n ** BigInt(9 - tsresol);
+  else if (tsresol > 9) ticks = tsNs * 10n ** BigInt(tsresol - 9);
+  if (ticks > UINT64_MAX) throw new RangeError(`${what} ${tsNs} ns does not fit 64 bits at if_tsresol ${tsresol}`);
+  return ticks;
+}
+
+function commentOptions(comment: unknown): PcapngOption[] {
+  if (comment === undefined) return [];
+  const list = Array.isArray(comment) ? comment : [comment];
+  return list.map((c) => stringOption(OPT_COMMENT, c, 'opt_comment'));
+}
+
+/**
+ * Allocates a block of `bodyLength` bytes between the 8-byte header and the 4-byte trailing length plus
+ * the options, writes the header and trailer, and returns the buffer and where the body starts.
+ */
+function allocBlock(type: number, bodyLength: number, options: readonly PcapngOption[]): { buf: Buffer; optionsAt: number } {
+  const total = 8 + bodyLength + optionsLength(options) + 4;
+  if (total > UINT32_MAX) throw new RangeError(`block of ${total} bytes exceeds the 32-bit block length`);
+  const buf = Buffer.alloc(total);
+  buf.writeUInt32LE(type, 0);
+  buf.writeUInt32LE(total, 4);
+  buf.writeUInt32LE(total, total - 4);
+  return { buf, optionsAt: 8 + bodyLength };
+}
+
+/** Section Header Block, version 1.0, section length -1 (unknown: the file is written as a stream). */
+export function encodeShb(opts: ShbOptions = {}): Buffer {
+  const options: PcapngOption[] = [...commentOptions(opts.comment)];
+  if (opts.hardware !== undefined) options.push(stringOption(SHB_HARDWARE, opts.hardware, 'shb_hardware'));
+  if (opts.os !== undefined) options.push(stringOption(SHB_OS, opts.os, 'shb_os'));
+  if (opts.userappl !== undefined) options.push(stringOption(SHB_USERAPPL, opts.userappl, 'shb_userappl'));
+  const { buf, optionsAt } = allocBlock(BT_SHB, 16, options);
+  buf.writeUInt32LE(BYTE_ORDER_MAGIC, 8);
+  buf.writeUInt16LE(1, 12); // major version
+  buf.writeUInt16LE(0, 14); // minor version
+  buf.writeBigInt64LE(-1n, 16); // section length: not specified
+  writeOptions(buf, optionsAt, options);
+  return buf;
+}
+
+/** Interface Description Block. if_tsresol is always written, so readers never fall back to microseconds. */
+export function encodeIdb(opts: IdbOptions): Buffer {
+  const linktype = checkUint(opts.linktype, UINT16_MAX, 'linktype');
+  const snaplen = checkUint(opts.snaplen, UINT32_MAX, 'snaplen');
+  const tsresol = checkTsresol(opts.tsresol);
+  const options: PcapngOption[] = [...commentOptions(opts.comment)];
+  if (opts.name !== undefined) options.push(stringOption(IF_NAME, opts.name, 'if_name'));
+  if (opts.description !== undefined) options.push(stringOption(IF_DESCRIPTION, opts.description, 'if_description'));
+  options.push({ code: IF_TSRESOL, value: { kind: 'u8', value: tsresol } });
+  const { buf, optionsAt } = allocBlock(BT_IDB, 8, options);
+  buf.writeUInt16LE(linktype, 8);
+  buf.writeUInt16LE(0, 10); // reserved
+  buf.writeUInt32LE(snaplen, 12);
+  writeOptions(buf, optionsAt, options);
+  return buf;
+}
+
+/** Enhanced Packet Block with optional epb_flags and comment. Allocates; the recorder uses encodeEpbInto. */
+export function encodeEpb(p: EpbOptions): Buffer {
+  const interfaceId = checkUint(p.interfaceId, UINT32_MAX, 'interfaceId');
+  const wireLen = checkUint(p.wireLen, UINT32_MAX, 'wireLen');
+  if (!(p.data instanceof Uint8Array)) throw new TypeError('data must be a Uint8Array');
+  const capLen = checkUint(p.data.length, UINT32_MAX, 'captured length');
+  const flags = checkUint(p.flags ?? 0, UINT32_MAX, 'flags');
+  const ticks = nsToTicks(p.tsNs, checkTsresol(p.tsresol), 'tsNs');
+  const options: PcapngOption[] = [...commentOptions(p.comment)];
+  if (flags !== 0) options.push({ code: EPB_FLAGS, value: { kind: 'u32', value: flags } });
+  const { buf, optionsAt } = allocBlock(BT_EPB, 20 + pad4(capLen), options);
+  buf.writeUInt32LE(interfaceId, 8);
+  buf.writeUInt32LE(Number(ticks >> 32n), 12);
+  buf.writeUInt32LE(Number(ticks & 0xffffffffn), 16);
+  buf.writeUInt32LE(capLen, 20);
+  buf.writeUInt32LE(wireLen, 24);
+  buf.set(p.data, EPB_HEADER); // the padding after it is already zero (Buffer.alloc)
+  writeOptions(buf, optionsAt, options);
+  return buf;
+}
+
+/** Bytes encodeEpbInto writes for a packet of `capLen` captured bytes, with or without epb_flags. */
+export function epbSize(capLen: number, hasFlags: boolean): number {
+  return EPB_HEADER + pad4(capLen) + (hasFlags ? EPB_FLAGS_OPTION : 0) + 4;
+}
+
+// A bigint timestamp is split into its 32-bit halves through a shared 8-byte scratch area instead of
+// shifts and masks, which would allocate two bigints per packet.
+const scratch64 = new BigUint64Array(1);
+const scratch32 = new Uint32Array(scratch64.buffer);
+const LOW = endianness() === 'LE' ? 0 : 1;
+const HIGH = 1 - LOW;
+
+/**
+ * The recorder's hot path: writes one EPB (timestamp in ticks of the interface's resolution, epb_flags
+ * when `flags` is not 0) into `target` at `offset` and returns the offset after it. No allocation. The
+ * caller guarantees room (`epbSize(data.length, flags !== 0)` bytes); the cheap argument checks stay.
+ */
+export function encodeEpbTicksInto(
+  target: Buffer, offset: number, interfaceId: number, ticks: bigint, wireLen: number, data: Uint8Array, flags: number,
+): number {
+  if (interfaceId >>> 0 !== interfaceId) throw new RangeError(`interfaceId must be a 32-bit unsigned integer, got ${interfaceId}`);
+  if (wireLen >>> 0 !== wireLen) throw new RangeError(`wireLen must be a 32-bit unsigned integer, got ${wireLen}`);
+  if (flags >>> 0 !== flags) throw new RangeError(`flags must be a 32-bit unsigned integer, got ${flags}`);
+  if (typeof ticks !== 'bigint') throw new TypeError(`timestamp must be a bigint, got ${typeof ticks}`);
+  if (ticks < 0n || ticks > UINT64_MAX) throw new RangeError(`timestamp must be between 0 and 2^64-1, got ${ticks}`);
+  const capLen = data.length;
+  const padded = pad4(capLen);
+  const total = EPB_HEADER + padded + (flags !== 0 ? EPB_FLAGS_OPTION : 0) + 4;
+  if (offset + total > target.length) throw new RangeError(`EPB of ${total} bytes does not fit at offset ${offset} of a ${target.length}-byte buffer`);
+  scratch64[0] = ticks;
+  target.writeUInt32LE(BT_EPB, offset);
+  target.writeUInt32LE(total, offset + 4);
+  target.writeUInt32LE(interfaceId, offset + 8);
+  target.writeUInt32LE(scratch32[HIGH]!, offset + 12);
+  target.writeUInt32LE(scratch32[LOW]!, offset + 16);
+  target.writeUInt32LE(capLen, offset + 20);
+  target.writeUInt32LE(wireLen, offset + 24);
+  let at = offset + EPB_HEADER;
+  target.set(data, at);
+  at += capLen;
+  for (const end = offset + EPB_HEADER + padded; at < end; at++) target[at] = 0;
+  if (flags !== 0) {
+    target.writeUInt16LE(EPB_FLAGS, at);
+    target.writeUInt16LE(4, at + 2);
+    target.writeUInt32LE(flags, at + 4);
+    target.writeUInt32LE(0, at + 8); // opt_endofopt
+    at += EPB_FLAGS_OPTION;
+  }
+  target.writeUInt32LE(total, at);
+  return at + 4;
+}
+
+/** encodeEpbTicksInto for an interface with if_tsresol = 9, where ticks are nanoseconds. */
+export function encodeEpbInto(
+  target: Buffer, offset: number, interfaceId: number, tsNs: bigint, wireLen: number, data: Uint8Array, flags: number,
+): number {
+  return encodeEpbTicksInto(target, offset, interfaceId, tsNs, wireLen, data, flags);
+}
+
+/** Interface Statistics Block: the counters the recorder knows at close (received, dropped, ...). */
+export function encodeIsb(s: IsbOptions): Buffer {
+  const interfaceId = checkUint(s.interfaceId, UINT32_MAX, 'interfaceId');
+  const tsresol = checkTsresol(s.tsresol);
+  const ticks = nsToTicks(s.tsNs, tsresol, 'tsNs');
+  const options: PcapngOption[] = [...commentOptions(s.comment)];
+  if (s.startNs !== undefined) options.push({ code: ISB_STARTTIME, value: { kind: 'ts', value: nsToTicks(s.startNs, tsresol, 'startNs') } });
+  if (s.endNs !== undefined) options.push({ code: ISB_ENDTIME, value: { kind: 'ts', value: nsToTicks(s.endNs, tsresol, 'endNs') } });
+  const counters: [bigint | undefined, number, string][] = [
+    [s.recv, ISB_IFRECV, 'recv'], [s.drop, ISB_IFDROP, 'drop'],
+    [s.filterAccept, ISB_FILTERACCEPT, 'filterAccept'], [s.osDrop, ISB_OSDROP, 'osDrop'],
+  ];
+  for (const [value, code, what] of counters) {
+    if (value !== undefined) options.push({ code, value: { kind: 'u64', value: checkUint64(value, what) } });
+  }
+  const { buf, optionsAt } = allocBlock(BT_ISB, 12, options);
+  buf.writeUInt32LE(interfaceId, 8);
+  buf.writeUInt32LE(Number(ticks >> 32n), 12);
+  buf.writeUInt32LE(Number(ticks & 0xffffffffn), 16);
+  writeOptions(buf, optionsAt, options);
+  return buf;
+}
