@@ -49,6 +49,8 @@ export interface RawPacket {
   flags: number;
   /** Byte offset of the record's block/header in the file, for error messages and tests. */
   fileOffset: number;
+  /** False for a pcapng Simple Packet Block, which carries no timestamp (tsSec and tsNsec are then 0). */
+  hasTimestamp: boolean;
 }
 
 export type PacketCallback = (packet: RawPacket) => void;
@@ -67,4 +69,11 @@ export interface ReadResult {
   error: import('../errors.js').CaptureError | null;
   /** Non-fatal notes (unknown blocks skipped, odd but readable headers, ...), one line each. */
   warnings: string[];
+  /**
+   * pcapng Custom Blocks seen. tshark 4.0 shows each one as a frame, so they take a frame number (RawPacket.frame
+   * skips over them to stay equal to tshark's frame.number) but they are not packets and are not delivered.
+   */
+  customBlocks: number;
+  /** 'gzip' when the capture was gzip-compressed (byte offsets in errors are then in the decompressed stream). */
+  compression: 'gzip' | null;
 }

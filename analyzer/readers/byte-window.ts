@@ -1,0 +1,126 @@
+/**
+ * A sliding window over a capture's bytes, filled by large reads so parsers can walk records in place.
+ *
+ * Parsers read `buf[start..end)` synchronously for as many whole records as the window holds, then call
+ * `refill(n)` (the only await) to have at least n bytes from `start` on. Bytes before `start` are dropped at
+ * refill time by moving the unread tail to the front, so memory stays at one chunk plus the largest record.
+ * The source is either a plain file (positioned reads straight into the window) or a gunzip stream.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+
+/** Size of each read; large reads keep syscalls (and awaits) rare next to the per-record work. */
+export const CHUNK_BYTES = 4 << 20;
+
+interface ChunkSource {
+  /** Reads up to `length` bytes into `dst` at `offset`; 0 means end of input. */
+  read(dst: Buffer, offset: number, length: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+class FileSource implements ChunkSource {
+  private position = 0;
+  constructor(private readonly fh: FileHandle) {}
+  async read(dst: Buffer, offset: number, length: number): Promise<number> {
+    const { bytesRead } = await this.fh.read(dst, offset, length, this.position);
+    this.position += bytesRead;
+    return bytesRead;
+  }
+  close(): Promise<void> {
+    return this.fh.close();
+  }
+}
+
+/** Decompressed bytes of a gzip file, pulled chunk by chunk from node:zlib's streaming gunzip. */
+class GunzipSource implements ChunkSource {
+  private readonly iterator: AsyncIterator<Buffer>;
+  private pending: Buffer | null = null;
+  private readonly stream: NodeJS.ReadableStream & { destroy(): void };
+  constructor(path: string) {
+    const gunzip = createGunzip();
+    const file = createReadStream(path, { highWaterMark: 1 << 20 });
+    // Errors of the file stream are forwarded so the iterator rejects instead of hanging.
+    file.on('error', (err) => gunzip.destroy(err));
+    this.stream = file.pipe(gunzip);
+    this.iterator = this.stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  }
+  async read(dst: Buffer, offset: number, length: number): Promise<number> {
+    let copied = 0;
+    while (copied < length) {
+      if (!this.pending || this.pending.length === 0) {
+        if (copied > 0) break;
+        const next = await this.iterator.next();
+        if (next.done) return copied;
+        this.pending = next.value;
+        continue;
+      }
+      const n = Math.min(length - copied, this.pending.length);
+      this.pending.copy(dst, offset + copied, 0, n);
+      this.pending = this.pending.subarray(n);
+      copied += n;
+    }
+    return copied;
+  }
+  async close(): Promise<void> {
+    this.stream.destroy();
+  }
+}
+
+export class ByteWindow {
+  buf: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  /** First unread byte and end of valid bytes in `buf`. */
+  start = 0;
+  end = 0;
+  /** File offset of buf[0] (decompressed offset for gzip input). */
+  base = 0;
+  /** The source is exhausted: the window holds everything that is left. */
+  eof = false;
+
+  private constructor(private readonly source: ChunkSource) {}
+
+  static async openFile(path: string): Promise<ByteWindow> {
+    return new ByteWindow(new FileSource(await open(path, 'r')));
+  }
+
+  static openGzip(path: string): ByteWindow {
+    return new ByteWindow(new GunzipSource(path));
+  }
+
+  /** File offset of the first unread byte. */
+  get offset(): number {
+    return this.base + this.start;
+  }
+
+  get available(): number {
+    return this.end - this.start;
+  }
+
+  /**
+   * Makes at least `need` bytes available from `start` unless the input ends first. Returns whether they
+   * are there. Grows the buffer only for a record larger than a chunk (callers cap record sizes).
+   */
+  async refill(need: number): Promise<boolean> {
+    while (this.end - this.start < need && !this.eof) {
+      if (this.start > 0) {
+        this.buf.copy(this.buf, 0, this.start, this.end);
+        this.end -= this.start;
+        this.base += this.start;
+        this.start = 0;
+      }
+      if (this.buf.length < need) {
+        const bigger = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+        this.buf.copy(bigger, 0, 0, this.end);
+        this.buf = bigger;
+      }
+      const n = await this.source.read(this.buf, this.end, this.buf.length - this.end);
+      if (n === 0) this.eof = true;
+      this.end += n;
+    }
+    return this.end - this.start >= need;
+  }
+
+  close(): Promise<void> {
+    return this.source.close();
+  }
+}

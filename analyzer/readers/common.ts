@@ -1,0 +1,35 @@
+/** Pieces shared by the pcap and pcapng readers. */
+import type { InterfaceInfo, RawPacket, ReadResult, TsResolution } from './types.js';
+
+/**
+ * Largest captured length accepted for one record. Anything above is taken as damage rather than a packet
+ * (Wireshark's own ceiling is 256 KiB for most link types; 256 MiB leaves room for odd captures while still
+ * stopping a corrupt length from making the reader allocate gigabytes).
+ */
+export const MAX_RECORD_BYTES = 256 << 20;
+
+export function newRawPacket(): RawPacket {
+  return {
+    frame: 0, interfaceId: 0, linktype: 0, tsSec: 0, tsNsec: 0, capLen: 0, wireLen: 0,
+    data: new Uint8Array(0), flags: 0, fileOffset: 0, hasTimestamp: true,
+  };
+}
+
+export function newInterface(id: number, section: number, linktype: number, snaplen: number, tsresol: TsResolution): InterfaceInfo {
+  return { id, section, linktype, snaplen, name: null, description: null, tsresol, tsoffset: 0, recv: null, drop: null };
+}
+
+export function emptyResult(path: string): ReadResult {
+  return {
+    path, format: 'pcap', packets: 0, interfaces: [], comments: [], partial: false, error: null, warnings: [],
+    customBlocks: 0, compression: null,
+  };
+}
+
+/** Warnings are capped so a file with a million odd records cannot fill memory with notes. */
+export const MAX_WARNINGS = 100;
+
+export function warn(result: ReadResult, text: string): void {
+  if (result.warnings.length < MAX_WARNINGS) result.warnings.push(text);
+  else if (result.warnings.length === MAX_WARNINGS) result.warnings.push('more warnings suppressed');
+}

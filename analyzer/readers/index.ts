@@ -1,0 +1,73 @@
+/**
+ * readCapture: the one entry to read any capture (pcap or pcapng, plain or gzip-compressed), streaming
+ * each packet to a callback. It never throws for bad input: damage, a missing file or a directory come
+ * back as `result.error` (a CaptureError naming file, byte offset and what was expected) with
+ * `partial: true`, after every packet before the damage was delivered.
+ */
+import { stat } from 'node:fs/promises';
+import { CaptureError } from '../errors.js';
+import { ByteWindow } from './byte-window.js';
+import { emptyResult } from './common.js';
+import { pcapMagic, readPcap } from './pcap.js';
+import { PCAPNG_MAGIC, readPcapng } from './pcapng.js';
+import type { PacketCallback, ReadResult } from './types.js';
+
+export type { CaptureFormat, InterfaceInfo, PacketCallback, RawPacket, ReadResult, TsResolution } from './types.js';
+
+export interface ReadOptions {
+  signal?: AbortSignal;
+}
+
+export async function readCapture(path: string, onPacket: PacketCallback, opts: ReadOptions = {}): Promise<ReadResult> {
+  const result = emptyResult(path);
+  let win: ByteWindow | null = null;
+  try {
+    const st = await stat(path).catch((err: NodeJS.ErrnoException) => {
+      throw new CaptureError(path, 0, `a readable capture file (${err.code === 'ENOENT' ? 'no such file' : err.code ?? err.message})`);
+    });
+    if (st.isDirectory()) throw new CaptureError(path, 0, 'a capture file, found a directory');
+    win = await ByteWindow.openFile(path);
+    if (!(await win.refill(4))) {
+      throw new CaptureError(path, 0, win.available === 0
+        ? 'a pcap or pcapng magic number, but the file is empty'
+        : `a 4-byte pcap or pcapng magic number, but the file ends after ${win.available} bytes`);
+    }
+    if (win.buf[0] === 0x1f && win.buf[1] === 0x8b) {
+      // gzip: restart on the decompressed stream; offsets from here on are in the decompressed bytes.
+      await win.close();
+      win = ByteWindow.openGzip(path);
+      result.compression = 'gzip';
+      if (!(await win.refill(4))) {
+        throw new CaptureError(path, 0, 'a pcap or pcapng magic number inside the gzip data, but it holds fewer than 4 bytes');
+      }
+    }
+    await dispatch(win, result, onPacket, opts.signal);
+  } catch (err) {
+    result.partial = true;
+    result.error = toCaptureError(err, path, win, result);
+  } finally {
+    await win?.close().catch(() => undefined);
+  }
+  return result;
+}
+
+async function dispatch(win: ByteWindow, result: ReadResult, onPacket: PacketCallback, signal: AbortSignal | undefined): Promise<void> {
+  const head = win.buf.subarray(win.start, win.start + 4);
+  if (pcapMagic(head)) return readPcap(win, result, onPacket, signal);
+  if (head.readUInt32BE(0) === PCAPNG_MAGIC) return readPcapng(win, result, onPacket, signal);
+  throw new CaptureError(result.path, 0,
+    `a pcap magic (a1b2c3d4 or a1b23c4d, either byte order) or a pcapng Section Header Block (0a0d0d0a), found ${head.toString('hex')}`);
+}
+
+/** Anything that stopped the read becomes a CaptureError at the place reading stopped. */
+function toCaptureError(err: unknown, path: string, win: ByteWindow | null, result: ReadResult): CaptureError {
+  if (err instanceof CaptureError) return err;
+  const offset = win ? win.offset : 0;
+  const e = err as NodeJS.ErrnoException;
+  if (e?.name === 'AbortError') return new CaptureError(path, offset, 'to read on, but the read was cancelled');
+  if (result.compression === 'gzip' && typeof e?.code === 'string' && e.code.startsWith('Z_')) {
+    return new CaptureError(path, offset, `valid gzip data (decompressed offset; zlib: ${e.message})`);
+  }
+  const reason = e?.code ?? (err instanceof Error ? err.message : String(err));
+  return new CaptureError(path, offset, `readable bytes (${reason})`);
+}
