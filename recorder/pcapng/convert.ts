@@ -3,6 +3,7 @@
  * writer: one section, one IDB per source interface (same order, so packets keep their interface id, and
  * each interface keeps its link type, snaplen, name and description), every packet with its captured
  * bytes, wire length, timestamp and epb_flags, and an ISB for interfaces whose source had statistics.
+ * Comments and other options are not copied.
  * Used by the round-trip conformance test and by anyone who wants a capture in the recorder's format.
  *
  * Two passes over the input: the first learns the interfaces (a pcapng file may declare an interface
@@ -46,8 +47,8 @@ export async function convertToPcapng(
   const survey = await readCapture(inPath, () => {});
   const writer = await PcapngFileWriter.open(outPath, opts);
   try {
-    const comments = survey.comments.length > 0 ? { comment: survey.comments } : {};
-    writer.writeSection({ ...comments, userappl: 'tcplens convert' }, survey.interfaces.map(idbFor));
+    // Comments are not copied: the reader lists section, interface and packet comments together.
+    writer.writeSection({ userappl: 'tcplens convert' }, survey.interfaces.map(idbFor));
     let lastTsNs = 0n;
     let writeError: unknown = null;
     const copy = (p: RawPacket): void => {

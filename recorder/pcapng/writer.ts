@@ -69,8 +69,9 @@ export class PcapngFileWriter {
     const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC | fsConstants.O_NOFOLLOW;
     const fh = await open(path, flags, mode);
     try {
-      // open() applies the mode only to a new file, and through the umask; chmod makes it exact.
-      await fh.chmod(mode);
+      // open() applies the mode only to a new file, and through the umask; chmod makes it exact. A device
+      // or pipe given as the output (/dev/stdout, a FIFO) keeps its own permissions.
+      if ((await fh.stat()).isFile()) await fh.chmod(mode);
     } catch (err) {
       await fh.close();
       throw err;
