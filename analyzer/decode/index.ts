@@ -1,0 +1,69 @@
+/**
+ * decodeFrame: one captured frame to a typed TCP record, filled into a reused DecodedPacket.
+ *
+ * The layers live in their own files (link, ether, ipv4, ipv6, ipproto, tunnels, wlan, tcp); this entry
+ * resets the record, walks the layers, and formats the innermost IP addresses only when TCP was found.
+ * It never throws on bad input and never reads past `data`: every read is bounded by the captured length
+ * (`cend`) and every length from a header is bounded by the wire length (`wend`).
+ */
+import { ipv4Text, ipv6Text } from './address.js';
+import { decodeLink } from './link.js';
+import { frameState } from './state.js';
+import { DecodeStatus, type DecodedPacket } from './types.js';
+
+export { DecodeStatus, newDecodedPacket } from './types.js';
+export type { DecodedPacket } from './types.js';
+
+/**
+ * Decodes one frame. `linktype` is the interface's LINKTYPE_* number (FCS/reserved upper bits already
+ * masked), `data` the captured bytes, `wireLen` the original length on the wire (tcp.len counts from it).
+ * Returns Tcp when `out` holds a TCP header (check out.tcpTruncated), NotTcp / UnknownLinktype /
+ * Malformed otherwise (then `out` holds whatever was decoded before the stop, and is not to be used).
+ */
+export function decodeFrame(linktype: number, data: Uint8Array, wireLen: number, out: DecodedPacket): DecodeStatus {
+  resetPacket(out);
+  frameState.ipOffset = -1;
+  frameState.ipLayers = 0;
+  const cend = data.length;
+  const wend = wireLen > cend ? wireLen : cend;
+  const status = decodeLink(linktype, data, 0, cend, wend, out, 0);
+  if (status !== DecodeStatus.Tcp) return status;
+  const ip = frameState.ipOffset;
+  if (frameState.ipVersion === 4) {
+    out.src = ipv4Text(data, ip + 12);
+    out.dst = ipv4Text(data, ip + 16);
+  } else {
+    out.src = ipv6Text(data, ip + 8);
+    out.dst = ipv6Text(data, ip + 24);
+  }
+  out.tunneled = frameState.ipLayers > 1;
+  return status;
+}
+
+function resetPacket(out: DecodedPacket): void {
+  out.ipVersion = 4;
+  out.src = '';
+  out.dst = '';
+  out.ttl = 0;
+  out.ipId = -1;
+  out.vlan = -1;
+  out.tunneled = false;
+  out.sport = 0;
+  out.dport = 0;
+  out.seq = 0;
+  out.ack = 0;
+  out.flags = 0;
+  out.reserved = 0;
+  out.doff = 0;
+  out.win = 0;
+  out.urp = 0;
+  out.payloadLen = 0;
+  out.tcpOffset = 0;
+  out.tcpTruncated = false;
+  out.mss = -1;
+  out.wscale = -1;
+  out.sackPerm = false;
+  out.tsval = -1;
+  out.tsecr = -1;
+  out.sackBlocks = null;
+}

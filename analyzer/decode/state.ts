@@ -1,0 +1,14 @@
+/**
+ * Per-frame scratch state shared by the layer decoders. Module-level (not allocated per frame): the
+ * decoder is synchronous, so one frame is in flight at a time. Reset by decodeFrame before each frame.
+ */
+export const frameState = {
+  /** Offset of the innermost IP header seen so far; its addresses are formatted once TCP is found. */
+  ipOffset: -1,
+  ipVersion: 4 as 4 | 6,
+  /** IP headers passed on the way down: more than one means the TCP was tunneled. */
+  ipLayers: 0,
+};
+
+/** Bound on nesting (tunnels in tunnels, VLAN tags, MPLS labels): a crafted frame cannot loop forever. */
+export const MAX_DEPTH = 24;
