@@ -14,6 +14,8 @@ import { createGunzip } from 'node:zlib';
 export const CHUNK_BYTES = 4 << 20;
 
 interface ChunkSource {
+  /** Total bytes the source will give, when known (plain files): lets refill() refuse impossible sizes. */
+  readonly size: number | null;
   /** Reads up to `length` bytes into `dst` at `offset`; 0 means end of input. */
   read(dst: Buffer, offset: number, length: number): Promise<number>;
   close(): Promise<void>;
@@ -21,7 +23,7 @@ interface ChunkSource {
 
 class FileSource implements ChunkSource {
   private position = 0;
-  constructor(private readonly fh: FileHandle) {}
+  constructor(private readonly fh: FileHandle, readonly size: number) {}
   async read(dst: Buffer, offset: number, length: number): Promise<number> {
     const { bytesRead } = await this.fh.read(dst, offset, length, this.position);
     this.position += bytesRead;
@@ -34,6 +36,7 @@ class FileSource implements ChunkSource {
 
 /** Decompressed bytes of a gzip file, pulled chunk by chunk from node:zlib's streaming gunzip. */
 class GunzipSource implements ChunkSource {
+  readonly size = null;
   private readonly iterator: AsyncIterator<Buffer>;
   private pending: Buffer | null = null;
   private readonly stream: NodeJS.ReadableStream & { destroy(): void };
@@ -80,7 +83,13 @@ export class ByteWindow {
   private constructor(private readonly source: ChunkSource) {}
 
   static async openFile(path: string): Promise<ByteWindow> {
-    return new ByteWindow(new FileSource(await open(path, 'r')));
+    const fh = await open(path, 'r');
+    try {
+      return new ByteWindow(new FileSource(fh, (await fh.stat()).size));
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
   }
 
   static openGzip(path: string): ByteWindow {
@@ -101,6 +110,10 @@ export class ByteWindow {
    * are there. Grows the buffer only for a record larger than a chunk (callers cap record sizes).
    */
   async refill(need: number): Promise<boolean> {
+    const size = this.source.size;
+    const wanted = need;
+    // A corrupt length must not make us allocate for bytes the file cannot hold: read what is left.
+    if (size !== null && this.base + this.start + need > size) need = Math.max(0, size - this.base - this.start);
     while (this.end - this.start < need && !this.eof) {
       if (this.start > 0) {
         this.buf.copy(this.buf, 0, this.start, this.end);
@@ -117,7 +130,7 @@ export class ByteWindow {
       if (n === 0) this.eof = true;
       this.end += n;
     }
-    return this.end - this.start >= need;
+    return this.end - this.start >= wanted;
   }
 
   close(): Promise<void> {
