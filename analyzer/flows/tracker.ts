@@ -1,0 +1,209 @@
+/**
+ * Groups TCP segments into bidirectional connections in ONE streaming pass, while the packets are
+ * loaded. Streaming rather than SQL because every packet row needs its flow_id and from_client when it
+ * is appended (so the packets table never has to be rewritten), and because the questions asked here
+ * are stateful in packet order: who sent the SYN, did a SYN with a new ISN reuse the 4-tuple, which Zeek
+ * state and history letters follow. Memory stays bounded by the connections alive at one time: a
+ * connection idle for longer than Zeek's tcp_inactivity_timeout (5 minutes of capture time) is finished
+ * and forgotten, as Zeek does.
+ *
+ * Connections are keyed per capture by the two (address id, port) endpoints; address ids come from the
+ * loader's address dictionary so the key is two numbers, never a string built per packet.
+ */
+import { TCP_ACK, TCP_RST, TCP_SYN } from '../decode/types.js';
+import { ZeekConnection } from './zeek.js';
+
+/** Zeek's tcp_inactivity_timeout. */
+export const INACTIVITY_TIMEOUT_SEC = 300;
+
+export interface Flow {
+  flowId: number;
+  captureId: number;
+  ipVersion: number;
+  vlan: number;
+  clientAddr: number;
+  clientPort: number;
+  serverAddr: number;
+  serverPort: number;
+  firstSec: number;
+  firstNsec: number;
+  lastSec: number;
+  lastNsec: number;
+  clientPackets: number;
+  serverPackets: number;
+  clientBytes: number;
+  serverBytes: number;
+  clientPayload: number;
+  serverPayload: number;
+  /** ISNs from the SYN and the SYN-ACK, -1 when not seen. */
+  clientIsn: number;
+  serverIsn: number;
+  /** Time of the first SYN, for the handshake RTT (Wireshark's iRTT: SYN to the ACK of the SYN-ACK). */
+  synSec: number;
+  synNsec: number;
+  synAckSeen: boolean;
+  rttMs: number;
+  /** Started by a SYN with a new ISN on a 4-tuple that already had a connection. */
+  reused: boolean;
+  zeek: ZeekConnection;
+}
+
+export type FlowDone = (flow: Flow) => void;
+
+function isWellKnown(port: number): boolean {
+  return port > 0 && port < 1024;
+}
+
+/** Which endpoint of a connection first seen with a non-SYN packet is the server. */
+function senderLooksLikeServer(sport: number, dport: number): boolean {
+  const s = isWellKnown(sport);
+  const d = isWellKnown(dport);
+  if (s !== d) return s;
+  return sport < dport;
+}
+
+export class FlowTracker {
+  /** lowEndpoint -> highEndpoint -> flow; endpoint = addrId * 65536 + port. */
+  private readonly table = new Map<number, Map<number, Flow>>();
+  private live = 0;
+  private packetsSinceSweep = 0;
+  /** Results of the last `track` call, read by the loader without allocating a tuple per packet. */
+  flow!: Flow;
+  fromClient = false;
+
+  constructor(
+    private nextFlowId: number,
+    private readonly onDone: FlowDone,
+  ) {}
+
+  get nextId(): number {
+    return this.nextFlowId;
+  }
+
+  /** Assigns the segment to its connection (creating or splitting one as needed) and updates it. */
+  track(
+    captureId: number, srcAddr: number, sport: number, dstAddr: number, dport: number, ipVersion: number, vlan: number,
+    flags: number, seq: number, win: number, payloadLen: number, wireLen: number, sec: number, nsec: number,
+  ): void {
+    const srcEp = srcAddr * 65536 + sport;
+    const dstEp = dstAddr * 65536 + dport;
+    const lo = srcEp < dstEp ? srcEp : dstEp;
+    const hi = srcEp < dstEp ? dstEp : srcEp;
+    let inner = this.table.get(lo);
+    if (inner === undefined) {
+      inner = new Map();
+      this.table.set(lo, inner);
+    }
+    const isSyn = (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
+    let flow = inner.get(hi);
+    let reused = false;
+    if (flow !== undefined) {
+      const idle = sec - flow.lastSec > INACTIVITY_TIMEOUT_SEC;
+      const newIsn = isSyn && (flow.clientIsn >= 0 ? flow.clientIsn !== seq || flow.zeek.finished() : flow.zeek.finished());
+      if (idle || newIsn) {
+        reused = newIsn && !idle;
+        this.finish(flow);
+        inner.delete(hi);
+        flow = undefined;
+      }
+    }
+    if (flow === undefined) {
+      flow = this.open(captureId, srcAddr, sport, dstAddr, dport, ipVersion, vlan, flags, sec, nsec);
+      flow.reused = reused;
+      inner.set(hi, flow);
+      this.live++;
+    }
+    const fromClient = flow.clientAddr === srcAddr && flow.clientPort === sport;
+    this.update(flow, fromClient, flags, seq, win, payloadLen, wireLen, sec, nsec);
+    this.flow = flow;
+    this.fromClient = fromClient;
+    if (++this.packetsSinceSweep >= 65536) this.sweep(sec);
+  }
+
+  private open(
+    captureId: number, srcAddr: number, sport: number, dstAddr: number, dport: number, ipVersion: number, vlan: number,
+    flags: number, sec: number, nsec: number,
+  ): Flow {
+    const syn = (flags & TCP_SYN) !== 0;
+    const ack = (flags & TCP_ACK) !== 0;
+    // The SYN sender is the client; a SYN-ACK's sender is the server; otherwise the port heuristic.
+    const senderIsServer = syn ? ack : senderLooksLikeServer(sport, dport);
+    const zeek = new ZeekConnection();
+    if (senderIsServer) zeek.markFlipped();
+    return {
+      flowId: this.nextFlowId++,
+      captureId, ipVersion, vlan,
+      clientAddr: senderIsServer ? dstAddr : srcAddr,
+      clientPort: senderIsServer ? dport : sport,
+      serverAddr: senderIsServer ? srcAddr : dstAddr,
+      serverPort: senderIsServer ? sport : dport,
+      firstSec: sec, firstNsec: nsec, lastSec: sec, lastNsec: nsec,
+      clientPackets: 0, serverPackets: 0, clientBytes: 0, serverBytes: 0, clientPayload: 0, serverPayload: 0,
+      clientIsn: -1, serverIsn: -1, synSec: -1, synNsec: 0, synAckSeen: false, rttMs: -1,
+      reused: false, zeek,
+    };
+  }
+
+  private update(
+    flow: Flow, fromClient: boolean, flags: number, seq: number, win: number, payloadLen: number, wireLen: number,
+    sec: number, nsec: number,
+  ): void {
+    flow.lastSec = sec;
+    flow.lastNsec = nsec;
+    const syn = (flags & TCP_SYN) !== 0;
+    const ack = (flags & TCP_ACK) !== 0;
+    if (fromClient) {
+      flow.clientPackets++;
+      flow.clientBytes += wireLen;
+      flow.clientPayload += payloadLen;
+      if (syn && !ack && flow.clientIsn < 0) {
+        flow.clientIsn = seq;
+        flow.synSec = sec;
+        flow.synNsec = nsec;
+      } else if (!syn && ack && flow.synAckSeen && flow.rttMs < 0 && flow.synSec >= 0 && (flags & TCP_RST) === 0) {
+        flow.rttMs = (sec - flow.synSec) * 1000 + (nsec - flow.synNsec) / 1e6;
+      }
+    } else {
+      flow.serverPackets++;
+      flow.serverBytes += wireLen;
+      flow.serverPayload += payloadLen;
+      if (syn && ack && flow.serverIsn < 0) {
+        flow.serverIsn = seq;
+        flow.synAckSeen = true;
+      }
+    }
+    flow.zeek.packet(fromClient, flags, seq, win, payloadLen);
+  }
+
+  private finish(flow: Flow): void {
+    this.live--;
+    this.onDone(flow);
+  }
+
+  /** Finishes connections idle longer than the inactivity timeout (bounded memory on long captures). */
+  private sweep(nowSec: number): void {
+    this.packetsSinceSweep = 0;
+    for (const [lo, inner] of this.table) {
+      for (const [hi, flow] of inner) {
+        if (nowSec - flow.lastSec > INACTIVITY_TIMEOUT_SEC) {
+          this.finish(flow);
+          inner.delete(hi);
+        }
+      }
+      if (inner.size === 0) this.table.delete(lo);
+    }
+  }
+
+  /** Finishes every connection still open (end of a capture), in flow_id order. */
+  finishAll(): void {
+    const open: Flow[] = [];
+    for (const inner of this.table.values()) for (const flow of inner.values()) open.push(flow);
+    open.sort((a, b) => a.flowId - b.flowId);
+    for (const flow of open) this.finish(flow);
+    this.table.clear();
+  }
+
+  get liveFlows(): number {
+    return this.live;
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * Zeek's view of one TCP connection: the per-endpoint state machine of its TCP session adapter, the
+ * `history` letters and the `conn_state` summary of conn.log, re-implemented from Zeek's documentation
+ * and its TCPSessionAdapter / conn/main.zeek so that `flows.state` and `flows.history` mean exactly what
+ * a Zeek user expects.
+ *
+ * What is left out, and why: 'c' (bad checksum: tcplens does not verify checksums, as tshark by default),
+ * 'g' (content gaps need Zeek's reassembler), 'x' (analysis limits), and the mid-connection SYN/SYN-ACK
+ * role reversal. Every other letter follows Zeek: a, d, i, q once per direction; s, h, f, r again only
+ * when their sequence number differs from the last one of that kind; t and w at the 1st, 10th, 100th ...
+ * occurrence.
+ */
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/types.js';
+
+/** Zeek's TCP endpoint states (analyzer::tcp::EndpointState). */
+export const enum EndpointState {
+  Inactive = 0,
+  SynSent = 1,
+  SynAckSent = 2,
+  Partial = 3,
+  Established = 4,
+  Closed = 5,
+  Reset = 6,
+}
+
+/** Zeek treats sequence jumps over 1 MiB on SYN/RST as untrustworthy. */
+const TOO_LARGE_SEQ_DELTA = 1048576;
+
+const HIST_SYN = 1;
+const HIST_FIN = 2;
+const HIST_RST = 4;
+const HIST_ACK = 8;
+const HIST_DATA = 16;
+const HIST_FIN_RST = 32;
+const HIST_MULTI = 64;
+
+/** Signed difference a - b in 32-bit sequence space. */
+function seqDelta(a: number, b: number): number {
+  return ((a - b) | 0);
+}
+
+export class ZeekEndpoint {
+  state: EndpointState = EndpointState.Inactive;
+  prevState: EndpointState = EndpointState.Inactive;
+  startSeq = 0;
+  lastSeq = 0;
+  /** Payload bytes carried (not RST data), as Zeek's endpoint size for the REJ test. */
+  size = 0;
+  histSeen = 0;
+  histLastSyn = -1;
+  histLastFin = -1;
+  histLastRst = -1;
+  rxmitCount = 0;
+  rxmitThreshold = 1;
+  zeroWindowCount = 0;
+  zeroWindowThreshold = 1;
+  windowScale = 0;
+
+  setState(s: EndpointState): void {
+    if (s !== this.state) {
+      this.prevState = this.state;
+      this.state = s;
+    }
+  }
+}
+
+export class ZeekConnection {
+  readonly orig = new ZeekEndpoint();
+  readonly resp = new ZeekEndpoint();
+  history = '';
+
+  /** Marks a role flip decided before the first packet (Zeek's '^'). */
+  markFlipped(): void {
+    this.history += '^';
+  }
+
+  private add(isOrig: boolean, letter: string): void {
+    this.history += isOrig ? letter : letter.toLowerCase();
+  }
+
+  /** Zeek's CheckHistory: adds the letter the first time its kind is seen; true when it is a repeat. */
+  private check(ep: ZeekEndpoint, isOrig: boolean, mask: number, letter: string): boolean {
+    if ((ep.histSeen & mask) === 0) {
+      ep.histSeen |= mask;
+      this.add(isOrig, letter);
+      return false;
+    }
+    return true;
+  }
+
+  /** One TCP segment. `isOrig` is relative to the roles already decided (client = originator). */
+  packet(isOrig: boolean, flags: number, seq: number, window: number, payloadLen: number): void {
+    const ep = isOrig ? this.orig : this.resp;
+    const peer = isOrig ? this.resp : this.orig;
+    const syn = (flags & TCP_SYN) !== 0;
+    const fin = (flags & TCP_FIN) !== 0;
+    const rst = (flags & TCP_RST) !== 0;
+    const ackFlag = (flags & TCP_ACK) !== 0;
+    let segLen = payloadLen + (syn ? 1 : 0) + (fin ? 1 : 0);
+    if (rst) segLen -= payloadLen;
+    const onePast = (seq + segLen) >>> 0;
+
+    this.initEndpoint(ep, syn, seq, onePast);
+    this.updateHistory(ep, isOrig, syn, fin, rst, ackFlag, seq, payloadLen);
+
+    // Zeek's update_window: a zero window is recorded unless it rides on a RST or comes after the
+    // peer's FIN or our own RST.
+    if (window === 0 && !rst && peer.state !== EndpointState.Closed && ep.state !== EndpointState.Reset) {
+      if (++ep.zeroWindowCount === ep.zeroWindowThreshold) {
+        this.add(isOrig, 'W');
+        ep.zeroWindowThreshold *= 10;
+      }
+    }
+
+    const deltaLast = this.updateLastSeq(ep, isOrig, onePast, syn, fin, rst, payloadLen);
+    if (!rst) ep.size += payloadLen;
+    this.updateStateMachine(ep, peer, isOrig, syn, fin, rst, ackFlag, seq, payloadLen, deltaLast);
+  }
+
+  private initEndpoint(ep: ZeekEndpoint, syn: boolean, seq: number, onePast: number): void {
+    switch (ep.state) {
+      case EndpointState.Inactive:
+        if (syn) {
+          ep.startSeq = seq;
+          ep.lastSeq = onePast;
+        } else {
+          // A partial connection: number as though a SYN came just before, and do not count the
+          // first segment as a retransmission.
+          ep.startSeq = (seq - 1) >>> 0;
+          ep.lastSeq = seq;
+        }
+        break;
+      case EndpointState.SynSent:
+      case EndpointState.SynAckSent:
+      case EndpointState.Established:
+      case EndpointState.Partial:
+        if (syn && seq !== ep.startSeq) {
+          ep.startSeq = seq;
+          ep.lastSeq = onePast;
+        }
+        break;
+      case EndpointState.Reset:
+        if (syn && ep.prevState === EndpointState.Inactive) {
+          ep.startSeq = seq;
+          ep.lastSeq = onePast;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  private updateHistory(
+    ep: ZeekEndpoint, isOrig: boolean, syn: boolean, fin: boolean, rst: boolean, ack: boolean, seq: number, len: number,
+  ): void {
+    const bits = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
+    if (bits > 1) {
+      if (fin && rst) this.check(ep, isOrig, HIST_FIN_RST, 'I');
+      else this.check(ep, isOrig, HIST_MULTI, 'Q');
+      return;
+    }
+    if (bits === 1) {
+      if (syn) {
+        const code = ack ? 'H' : 'S';
+        if (this.check(ep, isOrig, HIST_SYN, code) && seq !== ep.histLastSyn) this.add(isOrig, code);
+        ep.histLastSyn = seq;
+      }
+      if (fin) {
+        // A FIN's sequence number is taken at the end of any data it carries.
+        const finSeq = (seq + len) >>> 0;
+        if (this.check(ep, isOrig, HIST_FIN, 'F') && finSeq !== ep.histLastFin) this.add(isOrig, 'F');
+        ep.histLastFin = finSeq;
+      }
+      if (rst) {
+        if (this.check(ep, isOrig, HIST_RST, 'R') && seq !== ep.histLastRst) this.add(isOrig, 'R');
+        ep.histLastRst = seq;
+      }
+      return;
+    }
+    if (len > 0) this.check(ep, isOrig, HIST_DATA, 'D');
+    else if (ack) this.check(ep, isOrig, HIST_ACK, 'A');
+  }
+
+  private updateLastSeq(
+    ep: ZeekEndpoint, isOrig: boolean, onePast: number, syn: boolean, fin: boolean, rst: boolean, len: number,
+  ): number {
+    const delta = seqDelta(onePast, ep.lastSeq);
+    if ((syn || rst) && (delta > TOO_LARGE_SEQ_DELTA || delta < -TOO_LARGE_SEQ_DELTA)) {
+      // untrusted jump
+    } else if (fin && ep.lastSeq === ((ep.startSeq + 1) >>> 0)) {
+      ep.lastSeq = onePast;
+    } else if (ep.state === EndpointState.Reset) {
+      // nothing after a RST is trusted
+    } else if (delta > 0) {
+      ep.lastSeq = onePast;
+    } else if (len > 0) {
+      if (++ep.rxmitCount === ep.rxmitThreshold) {
+        this.add(isOrig, 'T');
+        ep.rxmitThreshold *= 10;
+      }
+    }
+    return delta;
+  }
+
+  private updateStateMachine(
+    ep: ZeekEndpoint, peer: ZeekEndpoint, isOrig: boolean, syn: boolean, fin: boolean, rst: boolean, ack: boolean,
+    seq: number, len: number, deltaLast: number,
+  ): void {
+    switch (ep.state) {
+      case EndpointState.Inactive:
+        this.inactive(ep, peer, isOrig, syn, fin, rst, ack, seq, len);
+        break;
+      case EndpointState.SynSent:
+      case EndpointState.SynAckSent:
+        if (fin) ep.setState(EndpointState.Closed);
+        if (rst) ep.setState(EndpointState.Reset);
+        break;
+      case EndpointState.Established:
+      case EndpointState.Partial:
+        if (syn && ep.state === EndpointState.Partial && peer.state === EndpointState.Inactive && !ack) {
+          ep.setState(EndpointState.SynSent);
+        }
+        if (fin && !rst) {
+          ep.setState(EndpointState.Closed);
+          // A FIN followed by a RST from the peer was a normal close after all.
+          if (peer.state === EndpointState.Reset && peer.prevState === EndpointState.Closed) peer.setState(EndpointState.Closed);
+        }
+        if (rst) ep.setState(EndpointState.Reset);
+        break;
+      case EndpointState.Closed:
+        // After a FIN exchange from both sides a RST changes nothing.
+        if (rst && peer.state !== EndpointState.Closed) ep.setState(EndpointState.Reset);
+        void deltaLast;
+        break;
+      case EndpointState.Reset:
+        break;
+    }
+  }
+
+  private inactive(
+    ep: ZeekEndpoint, peer: ZeekEndpoint, isOrig: boolean, syn: boolean, fin: boolean, rst: boolean, ack: boolean,
+    seq: number, len: number,
+  ): void {
+    if (syn) {
+      if (isOrig) {
+        ep.setState(ack ? EndpointState.SynAckSent : EndpointState.SynSent);
+      } else {
+        if (!ack && peer.state === EndpointState.SynAckSent && seq === ep.startSeq) {
+          peer.setState(EndpointState.Established);
+        }
+        if (peer.state === EndpointState.SynSent) peer.setState(EndpointState.Established);
+        ep.setState(EndpointState.Established);
+      }
+    }
+    if (fin) ep.setState(EndpointState.Closed);
+    if (rst) ep.setState(EndpointState.Reset);
+    if (ep.state === EndpointState.Inactive) {
+      if (!isOrig && len === 0 && this.orig.state === EndpointState.SynSent) {
+        // An ACK of a SYN before the SYN-ACK (some stacks do this): not a partial connection.
+      } else if (ack && peer.state === EndpointState.Established) {
+        // SYN-ACK seen, SYN missed, now the ACK: treat as established.
+        ep.setState(EndpointState.Established);
+      } else {
+        ep.setState(EndpointState.Partial);
+      }
+    }
+  }
+
+  /** Zeek's conn_state(), from the final endpoint states. */
+  state(): string {
+    const os = this.orig.state;
+    const rs = this.resp.state;
+    const oInactive = os === EndpointState.Inactive || os === EndpointState.Partial;
+    const rInactive = rs === EndpointState.Inactive || rs === EndpointState.Partial;
+    if (rs === EndpointState.Reset) {
+      if (os === EndpointState.SynSent || os === EndpointState.SynAckSent ||
+        (os === EndpointState.Reset && this.orig.size === 0 && this.resp.size === 0)) return 'REJ';
+      return oInactive ? 'RSTRH' : 'RSTR';
+    }
+    if (os === EndpointState.Reset) {
+      if (rInactive) return /^\^?S[^HAFGIQ]*R.*$/.test(this.history) ? 'RSTOS0' : 'OTH';
+      return 'RSTO';
+    }
+    if (rs === EndpointState.Closed && os === EndpointState.Closed) return 'SF';
+    if (os === EndpointState.Closed) return rInactive ? 'SH' : 'S2';
+    if (rs === EndpointState.Closed) return oInactive ? 'SHR' : 'S3';
+    if (os === EndpointState.SynSent && rs === EndpointState.Inactive) return 'S0';
+    if (os === EndpointState.Established && rs === EndpointState.Established) return 'S1';
+    return 'OTH';
+  }
+
+  /** Both sides closed or one reset: Zeek would remove the connection soon (tcp_close_delay). */
+  finished(): boolean {
+    const o = this.orig.state;
+    const r = this.resp.state;
+    return (o === EndpointState.Closed && r === EndpointState.Closed) || o === EndpointState.Reset || r === EndpointState.Reset;
+  }
+}
