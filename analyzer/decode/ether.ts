@@ -21,6 +21,8 @@ export const ETH_MPLS_MC = 0x8848;
 export const ETH_PPPOE_SESSION = 0x8864;
 export const ETH_BRIDGING = 0x6558;
 export const ETH_PPP = 0x880b;
+export const ETH_PBB = 0x88e7;
+export const ETH_VNTAG = 0x8926;
 
 /** An Ethernet frame (destination, source, type/length) starting at `off`. */
 export function decodeEthernet(d: Uint8Array, off: number, cend: number, wend: number, out: DecodedPacket, depth: number): DecodeStatus {
@@ -60,6 +62,15 @@ export function decodeEthertype(
         // PPPoE: version/type, code, session id, length; then the PPP protocol field.
         if (cend - off < 8) return DecodeStatus.Malformed;
         return decodePpp(d, off + 6, cend, wend, out, depth + 1);
+      case ETH_PBB:
+        // 802.1ah backbone service instance tag (4 bytes), then the customer's whole Ethernet frame.
+        return decodeEthernet(d, off + 4, cend, wend, out, depth + 1);
+      case ETH_VNTAG:
+        // Cisco VN-Tag: 4 bytes, then the next EtherType.
+        if (cend - off < 6) return DecodeStatus.Malformed;
+        type = u16(d, off + 4);
+        off += 6;
+        continue;
       case ETH_BRIDGING:
         return decodeEthernet(d, off, cend, wend, out, depth + 1);
       case ETH_PPP:

@@ -12,6 +12,7 @@ import { frameState } from './state.js';
 import { DecodeStatus, type DecodedPacket } from './types.js';
 
 export { DecodeStatus, newDecodedPacket } from './types.js';
+export { resetReassembly as resetDecoder } from './reassembly.js';
 export type { DecodedPacket } from './types.js';
 
 /**
@@ -29,13 +30,16 @@ export function decodeFrame(linktype: number, data: Uint8Array, wireLen: number,
   const status = decodeLink(linktype, data, 0, cend, wend, out, 0);
   if (status !== DecodeStatus.Tcp) return status;
   const ip = frameState.ipOffset;
+  const ipData = frameState.ipData;
   if (frameState.ipVersion === 4) {
-    out.src = ipv4Text(data, ip + 12);
-    out.dst = ipv4Text(data, ip + 16);
+    out.src = ipv4Text(ipData, ip + 12);
+    out.dst = ipv4Text(ipData, ip + 16);
   } else {
-    out.src = ipv6Text(data, ip + 8);
-    out.dst = ipv6Text(data, ip + 24);
+    out.src = ipv6Text(ipData, ip + 8);
+    out.dst = ipv6Text(ipData, ip + 24);
   }
+  // A TCP header read from a reassembled or decompressed datagram has no offset in this frame.
+  if (frameState.tcpData !== data) out.tcpOffset = -1;
   out.tunneled = frameState.ipLayers > 1;
   return status;
 }

@@ -1,11 +1,11 @@
 /**
  * IPv4. The header length (IHL) skips options; the total length bounds the payload (an Ethernet trailer
  * is not payload). As tshark does with its default "support TSO" preference, a total length of 0 means
- * "the rest of the frame". Only a whole datagram or a first fragment can carry a TCP header, and tshark
- * (which reassembles by default) shows the TCP header of a fragmented datagram on the frame that
- * completes it, not on the first fragment: see docs/decoder.md.
+ * "the rest of the frame". Fragments are reassembled as tshark does (reassembly.ts): the TCP header of a
+ * fragmented datagram is reported on the frame that completes it, not on the first fragment.
  */
-import { u16 } from './bytes.js';
+import { u16, u32 } from './bytes.js';
+import { addFragment, completed, HEAD_BYTES } from './reassembly.js';
 import { decodeIpPayload } from './ipproto.js';
 import { frameState } from './state.js';
 import { DecodeStatus, type DecodedPacket } from './types.js';
@@ -26,6 +26,7 @@ export function decodeIpv4(d: Uint8Array, off: number, cend: number, wend: numbe
   const pcend = pwend < cend ? pwend : cend;
 
   frameState.ipOffset = off;
+  frameState.ipData = d;
   frameState.ipVersion = 4;
   frameState.ipLayers++;
   out.ipVersion = 4;
@@ -33,7 +34,22 @@ export function decodeIpv4(d: Uint8Array, off: number, cend: number, wend: numbe
   out.ipId = u16(d, off + 4);
 
   const frag = u16(d, off + 6);
-  // A later fragment has no transport header; a first fragment's is shown by tshark only once reassembled.
-  if ((frag & OFFSET_MASK) !== 0 || (frag & FLAG_MF) !== 0) return DecodeStatus.NotTcp;
-  return decodeIpPayload(d[off + 9]!, d, off + hlen, pcend, pwend, out, depth);
+  const proto = d[off + 9]!;
+  if ((frag & (OFFSET_MASK | FLAG_MF)) !== 0) {
+    // tshark reassembles a fragment only when all its bytes were captured (tvb_bytes_exist).
+    if (totalLen > hlen && cend - off >= totalLen) return reassembleIpv4(d, off, hlen, totalLen, frag, proto, out, depth);
+    if ((frag & OFFSET_MASK) !== 0) return DecodeStatus.NotTcp;
+  }
+  return decodeIpPayload(proto, d, off + hlen, pcend, pwend, out, depth);
+}
+
+function reassembleIpv4(
+  d: Uint8Array, off: number, hlen: number, totalLen: number, frag: number, proto: number, out: DecodedPacket, depth: number,
+): DecodeStatus {
+  const key = `4 ${u32(d, off + 12)} ${u32(d, off + 16)} ${u16(d, off + 4)} ${proto}`;
+  const done = addFragment(key, (frag & OFFSET_MASK) * 8, (frag & FLAG_MF) !== 0, d, off + hlen, totalLen - hlen);
+  if (!done) return DecodeStatus.NotTcp;
+  const head = completed.head;
+  const length = completed.length;
+  return decodeIpPayload(proto, head, 0, length < HEAD_BYTES ? length : HEAD_BYTES, length, out, depth);
 }

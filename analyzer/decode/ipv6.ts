@@ -1,10 +1,12 @@
 /**
  * IPv6 and its extension headers (hop-by-hop, routing, fragment, destination options, AH), walked in a
  * bounded loop. Payload length 0 (a jumbogram, or a segmentation-offloaded capture) means "the rest of
- * the frame". An atomic fragment (offset 0, no more fragments) is an ordinary datagram; any other
- * fragment carries no TCP header in its own frame as tshark shows it.
+ * the frame". An atomic fragment (offset 0, no more fragments) is an ordinary datagram; other fragments
+ * are reassembled as tshark does (reassembly.ts).
  */
-import { u16 } from './bytes.js';
+import { ipv6Text } from './address.js';
+import { u16, u32 } from './bytes.js';
+import { addFragment, completed, HEAD_BYTES } from './reassembly.js';
 import { decodeIpPayload } from './ipproto.js';
 import { frameState } from './state.js';
 import { DecodeStatus, type DecodedPacket } from './types.js';
@@ -25,6 +27,7 @@ export function decodeIpv6(d: Uint8Array, off: number, cend: number, wend: numbe
   const pcend = pwend < cend ? pwend : cend;
 
   frameState.ipOffset = off;
+  frameState.ipData = d;
   frameState.ipVersion = 6;
   frameState.ipLayers++;
   out.ipVersion = 6;
@@ -45,13 +48,29 @@ export function decodeIpv6(d: Uint8Array, off: number, cend: number, wend: numbe
     } else if (next === NH_FRAGMENT) {
       if (pcend - p < 8) return DecodeStatus.Malformed;
       const offFlags = u16(d, p + 2);
-      if ((offFlags & 0xfff9) !== 0) return DecodeStatus.NotTcp;
       next = d[p]!;
       p += 8;
+      if ((offFlags & 0xfff9) !== 0) {
+        // A real fragment (not an atomic one): reassembled when captured whole, as tshark does.
+        if (cend >= end && end > p) return reassembleIpv6(d, off, p - 8, end, offFlags, next, out, depth);
+        if ((offFlags & 0xfff8) !== 0) return DecodeStatus.NotTcp;
+      }
     } else {
       if (p > pcend) return DecodeStatus.Malformed;
       return decodeIpPayload(next, d, p, pcend, pwend, out, depth);
     }
   }
   return DecodeStatus.Malformed;
+}
+
+function reassembleIpv6(
+  d: Uint8Array, off: number, fragHeader: number, end: number, offFlags: number, next: number, out: DecodedPacket, depth: number,
+): DecodeStatus {
+  const key = `6 ${ipv6Text(d, off + 8)} ${ipv6Text(d, off + 24)} ${u32(d, fragHeader + 4)}`;
+  const data = fragHeader + 8;
+  const done = addFragment(key, offFlags & 0xfff8, (offFlags & 1) !== 0, d, data, end - data);
+  if (!done) return DecodeStatus.NotTcp;
+  const head = completed.head;
+  const length = completed.length;
+  return decodeIpPayload(next, head, 0, length < HEAD_BYTES ? length : HEAD_BYTES, length, out, depth);
 }

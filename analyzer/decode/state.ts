@@ -5,6 +5,10 @@
 export const frameState = {
   /** Offset of the innermost IP header seen so far; its addresses are formatted once TCP is found. */
   ipOffset: -1,
+  /** The bytes ipOffset points into: the frame, or a reassembled or decompressed datagram. */
+  ipData: new Uint8Array(0) as Uint8Array,
+  /** The bytes the TCP header was read from (tcpOffset is only meaningful when this is the frame). */
+  tcpData: new Uint8Array(0) as Uint8Array,
   ipVersion: 4 as 4 | 6,
   /** IP headers passed on the way down: more than one means the TCP was tunneled. */
   ipLayers: 0,

@@ -4,6 +4,7 @@
  * means no tcp layer at all). Every later field past the snaplen reads as 0 and sets tcpTruncated.
  */
 import { u16, u32 } from './bytes.js';
+import { frameState } from './state.js';
 import { DecodeStatus, type DecodedPacket } from './types.js';
 
 // TCP option kinds decoded into fields.
@@ -26,6 +27,7 @@ const MAX_OPTIONS = 40;
 export function decodeTcp(d: Uint8Array, off: number, cend: number, wend: number, out: DecodedPacket): DecodeStatus {
   if (wend - off < 4 || cend - off < 4) return DecodeStatus.Malformed;
   out.tcpOffset = off;
+  frameState.tcpData = d;
   out.sport = u16(d, off);
   out.dport = u16(d, off + 2);
   if (cend - off < 20) {
