@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The one record layout shared by the socket filter (bpf/tcp_snapshot.bpf.c), the addon (native/src)
+ * and, through constants the addon exports, the TypeScript decoder (native/index.ts). Change a field
+ * here and the layout test (test/recorder/layout.test.ts) fails until the TS side agrees.
+ *
+ * Byte order: every integer field of the header is in the HOST's byte order (the BPF program and the
+ * reader run on the same machine; the addon refuses to build for a big-endian host). `protocol` is
+ * the exception: it is the ethertype exactly as in the frame, network byte order. `data` holds frame
+ * bytes as on the wire.
+ */
+#ifndef TCPLENS_SNAPSHOT_H
+#define TCPLENS_SNAPSHOT_H
+
+#include <linux/types.h>
+
+#ifdef __cplusplus
+#define SNAPSHOT_STATIC_ASSERT static_assert
+#else
+#define SNAPSHOT_STATIC_ASSERT _Static_assert
+#endif
+
+/* Most frame bytes one record carries: link + network + TCP headers + --payload, capped by -s. */
+#define SNAPSHOT_MAX_DATA 4096
+
+/* snapshot.link: how the frame in data starts. */
+#define SNAPSHOT_LINK_ETHER 1 /* Ethernet header (also lo and veth): LINKTYPE_ETHERNET */
+#define SNAPSHOT_LINK_RAW 2   /* starts with the IP header (tun, wireguard): LINKTYPE_RAW */
+
+/* snapshot.flags */
+#define SNAPSHOT_F_VLAN_REINSERTED 1 /* an offloaded 802.1Q tag was put back into data, as libpcap does */
+
+/* filter_config.direction */
+#define SNAPSHOT_DIR_BOTH 0
+#define SNAPSHOT_DIR_IN 1
+#define SNAPSHOT_DIR_OUT 2
+
+#define SNAPSHOT_MAX_PORTS 16
+#define SNAPSHOT_MAX_HOSTS4 16
+#define SNAPSHOT_MAX_HOSTS6 8
+
+struct snapshot {
+	__u64 ts_ns;    /* bpf_ktime_get_ns(): CLOCK_MONOTONIC, turned into wall time in user space */
+	__u32 ifindex;  /* interface the packet was seen on */
+	__u32 wire_len; /* frame length on the wire (plus 4 when a VLAN tag was reinserted) */
+	__u16 cap_len;  /* bytes of data that follow */
+	__u8 pkt_type;  /* PACKET_HOST, PACKET_OUTGOING, ... (linux/if_packet.h) */
+	__u8 link;      /* SNAPSHOT_LINK_* */
+	__u16 protocol; /* ethertype, network byte order */
+	__u16 flags;    /* SNAPSHOT_F_* */
+	__u8 data[];    /* cap_len frame bytes */
+};
+
+/* Per interface, per CPU; the addon sums the CPUs. */
+struct snapshot_counters {
+	__u64 seen;    /* packets the filter ran on (lo's outgoing copies excluded) */
+	__u64 tcp;     /* of those, TCP (first fragment or unfragmented) */
+	__u64 kept;    /* of those, matching the filter config */
+	__u64 dropped; /* of those, lost because the ring buffer was full */
+};
+
+/* Set by user space between open and load (read-only data). Addresses in network byte order. */
+struct filter_config {
+	__u32 snaplen;    /* cap on bytes per record (-s) */
+	__u32 payload;    /* TCP payload bytes to keep (--payload) */
+	__u8 direction;   /* SNAPSHOT_DIR_* */
+	__u8 nports;
+	__u8 nhosts4;
+	__u8 nhosts6;
+	__u16 ports[SNAPSHOT_MAX_PORTS]; /* host byte order */
+	__u32 hosts4[SNAPSHOT_MAX_HOSTS4];
+	__u8 hosts6[SNAPSHOT_MAX_HOSTS6][16];
+};
+
+SNAPSHOT_STATIC_ASSERT(sizeof(struct snapshot) == 24, "struct snapshot is 24 bytes; update native/index.ts");
+SNAPSHOT_STATIC_ASSERT(sizeof(struct snapshot_counters) == 32, "struct snapshot_counters is 32 bytes");
+SNAPSHOT_STATIC_ASSERT(sizeof(struct filter_config) == 12 + 2 * SNAPSHOT_MAX_PORTS + 4 * SNAPSHOT_MAX_HOSTS4 + 16 * SNAPSHOT_MAX_HOSTS6,
+	       "filter_config has no padding");
+
+#endif

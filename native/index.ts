@@ -1,0 +1,178 @@
+/**
+ * Typed facade over the recorder's Node-API addon (native/src). Loading is lazy: nothing here touches
+ * the addon until a recorder command needs it, so `tcplens info/analyze` work where it was never built.
+ * Each native export's TS signature is declared in NativeBinding; test/recorder/layout.test.ts holds
+ * RECORD (the offsets the TS decoder uses) to the constants the addon exports from bpf/snapshot.h.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RuntimeError } from '../analyzer/errors.js';
+
+/** Where in a ring record (bpf/snapshot.h struct snapshot) each field lives. Little-endian host order. */
+export const RECORD = {
+  headerSize: 24,
+  tsNs: 0,
+  ifindex: 8,
+  wireLen: 12,
+  capLen: 16,
+  pktType: 18,
+  link: 19,
+  protocol: 20,
+  flags: 22,
+  data: 24,
+  /** Records follow each other in a batch, each padded to this many bytes. */
+  recordAlign: 8,
+  maxData: 4096,
+  linkEther: 1,
+  linkRaw: 2,
+  maxPorts: 16,
+  maxHosts4: 16,
+  maxHosts6: 8,
+} as const;
+
+export type RecordLayout = { [K in keyof typeof RECORD]: number };
+
+/** linux/if_packet.h packet types the filter reports. */
+export const PACKET_HOST = 0;
+export const PACKET_OUTGOING = 4;
+
+/** An error raised by the addon: the failing operation and errno, with a one-line message for users. */
+export class NativeError extends RuntimeError {
+  override readonly name = 'NativeError';
+  constructor(
+    message: string,
+    readonly operation: string,
+    readonly errno: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The recorder cannot run here (addon or BPF object not built); the message says what is missing. */
+export class RecorderUnavailableError extends RuntimeError {
+  override readonly name = 'RecorderUnavailableError';
+}
+
+export interface NetInterface {
+  index: number;
+  name: string;
+  /** ARPHRD_* type of the device (-1 when it could not be read). */
+  arphrd: number;
+}
+
+export interface CaptureOptions {
+  /** Interface indexes to bind one socket each to; empty means one unbound socket ("any"). */
+  ifindexes: number[];
+  ringBytes: number;
+  snaplen: number;
+  payload: number;
+  /** 0 both, 1 inbound only, 2 outbound only. */
+  direction: number;
+  ports: number[];
+  /** 4-byte network-order addresses. */
+  hosts4: Buffer[];
+  /** 16-byte addresses. */
+  hosts6: Buffer[];
+}
+
+export interface InterfaceCounters {
+  ifindex: number;
+  seen: number;
+  tcp: number;
+  kept: number;
+  dropped: number;
+}
+
+export interface CaptureHandle {
+  /** Counters summed over CPUs, one entry per interface the filter has run on. */
+  counters(): InterfaceCounters[];
+  /** Detaches every socket, delivers what is left in the ring as batches, then resolves. */
+  stop(): Promise<void>;
+  /** Frees the BPF object and the ring; call after stop() has resolved. */
+  close(): void;
+}
+
+/** Called with a batch of records back to back, or (buffer null) once after the last batch. */
+export type BatchCallback = (batch: Buffer | null, count: number) => void;
+
+export interface ClockSample {
+  realtimeNs: bigint;
+  monotonicNs: bigint;
+  widthNs: number;
+}
+
+export interface ReplayFrames {
+  /** Frames back to back. */
+  data: Buffer;
+  /** Length of each frame, in order. */
+  lengths: Uint32Array;
+}
+
+export interface NativeBinding {
+  setErrorClass(ctor: new (message: string, operation: string, errno: number) => Error): void;
+  layout(): RecordLayout;
+  clockSample(): ClockSample;
+  interfaceByName(name: string): NetInterface;
+  interfaceByIndex(index: number): NetInterface | null;
+  Capture: new (bpfObject: string, opts: CaptureOptions, onBatch: BatchCallback) => CaptureHandle;
+  /** Sends frames out of an interface through an AF_PACKET socket on a worker thread. */
+  replay(ifindex: number, frames: ReplayFrames, opts: { pps: number; loops: number }): Promise<{ sent: number; failed: number }>;
+}
+
+function findRepoRoot(start: string): string | null {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    const pkg = path.join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'tcplens') return dir;
+      } catch {
+        /* not ours */
+      }
+    }
+    if (path.dirname(dir) === dir) return null;
+  }
+}
+
+/** The repository (or installed package) root: artefacts live there, not beside the compiled JS. */
+export function packageRoot(): string {
+  const root = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
+  if (!root) throw new RecorderUnavailableError('cannot find the tcplens package root (package.json named "tcplens")');
+  return root;
+}
+
+export function addonPath(): string {
+  return path.join(packageRoot(), 'native/build/Release/tcplens_native.node');
+}
+
+export function bpfObjectPath(): string {
+  return path.join(packageRoot(), 'bpf/.output/tcp_snapshot.bpf.o');
+}
+
+/** The one line native/build.mjs left when the build failed, if any. */
+function buildFailure(): string | null {
+  const status = path.join(packageRoot(), 'native/build/STATUS');
+  if (!existsSync(status)) return null;
+  const text = readFileSync(status, 'utf8').trim();
+  return text.startsWith('ok') ? null : text;
+}
+
+let binding: NativeBinding | undefined;
+
+/** Loads the addon once; throws RecorderUnavailableError naming what is missing. */
+export function loadNative(): NativeBinding {
+  if (binding) return binding;
+  if (process.platform !== 'linux') throw new RecorderUnavailableError(`the recorder needs Linux (this is ${process.platform})`);
+  const file = addonPath();
+  const obj = bpfObjectPath();
+  if (!existsSync(file) || !existsSync(obj)) {
+    const why = buildFailure() ?? `${existsSync(file) ? obj : file} is missing`;
+    throw new RecorderUnavailableError(`the recorder is not built: ${why} (needs clang, libbpf-dev, libelf-dev, make and g++; then run: npm run build:native)`);
+  }
+  const require = createRequire(import.meta.url);
+  const loaded = require(file) as NativeBinding;
+  loaded.setErrorClass(NativeError);
+  binding = loaded;
+  return loaded;
+}

@@ -1,0 +1,84 @@
+// Node-API entry of the recorder's kernel path. Exports (TS signatures in native/index.ts):
+//   setErrorClass(ctor), layout(), clockSample(), interfaceByName(name), interfaceByIndex(index), replay(...), Capture
+#include <napi.h>
+
+#include <stddef.h>
+#include <time.h>
+
+#include "capture.h"
+#include "errors.h"
+#include "netif.h"
+#include "replay.h"
+#include "snapshot.h"
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "snapshot.h records are read as little-endian by native/index.ts"
+#endif
+
+namespace tcplens {
+
+// layout(): the record layout constants, so a test can hold the TS decoder to bpf/snapshot.h.
+static Napi::Value Layout(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  auto set = [&](const char* k, double v) { o.Set(k, Napi::Number::New(env, v)); };
+  set("headerSize", sizeof(struct snapshot));
+  set("tsNs", offsetof(struct snapshot, ts_ns));
+  set("ifindex", offsetof(struct snapshot, ifindex));
+  set("wireLen", offsetof(struct snapshot, wire_len));
+  set("capLen", offsetof(struct snapshot, cap_len));
+  set("pktType", offsetof(struct snapshot, pkt_type));
+  set("link", offsetof(struct snapshot, link));
+  set("protocol", offsetof(struct snapshot, protocol));
+  set("flags", offsetof(struct snapshot, flags));
+  set("data", offsetof(struct snapshot, data));
+  set("recordAlign", 8);
+  set("maxData", SNAPSHOT_MAX_DATA);
+  set("linkEther", SNAPSHOT_LINK_ETHER);
+  set("linkRaw", SNAPSHOT_LINK_RAW);
+  set("maxPorts", SNAPSHOT_MAX_PORTS);
+  set("maxHosts4", SNAPSHOT_MAX_HOSTS4);
+  set("maxHosts6", SNAPSHOT_MAX_HOSTS6);
+  return o;
+}
+
+// clockSample(): { realtimeNs: bigint, monotonicNs: bigint, widthNs: number }: the tightest of a few
+// (MONOTONIC, REALTIME, MONOTONIC) triples, so REALTIME - MONOTONIC is known to within widthNs.
+static Napi::Value ClockSample(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto ns = [](const struct timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1000000000LL + t.tv_nsec; };
+  int64_t bestWidth = INT64_MAX, bestMono = 0, bestReal = 0;
+  for (int i = 0; i < 7; i++) {
+    struct timespec m1, r, m2;
+    clock_gettime(CLOCK_MONOTONIC, &m1);
+    clock_gettime(CLOCK_REALTIME, &r);
+    clock_gettime(CLOCK_MONOTONIC, &m2);
+    int64_t width = ns(m2) - ns(m1);
+    if (width < bestWidth) {
+      bestWidth = width;
+      bestMono = ns(m1) + width / 2;
+      bestReal = ns(r);
+    }
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("realtimeNs", Napi::BigInt::New(env, bestReal));
+  o.Set("monotonicNs", Napi::BigInt::New(env, bestMono));
+  o.Set("widthNs", Napi::Number::New(env, static_cast<double>(bestWidth)));
+  return o;
+}
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
+  exports.Set("layout", Napi::Function::New(env, Layout, "layout"));
+  exports.Set("clockSample", Napi::Function::New(env, ClockSample, "clockSample"));
+  exports.Set("interfaceByName", Napi::Function::New(env, InterfaceByName, "interfaceByName"));
+  exports.Set("interfaceByIndex", Napi::Function::New(env, InterfaceByIndex, "interfaceByIndex"));
+  exports.Set("replay", Napi::Function::New(env, Replay, "replay"));
+  exports.Set("Capture", Capture::Define(env));
+  return exports;
+}
+
+}  // namespace tcplens
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return tcplens::Init(env, exports); }
+NODE_API_MODULE(tcplens_native, InitModule)

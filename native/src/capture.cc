@@ -1,0 +1,371 @@
+#include "capture.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <arpa/inet.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <string>
+
+#include "errors.h"
+#include "snapshot.h"
+
+namespace tcplens {
+
+// One JS call per batch, never per packet: a batch is handed over when it reaches this size, or when
+// the ring has been quiet for a moment (kLingerMs), so a slow trickle is still written promptly.
+static constexpr size_t kBatchBytes = 256 * 1024;
+static constexpr int kLingerMs = 10;
+static constexpr size_t kMaxQueuedBatches = 16;  // then the drain thread waits and the ring absorbs bursts
+
+static inline size_t Align8(size_t n) { return (n + 7) & ~size_t(7); }
+
+struct Batch {
+  std::vector<uint8_t> bytes;  // records back to back, each padded to 8 bytes
+  uint32_t count = 0;
+  bool final = false;
+  Capture* owner = nullptr;  // set on the final batch: its delivery resolves stop()'s promise
+};
+
+// libbpf reports through a print callback; native code never prints, so keep the last line for errors.
+static thread_local std::string lastLibbpfMessage;
+static int CaptureLibbpfMessage(enum libbpf_print_level level, const char* fmt, va_list args) {
+  if (level == LIBBPF_DEBUG) return 0;
+  char line[512];
+  vsnprintf(line, sizeof(line), fmt, args);
+  std::string s(line);
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  if (!s.empty()) lastLibbpfMessage = s;
+  return 0;
+}
+
+Napi::Function Capture::Define(Napi::Env env) {
+  libbpf_set_print(CaptureLibbpfMessage);
+  return DefineClass(env, "Capture",
+                     {InstanceMethod<&Capture::Counters>("counters"), InstanceMethod<&Capture::Stop>("stop"),
+                      InstanceMethod<&Capture::Close>("close")});
+}
+
+static std::vector<uint8_t> BytesOf(const Napi::Value& v) {
+  Napi::Buffer<uint8_t> b = v.As<Napi::Buffer<uint8_t>>();
+  return std::vector<uint8_t>(b.Data(), b.Data() + b.Length());
+}
+
+// new Capture(objectPath, options, onBatch). Options are validated in TS before this call; here we only
+// copy them into the BPF program's read-only config. Throws typed errors; on throw nothing is left open.
+Capture::Capture(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Capture>(info) {
+  Napi::Env env = info.Env();
+  std::string objPath = info[0].As<Napi::String>();
+  Napi::Object opts = info[1].As<Napi::Object>();
+  Napi::Function onBatch = info[2].As<Napi::Function>();
+
+  try {
+    // AF_PACKET first: without CAP_NET_RAW nothing else matters, and this error is the clearest one.
+    Napi::Array ifindexes = opts.Get("ifindexes").As<Napi::Array>();
+    uint32_t nsock = ifindexes.Length() == 0 ? 1 : ifindexes.Length();
+    for (uint32_t i = 0; i < nsock; i++) {
+      // Protocol 0: the socket receives nothing until bound, so no packet slips in before the filter.
+      int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+      if (fd < 0) throw NativeError(env, "socket(AF_PACKET)", errno, DescribeErrno("socket(AF_PACKET)", errno));
+      sockets_.push_back(fd);
+    }
+
+    int probe = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr);
+    if (probe < 0 && (-probe == EPERM || -probe == EACCES))
+      throw NativeError(env, "bpf(BPF_MAP_CREATE)", -probe, DescribeErrno("bpf(BPF_MAP_CREATE)", -probe));
+    if (probe == 0)
+      throw NativeError(env, "bpf(BPF_MAP_CREATE)", EOPNOTSUPP, "kernel without BPF ring buffer (needs Linux 5.8 or later)");
+
+    obj_ = bpf_object__open_file(objPath.c_str(), nullptr);
+    if (obj_ == nullptr) {
+      int err = errno;
+      obj_ = nullptr;
+      throw NativeError(env, "bpf_object__open", err, "cannot open BPF object " + objPath + ": " + std::strerror(err));
+    }
+
+    struct filter_config cfg;
+    std::memset(&cfg, 0, sizeof(cfg));
+    cfg.snaplen = opts.Get("snaplen").As<Napi::Number>().Uint32Value();
+    cfg.payload = opts.Get("payload").As<Napi::Number>().Uint32Value();
+    cfg.direction = static_cast<__u8>(opts.Get("direction").As<Napi::Number>().Uint32Value());
+    Napi::Array ports = opts.Get("ports").As<Napi::Array>();
+    for (uint32_t i = 0; i < ports.Length() && i < SNAPSHOT_MAX_PORTS; i++, cfg.nports++)
+      cfg.ports[i] = static_cast<__u16>(ports.Get(i).As<Napi::Number>().Uint32Value());
+    Napi::Array hosts4 = opts.Get("hosts4").As<Napi::Array>();
+    for (uint32_t i = 0; i < hosts4.Length() && i < SNAPSHOT_MAX_HOSTS4; i++, cfg.nhosts4++) {
+      std::vector<uint8_t> a = BytesOf(hosts4.Get(i));
+      if (a.size() == 4) std::memcpy(&cfg.hosts4[i], a.data(), 4);
+    }
+    Napi::Array hosts6 = opts.Get("hosts6").As<Napi::Array>();
+    for (uint32_t i = 0; i < hosts6.Length() && i < SNAPSHOT_MAX_HOSTS6; i++, cfg.nhosts6++) {
+      std::vector<uint8_t> a = BytesOf(hosts6.Get(i));
+      if (a.size() == 16) std::memcpy(cfg.hosts6[i], a.data(), 16);
+    }
+
+    struct bpf_map* rodata = nullptr;
+    struct bpf_map* ring = nullptr;
+    struct bpf_map* map;
+    bpf_object__for_each_map(map, obj_) {
+      std::string name = bpf_map__name(map);
+      if (bpf_map__is_internal(map) && name.size() >= 7 && name.compare(name.size() - 7, 7, ".rodata") == 0) rodata = map;
+      if (name == "ring") ring = map;
+    }
+    size_t rodataSize = 0;
+    const void* initial = rodata ? bpf_map__initial_value(rodata, &rodataSize) : nullptr;
+    if (initial == nullptr || rodataSize < sizeof(cfg) || ring == nullptr)
+      throw NativeError(env, "bpf_object__open", EINVAL, "BPF object " + objPath + " does not match bpf/snapshot.h; rebuild it");
+    // cfg is the program's only read-only global, so it sits at offset 0 of .rodata.
+    std::vector<uint8_t> image(static_cast<const uint8_t*>(initial), static_cast<const uint8_t*>(initial) + rodataSize);
+    std::memcpy(image.data(), &cfg, sizeof(cfg));
+    if (bpf_map__set_initial_value(rodata, image.data(), image.size()) != 0)
+      throw NativeError(env, "bpf_map__set_initial_value", EINVAL, "cannot set the BPF filter config");
+
+    uint32_t ringBytes = opts.Get("ringBytes").As<Napi::Number>().Uint32Value();
+    if (bpf_map__set_max_entries(ring, ringBytes) != 0)
+      throw NativeError(env, "bpf_map__set_max_entries", EINVAL, "ring buffer size must be a power of two");
+
+    lastLibbpfMessage.clear();
+    int err = bpf_object__load(obj_);
+    if (err != 0) {
+      int e = -err;
+      if (e == EPERM || e == EACCES) throw NativeError(env, "bpf(BPF_PROG_LOAD)", e, DescribeErrno("bpf(BPF_PROG_LOAD)", e));
+      throw NativeError(env, "bpf_object__load", e, "loading the BPF program failed: " + (lastLibbpfMessage.empty() ? std::string(std::strerror(e)) : lastLibbpfMessage));
+    }
+    struct bpf_program* prog = bpf_object__find_program_by_name(obj_, "tcp_snapshot");
+    int progFd = prog ? bpf_program__fd(prog) : -1;
+    countersFd_ = bpf_object__find_map_fd_by_name(obj_, "counters");
+    if (progFd < 0 || countersFd_ < 0) throw NativeError(env, "bpf_object__load", ENOENT, "BPF object lacks tcp_snapshot/counters");
+
+    for (uint32_t i = 0; i < nsock; i++) {
+      int fd = sockets_[i];
+      if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &progFd, sizeof(progFd)) != 0)
+        throw NativeError(env, "setsockopt(SO_ATTACH_BPF)", errno, DescribeErrno("setsockopt(SO_ATTACH_BPF)", errno));
+      int small = 1;  // the filter returns 0, nothing is ever queued; keep the socket's footprint minimal
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+      struct sockaddr_ll sll;
+      std::memset(&sll, 0, sizeof(sll));
+      sll.sll_family = AF_PACKET;
+      sll.sll_protocol = htons(ETH_P_ALL);
+      sll.sll_ifindex = ifindexes.Length() == 0 ? 0 : static_cast<int>(ifindexes.Get(i).As<Napi::Number>().Int32Value());
+      if (bind(fd, reinterpret_cast<struct sockaddr*>(&sll), sizeof(sll)) != 0) {
+        int e = errno;
+        if (e == ENODEV) throw NativeError(env, "bind(AF_PACKET)", e, "unknown interface index " + std::to_string(sll.sll_ifindex));
+        throw NativeError(env, "bind(AF_PACKET)", e, DescribeErrno("bind(AF_PACKET)", e));
+      }
+    }
+
+    rb_ = ring_buffer__new(bpf_map__fd(ring), &Capture::OnRecord, this, nullptr);
+    if (rb_ == nullptr) throw NativeError(env, "ring_buffer__new", errno, DescribeErrno("ring_buffer__new", errno));
+    epollFd_ = epoll_create1(EPOLL_CLOEXEC);
+    wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (epollFd_ < 0 || wakeFd_ < 0) throw NativeError(env, "epoll_create1", errno, DescribeErrno("epoll_create1", errno));
+    struct epoll_event ev;
+    std::memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN;
+    ev.data.u32 = 0;
+    epoll_ctl(epollFd_, EPOLL_CTL_ADD, ring_buffer__epoll_fd(rb_), &ev);
+    ev.data.u32 = 1;
+    epoll_ctl(epollFd_, EPOLL_CTL_ADD, wakeFd_, &ev);
+  } catch (...) {
+    Shutdown(true);
+    throw;
+  }
+
+  batch_ = std::make_unique<Batch>();
+  batch_->bytes.reserve(kBatchBytes + sizeof(struct snapshot) + SNAPSHOT_MAX_DATA + 8);
+  tsfn_ = Napi::ThreadSafeFunction::New(env, onBatch, "tcplens-ring-drain", kMaxQueuedBatches, 1);
+  threadRunning_ = true;
+  thread_ = std::thread([this] { Drain(); });
+  // At process exit the environment goes away first: stop the thread and free the kernel objects then.
+  if (napi_add_env_cleanup_hook(env, &Capture::AtEnvCleanup, this) == napi_ok) hookAdded_ = true;
+}
+
+void Capture::AtEnvCleanup(void* arg) {
+  Capture* self = static_cast<Capture*>(arg);
+  self->hookAdded_ = false;  // a hook that ran is gone; removing it again would be a double free
+  self->Shutdown(true);
+}
+
+Capture::~Capture() {
+  if (hookAdded_) napi_remove_env_cleanup_hook(Env(), &Capture::AtEnvCleanup, this);
+  Shutdown(true);
+}
+
+int Capture::OnRecord(void* ctx, void* data, size_t size) {
+  Capture* self = static_cast<Capture*>(ctx);
+  Batch& b = *self->batch_;
+  size_t at = b.bytes.size();
+  b.bytes.resize(at + Align8(size));
+  std::memcpy(b.bytes.data() + at, data, size);
+  b.count++;
+  if (b.bytes.size() >= kBatchBytes) self->Flush(false);
+  return 0;
+}
+
+// Runs on the drain thread. BlockingCall waits when kMaxQueuedBatches are pending: JS being slow then
+// shows up as ring-full drops counted by the BPF program, never as unbounded memory here.
+void Capture::Flush(bool final) {
+  if ((batch_->count == 0 && !final) || tsfnClosing_.load()) {
+    batch_->bytes.clear();
+    batch_->count = 0;
+    return;
+  }
+  Batch* out = batch_.release();
+  out->final = final;
+  if (final) out->owner = this;
+  batch_ = std::make_unique<Batch>();
+  if (!final) batch_->bytes.reserve(kBatchBytes + sizeof(struct snapshot) + SNAPSHOT_MAX_DATA + 8);
+  napi_status st = tsfn_.BlockingCall(out, [](Napi::Env env, Napi::Function fn, Batch* b) {
+    std::unique_ptr<Batch> owned(b);
+    if (env == nullptr) return;  // the environment is going away
+    if (b->final) {
+      fn.Call({env.Null(), Napi::Number::New(env, 0)});
+      b->owner->ResolveStopped(env);
+      return;
+    }
+    std::vector<uint8_t>* bytes = new std::vector<uint8_t>(std::move(b->bytes));
+    Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(env, bytes->data(), bytes->size(),
+                                                           [](Napi::Env, uint8_t*, std::vector<uint8_t>* v) { delete v; }, bytes);
+    fn.Call({buf, Napi::Number::New(env, b->count)});
+  });
+  if (st != napi_ok) {
+    delete out;
+    tsfnClosing_.store(true);  // aborted: never call into the thread-safe function again
+  }
+}
+
+void Capture::Drain() {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point firstPending{};
+  bool pending = false;
+  while (!stopping_.load(std::memory_order_acquire)) {
+    int timeout = 100;
+    if (pending) {
+      auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - firstPending).count();
+      timeout = waited >= kLingerMs ? 0 : static_cast<int>(kLingerMs - waited);
+    }
+    struct epoll_event evs[2];
+    int n = epoll_wait(epollFd_, evs, 2, timeout);
+    if (n < 0 && errno != EINTR) break;
+    ring_buffer__consume(rb_);
+    if (batch_->count > 0 && !pending) {
+      pending = true;
+      firstPending = Clock::now();
+    }
+    if (pending && std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - firstPending).count() >= kLingerMs) {
+      Flush(false);
+      pending = false;
+    }
+  }
+  // Sockets are already detached (Stop), so this empties the ring for good.
+  ring_buffer__consume(rb_);
+  Flush(false);
+  Flush(true);
+  std::lock_guard<std::mutex> lock(tsfnMutex_);
+  if (!tsfnAborted_ && !tsfnClosing_.load()) tsfn_.Release();
+  tsfnReleased_ = true;
+}
+
+// counters(): Array<{ ifindex, seen, tcp, kept, dropped }>, summed over CPUs.
+Napi::Value Capture::Counters(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env);
+  if (countersFd_ < 0) return out;
+  int ncpu = libbpf_num_possible_cpus();
+  std::vector<struct snapshot_counters> values(ncpu > 0 ? ncpu : 1);
+  __u32 key = 0, next = 0;
+  __u32* prev = nullptr;
+  uint32_t i = 0;
+  while (bpf_map_get_next_key(countersFd_, prev, &next) == 0 && i < 4096) {
+    key = next;
+    prev = &key;
+    if (bpf_map_lookup_elem(countersFd_, &key, values.data()) != 0) continue;
+    struct snapshot_counters sum = {0, 0, 0, 0};
+    for (const auto& v : values) {
+      sum.seen += v.seen;
+      sum.tcp += v.tcp;
+      sum.kept += v.kept;
+      sum.dropped += v.dropped;
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("ifindex", Napi::Number::New(env, key));
+    o.Set("seen", Napi::Number::New(env, static_cast<double>(sum.seen)));
+    o.Set("tcp", Napi::Number::New(env, static_cast<double>(sum.tcp)));
+    o.Set("kept", Napi::Number::New(env, static_cast<double>(sum.kept)));
+    o.Set("dropped", Napi::Number::New(env, static_cast<double>(sum.dropped)));
+    out.Set(i++, o);
+  }
+  return out;
+}
+
+void Capture::DetachSockets() {
+  for (int fd : sockets_) close(fd);  // closing detaches the filter; no new records after this
+  sockets_.clear();
+}
+
+// stop(): Promise<void>. Detaches, lets the thread drain what is left (delivered as normal batches),
+// then resolves after the final batch callback. The BPF object stays until close() so counters stay readable.
+Napi::Value Capture::Stop(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (stopped_) return stopped_->Promise();
+  stopped_ = std::make_unique<Napi::Promise::Deferred>(env);
+  DetachSockets();
+  if (!threadRunning_) {
+    stopped_->Resolve(env.Undefined());
+    return stopped_->Promise();
+  }
+  stopping_.store(true, std::memory_order_release);
+  uint64_t one = 1;
+  if (write(wakeFd_, &one, sizeof(one)) < 0) { /* the 100 ms poll timeout still notices */ }
+  return stopped_->Promise();
+}
+
+void Capture::ResolveStopped(Napi::Env env) {
+  if (stopped_) stopped_->Resolve(env.Undefined());
+}
+
+// close(): frees everything now; after stop() has resolved this never discards a record.
+void Capture::Close(const Napi::CallbackInfo& info) { Shutdown(false); }
+
+void Capture::Shutdown(bool abort) {
+  DetachSockets();
+  if (threadRunning_) {
+    stopping_.store(true, std::memory_order_release);
+    if (wakeFd_ >= 0) {
+      uint64_t one = 1;
+      if (write(wakeFd_, &one, sizeof(one)) < 0) { /* timeout fallback */ }
+    }
+    {
+      // The thread may be waiting in BlockingCall for JS, which cannot run while we join: abort the
+      // queue so that call returns. Only if the thread has not released the function already.
+      std::lock_guard<std::mutex> lock(tsfnMutex_);
+      if (!tsfnReleased_) {
+        tsfn_.Abort();
+        tsfnAborted_ = true;
+      }
+    }
+    if (thread_.joinable()) {
+      if (thread_.get_id() == std::this_thread::get_id()) thread_.detach();
+      else thread_.join();
+    }
+    threadRunning_ = false;
+  }
+  if (rb_) ring_buffer__free(rb_);
+  rb_ = nullptr;
+  if (obj_) bpf_object__close(obj_);
+  obj_ = nullptr;
+  countersFd_ = -1;
+  if (epollFd_ >= 0) close(epollFd_);
+  if (wakeFd_ >= 0) close(wakeFd_);
+  epollFd_ = wakeFd_ = -1;
+}
+
+}  // namespace tcplens

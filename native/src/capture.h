@@ -1,0 +1,63 @@
+// One capture: the loaded BPF object, its AF_PACKET sockets and the thread that drains the ring buffer.
+#pragma once
+#include <napi.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+struct bpf_object;
+struct ring_buffer;
+
+namespace tcplens {
+
+struct Batch;
+
+class Capture : public Napi::ObjectWrap<Capture> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit Capture(const Napi::CallbackInfo& info);
+  ~Capture() override;
+
+ private:
+  // JS methods (signatures in native/index.ts).
+  Napi::Value Counters(const Napi::CallbackInfo& info);
+  Napi::Value Stop(const Napi::CallbackInfo& info);
+  void Close(const Napi::CallbackInfo& info);
+
+  void Drain();                       // the drain thread's body
+  static int OnRecord(void* ctx, void* data, size_t size);
+  void Flush(bool final);
+ public:
+  void ResolveStopped(Napi::Env env);  // main thread, when the final batch has been delivered
+ private:             // hands the current batch to JS (blocks when JS is behind)
+  void DetachSockets();
+  static void AtEnvCleanup(void* arg);
+  void Shutdown(bool abort);          // stop the thread and free everything; idempotent
+
+  struct bpf_object* obj_ = nullptr;
+  struct ring_buffer* rb_ = nullptr;
+  int countersFd_ = -1;
+  int epollFd_ = -1;
+  int wakeFd_ = -1;
+  std::vector<int> sockets_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  bool threadRunning_ = false;
+  Napi::ThreadSafeFunction tsfn_;
+  std::unique_ptr<Batch> batch_;
+  size_t batchBytes_ = 0;
+  std::unique_ptr<Napi::Promise::Deferred> stopped_;
+  // The thread-safe function must not be touched after Abort (main) or after napi_closing (thread);
+  // this mutex orders the thread's final Release against an Abort from Shutdown.
+  std::mutex tsfnMutex_;
+  bool tsfnAborted_ = false;
+  bool tsfnReleased_ = false;
+  std::atomic<bool> tsfnClosing_{false};
+  bool hookAdded_ = false;
+};
+
+}  // namespace tcplens

@@ -1,0 +1,7 @@
+#pragma once
+#include <napi.h>
+
+namespace tcplens {
+Napi::Value InterfaceByName(const Napi::CallbackInfo& info);
+Napi::Value InterfaceByIndex(const Napi::CallbackInfo& info);
+}  // namespace tcplens
