@@ -2,6 +2,7 @@
 /** The entry only wires commands: each command lives in its own module with a `register` function. */
 import { Command } from 'commander';
 import { registerInfo } from '../analyzer/cli/info.js';
+import { registerQuery } from '../analyzer/cli/query.js';
 
 const program = new Command()
   .name('tcplens')
@@ -13,5 +14,6 @@ const program = new Command()
   });
 
 registerInfo(program);
+registerQuery(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,52 @@
+/**
+ * What the analyzer commands (seq, analyze, query, export) share: opening their CAPTURE...|DB inputs
+ * with a progress line on stderr when a person is watching, and turning capture damage into one stderr
+ * line each plus exit status 1 (after the results, which cover every packet before the damage).
+ */
+import path from 'node:path';
+import { openInputs, type Lens } from '../index.js';
+import { EXIT_OK, EXIT_RUNTIME, reportError } from '../cli/run.js';
+import type { LoadProgress } from './loader.js';
+
+function progressPrinter(): ((p: LoadProgress) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  let last = 0;
+  return (p) => {
+    const now = Date.now();
+    if (now - last < 250) return;
+    last = now;
+    const pct = p.size > 0 ? ` ${Math.min(100, (100 * p.offset) / p.size).toFixed(0)}%` : '';
+    process.stderr.write(`\rloading ${path.basename(p.path)} (${p.index + 1}/${p.count}): ${p.packets} packets${pct}\x1b[K`);
+  };
+}
+
+/**
+ * Opens the inputs. When not one capture could be read at all there is nothing to show: the damage is
+ * thrown (each other unreadable file gets its own line first) so stdout stays empty.
+ */
+export async function openForCommand(inputs: readonly string[], db?: string): Promise<Lens> {
+  const onProgress = progressPrinter();
+  let lens: Lens;
+  try {
+    lens = await openInputs(inputs, { db: db ?? null, ...(onProgress ? { onProgress } : {}) });
+  } finally {
+    if (onProgress) process.stderr.write('\r\x1b[K');
+  }
+  if (lens.captures.length > 0 && lens.captures.every((c) => c.captureId === null)) {
+    const errors = lens.errors;
+    await lens.close();
+    for (const err of errors.slice(1)) reportError(err);
+    throw errors[0]!;
+  }
+  return lens;
+}
+
+/** Prints one line per damaged capture; EXIT_RUNTIME when there was any. */
+export function captureErrorsStatus(lens: Lens): number {
+  let status = EXIT_OK;
+  for (const err of lens.errors) {
+    reportError(err);
+    status = EXIT_RUNTIME;
+  }
+  return status;
+}

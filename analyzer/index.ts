@@ -1,0 +1,129 @@
+/**
+ * tcplens as a library: open captures (or a kept database), read typed connections and sequence-analysis
+ * flags, run any SQL, close. The CLI commands are thin layers over this.
+ *
+ *   const lens = await openCaptures(['a.pcap'], { db: 'a.duckdb' });
+ *   for (const f of await lens.flows()) console.log(f.client, f.server, f.state, f.history);
+ *   await lens.close();
+ */
+import { CaptureError, RuntimeError } from './errors.js';
+import { Database, isDuckDbFile, type QueryResult } from './db/database.js';
+import { loadCaptures, type LoadedCapture, type LoadProgress } from './db/loader.js';
+import type { SeqFlag } from './seq/flags.js';
+
+export type { QueryResult } from './db/database.js';
+export type { LoadedCapture, LoadProgress } from './db/loader.js';
+export { CaptureError, RuntimeError, UsageError } from './errors.js';
+
+export interface OpenCapturesOptions {
+  /** Keep the database in this file (reopening it does not load the same captures again). */
+  db?: string | null;
+  onProgress?: (p: LoadProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** One row of the `flows` table. Times are text with nanoseconds ("2024-01-02 03:04:05.123456789"). */
+export interface FlowRow {
+  flow_id: number;
+  capture_id: number;
+  ip_version: number;
+  vlan: number | null;
+  client: string;
+  cport: number;
+  server: string;
+  sport: number;
+  first_ts: string;
+  last_ts: string;
+  duration_s: number;
+  packets: number;
+  bytes: number;
+  client_packets: number;
+  server_packets: number;
+  client_bytes: number;
+  server_bytes: number;
+  client_payload: number;
+  server_payload: number;
+  /** Zeek conn_state: S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0 RSTRH SH SHR OTH. */
+  state: string;
+  /** Zeek history letters (uppercase from the client, lowercase from the server). */
+  history: string;
+  rtt_ms: number | null;
+  client_isn: number | null;
+  server_isn: number | null;
+  reused_ports: boolean;
+}
+
+/** One row of `tcp_analysis`: a flag raised on a frame (tshark's tcp.analysis.<flag>). */
+export interface FlagRow {
+  capture_id: number;
+  frame: number;
+  flag: SeqFlag;
+  flow_id: number | null;
+}
+
+export class Lens {
+  constructor(
+    readonly db: Database,
+    /** What happened to each capture given to openCaptures (empty for openDatabase). */
+    readonly captures: LoadedCapture[],
+  ) {}
+
+  /** Damage found while reading (each capture keeps every packet before it). */
+  get errors(): CaptureError[] {
+    return this.captures.flatMap((c) => (c.error ? [c.error] : []));
+  }
+
+  /** Runs SQL over captures, interfaces, packets, flows, tcp_analysis. */
+  query(sql: string): Promise<QueryResult> {
+    return this.db.query(sql);
+  }
+
+  async flows(where = 'true'): Promise<FlowRow[]> {
+    return (await this.db.query(`SELECT * FROM flows WHERE ${where} ORDER BY flow_id`)).rows as unknown as FlowRow[];
+  }
+
+  async flags(where = 'true'): Promise<FlagRow[]> {
+    const sql = `SELECT a.capture_id, a.frame, a.flag::VARCHAR AS flag, p.flow_id
+                 FROM tcp_analysis a LEFT JOIN packet_rows p USING (capture_id, frame)
+                 WHERE ${where} ORDER BY a.capture_id, a.frame, a.flag`;
+    return (await this.db.query(sql)).rows as unknown as FlagRow[];
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+/** Loads captures into a new (or kept, with `db`) database. Damaged captures load up to the damage. */
+export async function openCaptures(paths: readonly string[], opts: OpenCapturesOptions = {}): Promise<Lens> {
+  const db = await Database.open({ path: opts.db ?? null });
+  try {
+    const loadOpts = { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
+    return new Lens(db, await loadCaptures(db, paths, loadOpts));
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
+/** Opens a database kept by `--db`, read-only. */
+export async function openDatabase(file: string): Promise<Lens> {
+  return new Lens(await Database.open({ path: file, readOnly: true }), []);
+}
+
+/**
+ * What the CLI's CAPTURE...|DB.duckdb arguments mean: one existing DuckDB file opens that database
+ * (read-only); anything else is a list of captures. A missing *.duckdb is an error, not a capture.
+ */
+export async function openInputs(inputs: readonly string[], opts: OpenCapturesOptions = {}): Promise<Lens> {
+  if (inputs.length === 1 && isDuckDbFile(inputs[0]!)) {
+    if (opts.db) throw new RuntimeError(`${inputs[0]}: already a database; --db applies to captures only`);
+    return openDatabase(inputs[0]!);
+  }
+  for (const input of inputs) {
+    if (/\.(duckdb|ddb|db)$/i.test(input) && !isDuckDbFile(input)) {
+      throw new RuntimeError(`${input}: no such database (or not a DuckDB file)`);
+    }
+  }
+  return openCaptures(inputs, opts);
+}
