@@ -3,6 +3,9 @@
 import { Command } from 'commander';
 import { registerInfo } from '../analyzer/cli/info.js';
 import { registerQuery } from '../analyzer/cli/query.js';
+import { registerSeq } from '../analyzer/cli/seq.js';
+import { registerAnalyze } from '../analyzer/cli/analyze.js';
+import { registerExport } from '../analyzer/cli/export.js';
 
 const program = new Command()
   .name('tcplens')
@@ -15,5 +18,8 @@ const program = new Command()
 
 registerInfo(program);
 registerQuery(program);
+registerSeq(program);
+registerAnalyze(program);
+registerExport(program);
 
 await program.parseAsync(process.argv);

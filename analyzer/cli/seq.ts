@@ -1,0 +1,94 @@
+/**
+ * `tcplens seq CAPTURE...|DB.duckdb [--frames] [--fail-on FLAG,...] [--db FILE] [--format ...]`: Wireshark's
+ * TCP analysis flags. By default one row per connection that raised any flag, with a count per flag and
+ * a total, then a `total` row. `--frames` prints one `frame,flag` row per raised flag (tshark's
+ * tcp.analysis.<flag>), with a leading `capture` column when several captures are given.
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { SEQ_FLAGS, type SeqFlag } from '../seq/flags.js';
+import { captureErrorsStatus, openForCommand } from '../db/cli-support.js';
+import type { Lens } from '../index.js';
+import { EXIT_FINDING, EXIT_OK, action } from './run.js';
+import { parseFormat, renderRows, type OutputFormat, type Row } from './output.js';
+
+function parseFailOn(value: string | undefined): Set<SeqFlag> | null {
+  if (value === undefined) return null;
+  if (value === 'any') return new Set(SEQ_FLAGS);
+  const out = new Set<SeqFlag>();
+  for (const name of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (!(SEQ_FLAGS as readonly string[]).includes(name)) {
+      throw new UsageError(`--fail-on: unknown flag '${name}' (one of: any, ${SEQ_FLAGS.join(', ')})`);
+    }
+    out.add(name as SeqFlag);
+  }
+  return out;
+}
+
+async function captureCount(lens: Lens): Promise<number> {
+  const r = await lens.query('SELECT count(*) AS n FROM captures');
+  return Number(r.rows[0]!['n']);
+}
+
+async function frameRows(lens: Lens, withCapture: boolean): Promise<{ rows: Row[]; columns: string[] }> {
+  const r = await lens.query(
+    `SELECT c.path AS capture, a.frame, a.flag::VARCHAR AS flag
+     FROM tcp_analysis a JOIN captures c USING (capture_id)
+     ORDER BY a.capture_id, a.frame, a.flag`,
+  );
+  return { rows: r.rows, columns: withCapture ? ['capture', 'frame', 'flag'] : ['frame', 'flag'] };
+}
+
+async function connectionRows(lens: Lens, withCapture: boolean, format: OutputFormat): Promise<{ rows: Row[]; columns: string[] }> {
+  const counts = SEQ_FLAGS.map((f) => `count(*) FILTER (WHERE a.flag = '${f}') AS ${f}`).join(',\n       ');
+  const r = await lens.query(
+    `SELECT f.flow_id, c.path AS capture, f.client, f.cport, f.server, f.sport, f.state,
+       ${counts},
+       count(*) AS total
+     FROM tcp_analysis a
+     JOIN packet_rows p USING (capture_id, frame)
+     JOIN flows f ON f.flow_id = p.flow_id
+     JOIN captures c ON c.capture_id = f.capture_id
+     GROUP BY ALL ORDER BY f.flow_id`,
+  );
+  const rows = r.rows;
+  const total: Row = { flow_id: 'total', total: 0 };
+  for (const f of SEQ_FLAGS) total[f] = 0;
+  for (const row of rows) {
+    for (const f of SEQ_FLAGS) total[f] = (total[f] as number) + Number(row[f]);
+    total['total'] = (total['total'] as number) + Number(row['total']);
+  }
+  // A terminal table shows only the flags that occur; programs get every flag column.
+  const flagColumns = format === 'table' ? SEQ_FLAGS.filter((f) => (total[f] as number) > 0) : [...SEQ_FLAGS];
+  const columns = [...(withCapture ? ['capture'] : []), 'flow_id', 'client', 'cport', 'server', 'sport', 'state', ...flagColumns, 'total'];
+  return { rows: format === 'json' ? rows : [...rows, total], columns };
+}
+
+export function registerSeq(program: Command): void {
+  program
+    .command('seq')
+    .description("TCP sequence analysis flags (Wireshark's tcp.analysis.*): per connection, or per frame with --frames")
+    .argument('<input...>', 'captures (pcap/pcapng) or one DB.duckdb')
+    .option('--frames', 'one row per raised flag: frame,flag')
+    .option('--fail-on <flags>', `exit 4 when any of these flags is raised (comma list, or "any")`)
+    .option('--db <file>', 'keep the loaded captures in this DuckDB file')
+    .option('--format <format>', 'table, json or csv', 'table')
+    .action(action(async (inputs: string[], opts: { frames?: boolean; failOn?: string; db?: string; format: string }) => {
+      const format = parseFormat(opts.format);
+      const failOn = parseFailOn(opts.failOn);
+      const lens = await openForCommand(inputs, opts.db);
+      try {
+        const withCapture = (await captureCount(lens)) > 1;
+        const { rows, columns } = opts.frames ? await frameRows(lens, withCapture) : await connectionRows(lens, withCapture, format);
+        process.stdout.write(renderRows(rows, columns, format));
+        let status = captureErrorsStatus(lens);
+        if (status === EXIT_OK && failOn) {
+          const r = await lens.query(`SELECT DISTINCT flag::VARCHAR AS flag FROM tcp_analysis`);
+          if (r.rows.some((row) => failOn.has(row['flag'] as SeqFlag))) status = EXIT_FINDING;
+        }
+        return status;
+      } finally {
+        await lens.close();
+      }
+    }));
+}
