@@ -1,19 +1,26 @@
 /**
- * The one place the loader meets the sequence analysis (engineer "seq", analyzer/seq/index.ts): each TCP
- * segment is pushed during the load pass, and every flag raised comes back as (frame, flag code) to be
- * appended to tcp_analysis. Kept apart so the loader does not depend on the analyzer's internals.
+ * The one place the loader meets the sequence analysis (engineer "seq", analyzer/seq): each TCP segment
+ * is pushed during the load pass, and every flag raised comes back as (frame, flag code) to be appended
+ * to tcp_analysis. The codes are SEQ_FLAGS indexes, which is also the tcp_flag ENUM's order.
  */
 import type { DecodedPacket } from '../decode/types.js';
+import { SequenceAnalyzer } from '../seq/index.js';
 
 export type OnFlag = (frame: number, code: number) => void;
 
 export interface FlagSource {
   push(frame: number, tsSec: number, tsNsec: number, pkt: DecodedPacket): void;
-  /** End of the capture: flags decided late (if any) are delivered now. */
+  /** End of the capture. */
   finish(): void;
 }
 
-/** Until the sequence analyzer is wired in, no flags are raised (tcp_analysis stays empty). */
-export function createFlagSource(_onFlag: OnFlag): FlagSource {
-  return { push() {}, finish() {} };
+/** A fresh analyzer per capture (connections never span captures); flags stream out, none are kept. */
+export function createFlagSource(onFlag: OnFlag): FlagSource {
+  const analyzer = new SequenceAnalyzer({ onFlag, collect: false });
+  return {
+    push(frame, tsSec, tsNsec, pkt) {
+      analyzer.push(frame, tsSec, tsNsec, pkt);
+    },
+    finish() {},
+  };
 }
