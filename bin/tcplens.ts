@@ -6,6 +6,8 @@ import { registerQuery } from '../analyzer/cli/query.js';
 import { registerSeq } from '../analyzer/cli/seq.js';
 import { registerAnalyze } from '../analyzer/cli/analyze.js';
 import { registerExport } from '../analyzer/cli/export.js';
+import { registerRecord } from '../recorder/cli/record.js';
+import { registerReplay } from '../recorder/cli/replay.js';
 
 const program = new Command()
   .name('tcplens')
@@ -21,5 +23,7 @@ registerQuery(program);
 registerSeq(program);
 registerAnalyze(program);
 registerExport(program);
+registerRecord(program);
+registerReplay(program);
 
 await program.parseAsync(process.argv);

@@ -40,7 +40,6 @@ export const PACKET_OUTGOING = 4;
 
 /** An error raised by the addon: the failing operation and errno, with a one-line message for users. */
 export class NativeError extends RuntimeError {
-  override readonly name = 'NativeError';
   constructor(
     message: string,
     readonly operation: string,
@@ -52,7 +51,6 @@ export class NativeError extends RuntimeError {
 
 /** The recorder cannot run here (addon or BPF object not built); the message says what is missing. */
 export class RecorderUnavailableError extends RuntimeError {
-  override readonly name = 'RecorderUnavailableError';
 }
 
 export interface NetInterface {
@@ -108,6 +106,8 @@ export interface ReplayFrames {
   data: Buffer;
   /** Length of each frame, in order. */
   lengths: Uint32Array;
+  /** Send time of each frame in ns after the first (the capture's own timing); used when pps is 0. */
+  timing?: Float64Array;
 }
 
 export interface NativeBinding {
@@ -117,7 +117,8 @@ export interface NativeBinding {
   interfaceByName(name: string): NetInterface;
   interfaceByIndex(index: number): NetInterface | null;
   Capture: new (bpfObject: string, opts: CaptureOptions, onBatch: BatchCallback) => CaptureHandle;
-  /** Sends frames out of an interface through an AF_PACKET socket on a worker thread. */
+  /** Sends frames out of an interface through an AF_PACKET socket on a worker thread. pps 0 and no
+   * timing: as fast as the device takes them. */
   replay(ifindex: number, frames: ReplayFrames, opts: { pps: number; loops: number }): Promise<{ sent: number; failed: number }>;
 }
 

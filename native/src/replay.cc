@@ -1,6 +1,7 @@
-// replay(ifindex, { data, lengths }, { pps, loops }): sends frames out of an interface through an
-// AF_PACKET socket on a worker thread (never the main thread), paced to `pps` (0 = as fast as possible),
-// in sendmmsg batches. Resolves { sent, failed }.
+// replay(ifindex, { data, lengths, timing? }, { pps, loops }): sends frames out of an interface through an
+// AF_PACKET socket on a worker thread (never the main thread), in sendmmsg batches. Pacing: `pps` frames
+// per second when > 0; else each frame at its capture time (timing: ns after the first frame) when
+// given; else as fast as the device takes them (--topspeed). Resolves { sent, failed }.
 #include "replay.h"
 
 #include <arpa/inet.h>
@@ -37,13 +38,16 @@ static void SleepUntil(int64_t ns) {
 
 class ReplayWorker : public Napi::AsyncWorker {
  public:
-  ReplayWorker(Napi::Env env, int fd, Napi::Buffer<uint8_t> data, Napi::Uint32Array lengths, double pps, uint32_t loops)
+  ReplayWorker(Napi::Env env, int fd, Napi::Buffer<uint8_t> data, Napi::Uint32Array lengths, std::vector<double> timing, double pps,
+               uint32_t loops)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), fd_(fd), pps_(pps), loops_(loops) {
     dataRef_ = Napi::Persistent(data.As<Napi::Object>());
     lengthsRef_ = Napi::Persistent(lengths.As<Napi::Object>());
     data_ = data.Data();
     dataLen_ = data.Length();
     lengths_.assign(lengths.Data(), lengths.Data() + lengths.ElementLength());
+    timing_ = std::move(timing);
+    if (timing_.size() != lengths_.size()) timing_.clear();
   }
   ~ReplayWorker() override { close(fd_); }
   Napi::Promise Promise() { return deferred_.Promise(); }
@@ -61,6 +65,13 @@ class ReplayWorker : public Napi::AsyncWorker {
     }
     const int64_t start = NowNs();
     const double interval = pps_ > 0 ? 1e9 / pps_ : 0;
+    const bool timed = interval == 0 && !timing_.empty();
+    // Due time of frame i of loop `loop`, ns after start: each loop follows the previous one's last frame.
+    const double loopSpan = timed ? timing_.back() : 0;
+    auto dueAt = [&](uint32_t loop, size_t i, uint64_t index) -> int64_t {
+      if (timed) return start + static_cast<int64_t>(static_cast<double>(loop) * loopSpan + timing_[i]);
+      return start + static_cast<int64_t>(static_cast<double>(index) * interval);
+    };
     uint64_t index = 0;  // frames handed to the kernel so far, across loops: the pacing clock
     std::vector<struct mmsghdr> msgs(kBurst);
     std::vector<struct iovec> iovs(kBurst);
@@ -68,13 +79,13 @@ class ReplayWorker : public Napi::AsyncWorker {
       size_t i = 0;
       while (i < lengths_.size()) {
         unsigned n = 0;
-        if (interval > 0) {
+        if (interval > 0 || timed) {
           // Send every frame whose time has come; sleep until the next one otherwise.
-          int64_t due = start + static_cast<int64_t>(static_cast<double>(index) * interval);
+          int64_t due = dueAt(loop, i, index);
           int64_t now = NowNs();
           if (due > now) SleepUntil(due);
           now = NowNs();
-          while (n < kBurst && i + n < lengths_.size() && start + static_cast<int64_t>(static_cast<double>(index + n) * interval) <= now) n++;
+          while (n < kBurst && i + n < lengths_.size() && dueAt(loop, i + n, index + n) <= now) n++;
           if (n == 0) n = 1;
         } else {
           n = static_cast<unsigned>(std::min<size_t>(kBurst, lengths_.size() - i));
@@ -130,6 +141,7 @@ class ReplayWorker : public Napi::AsyncWorker {
   const uint8_t* data_ = nullptr;
   size_t dataLen_ = 0;
   std::vector<uint32_t> lengths_;
+  std::vector<double> timing_;
   int fd_;
   double pps_;
   uint32_t loops_;
@@ -152,8 +164,13 @@ Napi::Value Replay(const Napi::CallbackInfo& info) {
     close(fd);
     throw NativeError(env, "bind(AF_PACKET)", e, e == ENODEV ? "unknown interface index " + std::to_string(ifindex) : DescribeErrno("bind(AF_PACKET)", e));
   }
+  std::vector<double> timing;
+  if (frames.Has("timing") && frames.Get("timing").IsTypedArray()) {
+    Napi::Float64Array t = frames.Get("timing").As<Napi::Float64Array>();
+    timing.assign(t.Data(), t.Data() + t.ElementLength());
+  }
   auto* worker = new ReplayWorker(env, fd, frames.Get("data").As<Napi::Buffer<uint8_t>>(), frames.Get("lengths").As<Napi::Uint32Array>(),
-                                  opts.Get("pps").As<Napi::Number>().DoubleValue(), opts.Get("loops").As<Napi::Number>().Uint32Value());
+                                  std::move(timing), opts.Get("pps").As<Napi::Number>().DoubleValue(), opts.Get("loops").As<Napi::Number>().Uint32Value());
   Napi::Promise p = worker->Promise();
   worker->Queue();
   return p;

@@ -1,0 +1,112 @@
+/** `tcplens record`: option parsing and validation (usage errors, exit 2) and the tcpdump-like summary. */
+import type { Command } from 'commander';
+import { isIP } from 'node:net';
+import { UsageError } from '../../analyzer/errors.js';
+import { logger } from '../../analyzer/log.js';
+import { action, EXIT_OK } from '../../analyzer/cli/run.js';
+import { record, type Direction } from '../record.js';
+import { summaryText } from '../stats.js';
+
+const DEFAULT_SNAPLEN = 262144;
+const PAGE = 4096;
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function positiveNumber(flag: string, text: string | undefined, { integer = true, allowZero = false } = {}): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < 0 || (!allowZero && n === 0)) {
+    throw new UsageError(`${flag} ${text}: expected a ${integer ? 'whole' : ''} number${allowZero ? '' : ' above 0'}`.replace('a  number', 'a number'));
+  }
+  return n;
+}
+
+/** --ring-mb: MiB, a power of two of at least one page (fractions allowed: 0.0625 is 64 KiB). */
+export function ringBytes(text: string): number {
+  const mb = positiveNumber('--ring-mb', text, { integer: false })!;
+  const bytes = Math.round(mb * 1024 * 1024);
+  if (bytes < PAGE || (bytes & (bytes - 1)) !== 0 || bytes > 1 << 30) {
+    throw new UsageError(`--ring-mb ${text}: the ring must be a power of two between 4 KiB (0.00390625) and 1024 MiB`);
+  }
+  return bytes;
+}
+
+interface RawRecordOptions {
+  interface: string;
+  write: string;
+  snaplen?: string;
+  payload?: string;
+  fileSize?: string;
+  rotateSeconds?: string;
+  files?: string;
+  count?: string;
+  duration?: string;
+  port: string[];
+  host: string[];
+  direction: string;
+  ringMb: string;
+  stats?: string;
+}
+
+export function registerRecord(program: Command): void {
+  program
+    .command('record')
+    .description('Record TCP header snapshots with eBPF into pcapng (needs root or CAP_BPF + CAP_NET_RAW)')
+    .requiredOption('-i, --interface <ifaces>', 'interface name(s), comma-separated, or "any"')
+    .requiredOption('-w, --write <file>', 'output pcapng file (created 0600)')
+    .option('-s, --snaplen <bytes>', `most bytes kept per packet (0 = ${DEFAULT_SNAPLEN})`)
+    .option('--payload <bytes>', 'TCP payload bytes to keep after the headers', '0')
+    .option('-C, --file-size <MB>', 'start a new file once the current one holds MB x 1,000,000 bytes')
+    .option('-G, --rotate-seconds <seconds>', 'start a new file every SECONDS')
+    .option('-W, --files <n>', 'with -C: cycle through N files; with -G: stop after N files')
+    .option('-c, --count <packets>', 'stop after this many packets')
+    .option('--duration <seconds>', 'stop after this many seconds')
+    .option('--port <n>', 'keep only segments from or to this port (repeatable)', collect, [])
+    .option('--host <addr>', 'keep only packets from or to this IPv4/IPv6 address (repeatable)', collect, [])
+    .option('--direction <dir>', 'in, out or both', 'both')
+    .option('--ring-mb <n>', 'BPF ring buffer size in MiB (a power of two)', '8')
+    .option('--stats <seconds>', 'log capture counters on stderr every SECONDS')
+    .action(action(async (raw: RawRecordOptions) => {
+      const ifaceText = raw.interface.trim();
+      const interfaces = ifaceText === 'any' ? 'any' as const : ifaceText.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      if (interfaces !== 'any' && interfaces.length === 0) throw new UsageError('-i: give an interface name or "any"');
+      if (interfaces !== 'any' && interfaces.includes('any')) throw new UsageError('-i any cannot be combined with other interfaces');
+      const snap = positiveNumber('-s', raw.snaplen, { allowZero: true }) ?? 0;
+      const payload = positiveNumber('--payload', raw.payload, { allowZero: true })!;
+      const ports = raw.port.map((p) => {
+        const n = positiveNumber('--port', p)!;
+        if (n > 65535) throw new UsageError(`--port ${p}: expected 1 to 65535`);
+        return n;
+      });
+      if (ports.length > 16) throw new UsageError('--port: at most 16 ports');
+      if (!['in', 'out', 'both'].includes(raw.direction)) throw new UsageError(`--direction ${raw.direction}: expected in, out or both`);
+      for (const h of raw.host) if (isIP(h) === 0) throw new UsageError(`--host ${h}: expected an IPv4 or IPv6 address`);
+      if (raw.host.length > 24) throw new UsageError('--host: at most 16 IPv4 and 8 IPv6 addresses');
+      const fileSizeMb = positiveNumber('-C', raw.fileSize, { integer: false });
+      const files = positiveNumber('-W', raw.files);
+      const rotateSeconds = positiveNumber('-G', raw.rotateSeconds, { integer: false });
+      if (files !== undefined && fileSizeMb === undefined && rotateSeconds === undefined) throw new UsageError('-W needs -C or -G');
+      const result = await record({
+        interfaces,
+        output: raw.write,
+        snaplen: snap === 0 ? DEFAULT_SNAPLEN : snap,
+        payload,
+        fileSizeBytes: fileSizeMb === undefined ? undefined : Math.round(fileSizeMb * 1_000_000),
+        rotateSeconds,
+        files,
+        count: positiveNumber('-c', raw.count),
+        durationSeconds: positiveNumber('--duration', raw.duration, { integer: false }),
+        ports,
+        hosts: raw.host,
+        direction: raw.direction as Direction,
+        ringBytes: ringBytes(raw.ringMb),
+        statsSeconds: positiveNumber('--stats', raw.stats, { integer: false }),
+        // Tests and scripts wait for this line before sending traffic: the filter is attached by now.
+        onReady: () => logger('record').info({ interfaces: ifaceText, output: raw.write }, 'recording'),
+      });
+      process.stderr.write(summaryText(result.captured, result.totals));
+      return EXIT_OK;
+    }));
+}

@@ -1,0 +1,178 @@
+/**
+ * `tcplens record`: the loop that joins the addon's capture (ring batches) to the pcapng sink, and stops
+ * cleanly on SIGINT/SIGTERM, -c, --duration, -G/-W or an AbortSignal: detach, drain the ring, write
+ * ISBs, close every file, then report the counters (the CLI prints them like tcpdump).
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { RuntimeError } from '../analyzer/errors.js';
+import { logger } from '../analyzer/log.js';
+import { bpfObjectPath, loadNative, RECORD, type CaptureHandle, type NativeBinding } from '../native/index.js';
+import { MonotonicToWall } from './clock.js';
+import { Rotation } from './rotate.js';
+import { PcapngSink } from './sink.js';
+import { sumCounters, type CaptureTotals } from './stats.js';
+
+export type Direction = 'both' | 'in' | 'out';
+
+export interface RecordOptions {
+  /** Interface names, or 'any' for every interface of the network namespace. */
+  interfaces: string[] | 'any';
+  output: string;
+  snaplen: number;
+  payload: number;
+  fileSizeBytes?: number;
+  rotateSeconds?: number;
+  files?: number;
+  count?: number;
+  durationSeconds?: number;
+  ports: number[];
+  hosts: string[];
+  direction: Direction;
+  ringBytes: number;
+  statsSeconds?: number;
+  signal?: AbortSignal;
+  /** Called once capture is attached (tests start traffic after this). */
+  onReady?(): void;
+}
+
+export interface RecordResult {
+  captured: number;
+  totals: CaptureTotals;
+  files: string[];
+  /** Why recording stopped. */
+  reason: 'signal' | 'count' | 'duration' | 'files' | 'abort';
+}
+
+const DIRECTIONS: Record<Direction, number> = { both: 0, in: 1, out: 2 };
+/** How often the clock offset is re-sampled and buffered packets are pushed to disk. */
+const TICK_MS = 1000;
+
+function hostBytes(hosts: string[]): { hosts4: Buffer[]; hosts6: Buffer[] } {
+  const hosts4: Buffer[] = [];
+  const hosts6: Buffer[] = [];
+  for (const h of hosts) {
+    if (isIPv4(h)) hosts4.push(Buffer.from(h.split('.').map(Number)));
+    else if (isIPv6(h)) hosts6.push(ipv6Bytes(h));
+    else throw new RuntimeError(`--host ${h}: not an IPv4 or IPv6 address`);
+  }
+  return { hosts4, hosts6 };
+}
+
+/** 16 bytes of an IPv6 address in text form (with :: and an optional dotted IPv4 tail); input already isIPv6. */
+export function ipv6Bytes(text: string): Buffer {
+  let s = text;
+  const dotted = /^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(s);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(2).map(Number) as [number, number, number, number];
+    s = `${dotted[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const words = (x: string): number[] => (x.length === 0 ? [] : x.split(':').map((w) => parseInt(w, 16)));
+  const gap = s.indexOf('::');
+  const head = words(gap < 0 ? s : s.slice(0, gap));
+  const tail = gap < 0 ? [] : words(s.slice(gap + 2));
+  const all = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  const out = Buffer.alloc(16);
+  all.forEach((w, i) => out.writeUInt16BE(w, i * 2));
+  return out;
+}
+
+export async function record(opts: RecordOptions): Promise<RecordResult> {
+  const log = logger('record');
+  const native: NativeBinding = loadNative();
+  const ifaces = opts.interfaces === 'any' ? [] : opts.interfaces.map((name) => native.interfaceByName(name));
+  const names = new Map<number, string | null>(ifaces.map((i) => [i.index, i.name]));
+  const interfaceName = (ifindex: number): string | null => {
+    if (!names.has(ifindex)) names.set(ifindex, native.interfaceByIndex(ifindex)?.name ?? null);
+    return names.get(ifindex)!;
+  };
+  const clock = new MonotonicToWall(() => native.clockSample());
+  const rotation = new Rotation({ base: opts.output, maxBytes: opts.fileSizeBytes, maxSeconds: opts.rotateSeconds, maxFiles: opts.files });
+
+  let stopReason: RecordResult['reason'] | null = null;
+  let requestStop: (reason: RecordResult['reason']) => void = () => undefined;
+  const stopRequested = new Promise<void>((resolve) => {
+    requestStop = (reason) => {
+      if (stopReason === null) {
+        stopReason = reason;
+        resolve();
+      }
+    };
+  });
+
+  let capture: CaptureHandle | null = null;
+  const sink = new PcapngSink({
+    rotation, clock, interfaceName,
+    snaplen: Math.min(opts.snaplen, RECORD.maxData),
+    counters: () => capture?.counters() ?? [],
+    maxPackets: opts.count,
+    onDone: (why) => requestStop(why),
+  });
+
+  // Batches are written strictly in order; the first failure (disk full, ...) stops the recording.
+  let work: Promise<void> = sink.open(clock.toWallNs(process.hrtime.bigint()));
+  let failure: unknown = null;
+  const enqueue = (step: () => Promise<void>): void => {
+    work = work.then(step).catch((err: unknown) => {
+      failure ??= err;
+      requestStop('abort');
+    });
+  };
+  await work; // an unwritable -w fails here, before anything is attached
+
+  const { hosts4, hosts6 } = hostBytes(opts.hosts);
+  try {
+    capture = new native.Capture(bpfObjectPath(), {
+      ifindexes: ifaces.map((i) => i.index),
+      ringBytes: opts.ringBytes,
+      snaplen: Math.min(opts.snaplen, RECORD.maxData),
+      payload: opts.payload,
+      direction: DIRECTIONS[opts.direction],
+      ports: opts.ports,
+      hosts4,
+      hosts6,
+    }, (batch, count) => {
+      if (batch !== null && failure === null) enqueue(() => sink.writeBatch(batch, count));
+    });
+  } catch (err) {
+    await sink.close().catch(() => undefined);
+    throw err;
+  }
+
+  const onSignal = (): void => requestStop('signal');
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const onAbort = (): void => requestStop('abort');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted) requestStop('abort');
+  const timers: NodeJS.Timeout[] = [];
+  if (opts.durationSeconds !== undefined) timers.push(setTimeout(() => requestStop('duration'), opts.durationSeconds * 1000));
+  timers.push(setInterval(() => {
+    clock.refresh();
+    enqueue(() => sink.flush());
+  }, TICK_MS));
+  if (opts.statsSeconds) {
+    timers.push(setInterval(() => {
+      const t = sumCounters(capture!.counters());
+      log.info({ captured: sink.captured, seen: t.seen, tcp: t.tcp, kept: t.kept, dropped: t.dropped }, 'capture statistics');
+    }, opts.statsSeconds * 1000));
+  }
+  opts.onReady?.();
+
+  try {
+    await stopRequested;
+    await capture.stop(); // detached; every record left in the ring has been handed to the callback
+    await work;
+    await sink.close().catch((err: unknown) => {
+      failure ??= err;
+    });
+  } finally {
+    for (const t of timers) clearTimeout(t);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+  const totals = sumCounters(capture.counters());
+  capture.close();
+  if (failure !== null) throw failure instanceof Error ? new RuntimeError(`${opts.output}: ${failure.message}`) : failure;
+  return { captured: sink.captured, totals, files: sink.files, reason: stopReason ?? 'signal' };
+}
