@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readCapture } from '../../analyzer/readers/index.js';
-import { corpusDir } from '../support/paths.js';
+import { corpusDir, fixturesDir } from '../support/paths.js';
 import { tsharkFields } from '../support/tshark.js';
 import { endOfOptions, epb, idb, option, pb, shb, spb, tcpSynFrame, textOption, u64Option } from './build-capture.js';
 
@@ -74,6 +74,10 @@ const corpusFiles: Array<[string, string]> = [
   ['pcapng with 126 interfaces', 'zeek/ldap/modify-request.pcapng'],
   ['pcapng multi-interface', 'zeek/pcapng-multi-interface.pcapng'],
 ];
+
+test('agrees with tshark: fixtures/http-loopback.pcapng (dumpcap, ns resolution, ISB)', async () => {
+  await assertAgrees(path.join(fixturesDir, 'http-loopback.pcapng'), 36);
+});
 
 for (const [what, rel] of corpusFiles) {
   test(`agrees with tshark: ${what} (${rel})`, async () => {
