@@ -58,10 +58,13 @@ export function decodeEthertype(
       case ETH_MPLS:
       case ETH_MPLS_MC:
         return decodeMpls(d, off, cend, wend, out, depth + 1);
-      case ETH_PPPOE_SESSION:
-        // PPPoE: version/type, code, session id, length; then the PPP protocol field.
+      case ETH_PPPOE_SESSION: {
+        // PPPoE: version/type, code, session id, length; then PPP. The length bounds the payload (as in
+        // tshark), so Ethernet padding never counts as TCP payload even when the IP length says more.
         if (cend - off < 8) return DecodeStatus.Malformed;
-        return decodePpp(d, off + 6, cend, wend, out, depth + 1);
+        const end = off + 6 + u16(d, off + 4);
+        return decodePpp(d, off + 6, end < cend ? end : cend, end < wend ? end : wend, out, depth + 1);
+      }
       case ETH_PBB:
         // 802.1ah backbone service instance tag (4 bytes), then the customer's whole Ethernet frame.
         return decodeEthernet(d, off + 4, cend, wend, out, depth + 1);
