@@ -1,0 +1,161 @@
+/**
+ * Shared pieces of the recorder's kernel-path tests: start `tcplens record` and tcpdump inside a test
+ * namespace and wait until each is attached, stop them by PID with a signal, read captures back with the
+ * project's reader, and match packets of two captures by their header bytes.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { readCapture } from '../../analyzer/readers/index.js';
+import type { ReadResult } from '../../analyzer/readers/types.js';
+import { cliPath } from '../support/paths.js';
+import type { NetnsPair } from '../support/netns.js';
+
+/** A unique path in the temp directory. */
+export function tmpFile(name: string): string {
+  return path.join(tmpdir(), `tcplens-e2e-${process.pid}-${randomBytes(4).toString('hex')}-${name}`);
+}
+
+export interface Started {
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts a process in a namespace and resolves once its stderr or stdout shows `ready` (or rejects on exit/timeout). */
+export function startAndWait(pair: NetnsPair, ns: string, cmd: string, args: string[], ready: RegExp, timeoutMs = 20_000): Promise<Started> {
+  const child = pair.spawn(ns, cmd, args);
+  let err = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${cmd} not ready after ${timeoutMs} ms; stderr: ${err}`)), timeoutMs);
+    let out = '';
+    const check = (): void => {
+      if (ready.test(err) || ready.test(out)) {
+        clearTimeout(timer);
+        resolve({ child, stderr: () => err, exited });
+      }
+    };
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+      check();
+    });
+    // Some tools announce readiness on stdout (python's http.server); keep only a bounded tail.
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out = (out + d).slice(-4096);
+      check();
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd} exited (${code}) before it was ready; stderr: ${err}`));
+    });
+  });
+}
+
+export function startRecorder(pair: NetnsPair, ns: string, args: string[]): Promise<Started> {
+  return startAndWait(pair, ns, process.execPath, [cliPath, 'record', ...args], /"msg":"recording"/);
+}
+
+export function startTcpdump(pair: NetnsPair, ns: string, iface: string, file: string, snaplen = 256): Promise<Started> {
+  // -U and --immediate-mode: each packet is read and written at once instead of waiting in a ring block
+  // for libpcap's 1 s block timeout, which a SIGINT would otherwise discard; -n: no DNS.
+  return startAndWait(pair, ns, 'tcpdump', ['-i', iface, '-s', String(snaplen), '-U', '--immediate-mode', '-n', '-w', file, 'tcp'], /listening on/);
+}
+
+/** Sends `signal` to the process by PID and waits (bounded) for it to exit; returns its exit code. */
+export async function stop(s: Started, signal: NodeJS.Signals = 'SIGINT', timeoutMs = 20_000): Promise<number | null> {
+  if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill(signal);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`process did not exit within ${timeoutMs} ms of ${signal}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([s.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface Pkt {
+  tsNs: bigint;
+  data: Buffer;
+  wireLen: number;
+  flags: number;
+  interfaceId: number;
+}
+
+export async function readAll(file: string): Promise<{ result: ReadResult; packets: Pkt[] }> {
+  const packets: Pkt[] = [];
+  const result = await readCapture(file, (p) => {
+    packets.push({ tsNs: BigInt(p.tsSec) * 1_000_000_000n + BigInt(p.tsNsec), data: Buffer.from(p.data), wireLen: p.wireLen, flags: p.flags, interfaceId: p.interfaceId });
+  });
+  return { result, packets };
+}
+
+/** Bytes of an Ethernet frame up to the end of its TCP header (null when it is not TCP or is cut short). */
+export function headersThroughTcp(frame: Buffer): Buffer | null {
+  let off = 12;
+  let type = frame.readUInt16BE(off);
+  while (type === 0x8100 || type === 0x88a8) {
+    off += 4;
+    type = frame.readUInt16BE(off);
+  }
+  off += 2;
+  let tcp: number;
+  if (type === 0x0800) {
+    if (frame[off + 9] !== 6) return null;
+    tcp = off + (frame[off]! & 0x0f) * 4;
+  } else if (type === 0x86dd) {
+    if (frame[off + 6] !== 6) return null; // the tests' traffic has no extension headers
+    tcp = off + 40;
+  } else {
+    return null;
+  }
+  if (frame.length < tcp + 13) return null;
+  const end = tcp + (frame[tcp + 12]! >> 4) * 4;
+  return frame.length >= end ? frame.subarray(0, end) : null;
+}
+
+export interface Match {
+  matched: number;
+  unmatchedA: number;
+  unmatchedB: number;
+  maxDeltaNs: bigint;
+}
+
+/** Pairs packets of two captures by their bytes through the TCP header (in order among equal ones). */
+export function matchByHeaders(a: Pkt[], b: Pkt[]): Match {
+  const pending = new Map<string, bigint[]>();
+  for (const p of b) {
+    const h = headersThroughTcp(p.data);
+    if (!h) continue;
+    const k = h.toString('latin1');
+    const list = pending.get(k);
+    if (list) list.push(p.tsNs);
+    else pending.set(k, [p.tsNs]);
+  }
+  let matched = 0;
+  let unmatchedA = 0;
+  let maxDeltaNs = 0n;
+  for (const p of a) {
+    const h = headersThroughTcp(p.data);
+    const list = h ? pending.get(h.toString('latin1')) : undefined;
+    const ts = list?.shift();
+    if (ts === undefined) {
+      unmatchedA++;
+      continue;
+    }
+    matched++;
+    const d = p.tsNs > ts ? p.tsNs - ts : ts - p.tsNs;
+    if (d > maxDeltaNs) maxDeltaNs = d;
+  }
+  let unmatchedB = 0;
+  for (const list of pending.values()) unmatchedB += list.length;
+  return { matched, unmatchedA, unmatchedB, maxDeltaNs };
+}
+
+/** tshark's stderr with the harmless "running as root" notice removed: anything left is a warning. */
+export function tsharkWarnings(stderr: string): string {
+  return stderr.split('\n').filter((l) => l.trim().length > 0 && !/Running as user "root"|This could be dangerous/.test(l)).join('\n');
+}
