@@ -1,0 +1,136 @@
+/**
+ * The pcapng sink fed with ring records built from a real capture (no kernel needed): the same code path
+ * the addon's batches take. Rotation must lose and double no packet at a boundary, every file must be a
+ * valid capture on its own (SHB + IDBs re-emitted), and each file ends with ISBs.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { readCapture } from '../../analyzer/readers/index.js';
+import { RECORD, PACKET_HOST, PACKET_OUTGOING, type InterfaceCounters } from '../../native/index.js';
+import { MonotonicToWall } from '../../recorder/clock.js';
+import { Rotation } from '../../recorder/rotate.js';
+import { PcapngSink } from '../../recorder/sink.js';
+import { fixturesDir } from '../support/paths.js';
+import { tshark } from '../support/tshark.js';
+
+interface Source {
+  tsNs: bigint;
+  data: Buffer;
+  wireLen: number;
+}
+
+async function fixturePackets(): Promise<Source[]> {
+  const out: Source[] = [];
+  const r = await readCapture(path.join(fixturesDir, 'http-loopback.pcapng'), (p) => {
+    out.push({ tsNs: BigInt(p.tsSec) * 1_000_000_000n + BigInt(p.tsNsec), data: Buffer.from(p.data), wireLen: p.wireLen });
+  });
+  assert.equal(r.error, null);
+  return out;
+}
+
+/** Ring records as bpf/snapshot.h lays them out, back to back and padded to 8 bytes. */
+function encodeRecords(packets: Source[], ifindex: number, monoBase: bigint): Buffer {
+  const parts: Buffer[] = [];
+  packets.forEach((p, i) => {
+    const size = (RECORD.headerSize + p.data.length + 7) & ~7;
+    const rec = Buffer.alloc(size);
+    rec.writeBigUInt64LE(monoBase + p.tsNs, RECORD.tsNs);
+    rec.writeUInt32LE(ifindex, RECORD.ifindex);
+    rec.writeUInt32LE(p.wireLen, RECORD.wireLen);
+    rec.writeUInt16LE(p.data.length, RECORD.capLen);
+    rec[RECORD.pktType] = i % 2 === 0 ? PACKET_HOST : PACKET_OUTGOING;
+    rec[RECORD.link] = RECORD.linkEther;
+    p.data.copy(rec, RECORD.data);
+    parts.push(rec);
+  });
+  return Buffer.concat(parts);
+}
+
+function tmpBase(): string {
+  return path.join(tmpdir(), `tcplens-sink-${process.pid}-${randomBytes(4).toString('hex')}.pcapng`);
+}
+
+function cleanup(base: string): void {
+  const dir = path.dirname(base);
+  for (const f of readdirSync(dir)) if (f.startsWith(path.basename(base))) rmSync(path.join(dir, f), { force: true });
+}
+
+test('-C rotation: several valid files, every packet exactly once, SHB/IDB re-emitted, ISBs at each close', async () => {
+  const packets = await fixturePackets();
+  const base = tmpBase();
+  // The capture's own timestamps come back out when REALTIME - MONOTONIC is -monoBase.
+  const monoBase = 1_000_000_000n;
+  const clock = new MonotonicToWall(() => ({ realtimeNs: 0n, monotonicNs: monoBase, widthNs: 0 }));
+  const counters: InterfaceCounters[] = [{ ifindex: 7, seen: 1000, tcp: 900, kept: 800, dropped: 5 }];
+  const rounds = 20;
+  try {
+    const sink = new PcapngSink({
+      rotation: new Rotation({ base, maxBytes: 3000 }), clock, snaplen: 4096,
+      interfaceName: (i) => `veth${i}`, counters: () => counters, onDone: () => assert.fail('no limit was set'),
+    });
+    await sink.open(0n);
+    const batch = encodeRecords(packets, 7, monoBase);
+    for (let i = 0; i < rounds; i++) await sink.writeBatch(batch, packets.length);
+    await sink.close();
+    assert.equal(sink.captured, packets.length * rounds);
+    assert.ok(sink.files.length >= 3, `${sink.files.length} files`);
+
+    let total = 0;
+    const seen: bigint[] = [];
+    const flags: number[] = [];
+    for (const file of sink.files) {
+      assert.equal(statSync(file).mode & 0o777, 0o600);
+      const stamps: bigint[] = [];
+      const r = await readCapture(file, (p) => {
+        stamps.push(BigInt(p.tsSec) * 1_000_000_000n + BigInt(p.tsNsec));
+        flags.push(p.flags);
+      });
+      assert.equal(r.error, null, `${file} reads whole`);
+      assert.equal(r.interfaces.length, 1, 'each file has its IDB');
+      assert.equal(r.interfaces[0]!.name, 'veth7');
+      assert.equal(r.interfaces[0]!.recv, 1000);
+      assert.equal(r.interfaces[0]!.drop, 5);
+      total += r.packets;
+      seen.push(...stamps);
+      const { stderr } = await tshark(['-r', file, '-q']);
+      assert.equal(stderr.split('\n').filter((l) => l && !/root/.test(l)).join('\n'), '', `tshark reads ${file} without warnings`);
+    }
+    assert.equal(total, packets.length * rounds, 'no packet lost or doubled at a boundary');
+    const expected = Array.from({ length: rounds }, () => packets.map((p) => p.tsNs)).flat();
+    assert.deepEqual(seen, expected, 'packets in order across files');
+    const expectedFlags = Array.from({ length: rounds }, () => packets.map((_, i) => (i % 2 === 0 ? 1 : 2))).flat();
+    assert.deepEqual(flags, expectedFlags, 'PACKET_OUTGOING becomes outbound, the rest inbound');
+  } finally {
+    cleanup(base);
+  }
+});
+
+test('-c stops the sink at exactly N packets and reports it once', async () => {
+  const packets = await fixturePackets();
+  const base = tmpBase();
+  const clock = new MonotonicToWall(() => ({ realtimeNs: 0n, monotonicNs: 0n, widthNs: 0 }));
+  let done = 0;
+  try {
+    const sink = new PcapngSink({
+      rotation: new Rotation({ base }), clock, snaplen: 256, maxPackets: 50,
+      interfaceName: () => null, counters: () => [], onDone: (why) => {
+        assert.equal(why, 'count');
+        done++;
+      },
+    });
+    await sink.open(0n);
+    const batch = encodeRecords(packets, 3, 0n);
+    for (let i = 0; i < 3; i++) await sink.writeBatch(batch, packets.length);
+    await sink.close();
+    assert.equal(done, 1);
+    const r = await readCapture(base, () => undefined);
+    assert.equal(r.packets, 50);
+    assert.equal(r.interfaces[0]!.name, 'ifindex3', 'an interface that is gone keeps its index as its name');
+  } finally {
+    cleanup(base);
+  }
+});
