@@ -2,7 +2,8 @@
  * readCapture: the one entry to read any capture (pcap or pcapng, plain or gzip-compressed), streaming
  * each packet to a callback. It never throws for bad input: damage, a missing file or a directory come
  * back as `result.error` (a CaptureError naming file, byte offset and what was expected) with
- * `partial: true`, after every packet before the damage was delivered.
+ * `partial: true`, after every packet before the damage was delivered. An exception thrown by the
+ * callback is not about the input: it propagates unchanged.
  */
 import { stat } from 'node:fs/promises';
 import { CaptureError } from '../errors.js';
@@ -43,6 +44,9 @@ export async function readCapture(path: string, onPacket: PacketCallback, opts: 
     }
     await dispatch(win, result, onPacket, opts.signal);
   } catch (err) {
+    // Input problems become the result's error. Anything else (an exception thrown by the caller's
+    // callback, or a bug here) is not a property of the file and must not pass for damaged input.
+    if (!isInputProblem(err)) throw err;
     result.partial = true;
     result.error = toCaptureError(err, path, win, result);
   } finally {
@@ -57,6 +61,13 @@ async function dispatch(win: ByteWindow, result: ReadResult, onPacket: PacketCal
   if (head.readUInt32BE(0) === PCAPNG_MAGIC) return readPcapng(win, result, onPacket, signal);
   throw new CaptureError(result.path, 0,
     `a pcap magic (a1b2c3d4 or a1b23c4d, either byte order) or a pcapng Section Header Block (0a0d0d0a), found ${head.toString('hex')}`);
+}
+
+function isInputProblem(err: unknown): boolean {
+  if (err instanceof CaptureError) return true;
+  const e = err as NodeJS.ErrnoException | null;
+  // System errors (EIO, EACCES ...) and zlib errors carry a string code; a cancelled read is an AbortError.
+  return typeof e?.code === 'string' || e?.name === 'AbortError';
 }
 
 /** Anything that stopped the read becomes a CaptureError at the place reading stopped. */

@@ -251,8 +251,9 @@ class PcapngReader {
     const iface = this.ifaces[ifId];
     if (iface === undefined) this.fail(this.win.base + p + 8, `an interface id below ${this.ifaces.length} (IDBs so far in this section), found ${ifId}`);
     const capLen = dv.getUint32(p + 20, le);
+    // Checked against the cap first: the padding arithmetic below is 32-bit signed.
     const padded = (capLen + 3) & ~3;
-    if (28 + padded + 4 > len) this.fail(this.win.base + p + 20, `a captured length that fits in the ${len}-byte block, found ${capLen}`);
+    if (capLen > MAX_RECORD_BYTES || 28 + padded + 4 > len) this.fail(this.win.base + p + 20, `a captured length that fits in the ${len}-byte block, found ${capLen}`);
     iface.ts.convert(dv.getUint32(p + 12, le), dv.getUint32(p + 16, le));
     const pkt = this.pkt;
     pkt.frame = ++this.frame;
