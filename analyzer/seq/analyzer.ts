@@ -178,7 +178,7 @@ export class SequenceAnalyzer {
     // The ACK covers data the other direction never showed us.
     const revMax = st.maxSeqToBeAcked[rev]!;
     if (revMax !== 0 && seqGt(ack, revMax) && (tcpFlags & TCP_ACK) !== 0) {
-      if (revMax < st.nextSeq[rev]!) {
+      if (seqLt(revMax, st.nextSeq[rev]!)) {
         st.maxSeqToBeAcked[rev] = st.nextSeq[rev]!;
         flags |= ACK_LOST_SEGMENT;
       } else {
@@ -235,7 +235,8 @@ export class SequenceAnalyzer {
     if (seglen > 0 && revLastAck !== 0 && seqLe((seq + seglen) >>> 0, revLastAck)) return SPURIOUS_RETRANSMISSION;
     if (!notAdvanced) return 0;
 
-    if (st.dupAckNum[rev]! >= 2 && revLastAck === seq) {
+    // dupacknum is unsigned in tshark 4.0: the -1 left by an "ACKed unseen segment" counts as >= 2.
+    if (st.dupAckNum[rev]! >>> 0 >= 2 && revLastAck === seq) {
       const sinceAck = elapsedNs(tsSec, tsNsec, st.lastAckSec[rev]!, st.lastAckNsec[rev]!);
       if (sinceAck >= 0 && sinceAck < FAST_RETRANSMISSION_NS) return FAST_RETRANSMISSION;
     }
