@@ -1,0 +1,149 @@
+/**
+ * The analyzer commands (query, seq, analyze, export) through the real CLI: results on stdout in each
+ * format, and every failure as ONE line on stderr with the documented exit status.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runCli } from '../support/cli.js';
+import { corpusDir, fixturesDir } from '../support/paths.js';
+import { tsharkFields } from '../support/tshark.js';
+
+const SF = path.join(fixturesDir, 'flows/sf.pcap');
+const REJ = path.join(fixturesDir, 'flows/rej.pcap');
+const ECHO = path.join(corpusDir, 'zeek/echo-connections.pcap.gz');
+
+function tmpDir(): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'tcplens-cli-test-'));
+}
+
+function oneLine(stderr: string): string {
+  const lines = stderr.split('\n').filter((l) => l.length > 0);
+  assert.equal(lines.length, 1, `exactly one stderr line, got: ${JSON.stringify(stderr)}`);
+  return lines[0]!;
+}
+
+test('query prints rows as json, csv and table', async () => {
+  const sql = 'SELECT state, history, packets FROM flows';
+  const json = await runCli(['query', SF, sql, '--format', 'json']);
+  assert.equal(json.status, 0, json.stderr);
+  assert.deepEqual(JSON.parse(json.stdout), [{ state: 'SF', history: 'ShADadfF', packets: 12 }]);
+  const csv = await runCli(['query', SF, sql, '--format', 'csv']);
+  assert.equal(csv.stdout, 'state,history,packets\nSF,ShADadfF,12\n');
+  const table = await runCli(['query', SF, sql]);
+  assert.match(table.stdout, /^state\s+history\s+packets\n-+/);
+});
+
+test('bad SQL: one line on stderr, exit 1, nothing on stdout', async () => {
+  const r = await runCli(['query', SF, 'SELEC nonsense FROM flows']);
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, '');
+  assert.match(oneLine(r.stderr), /^tcplens: SQL error: Parser Error: syntax error/);
+  const unknown = await runCli(['query', SF, 'SELECT * FROM no_such_table']);
+  assert.equal(unknown.status, 1);
+  assert.match(oneLine(unknown.stderr), /no_such_table/);
+});
+
+test('a missing database: one line, exit 1', async () => {
+  const r = await runCli(['query', '/nonexistent/dir/kept.duckdb', 'SELECT 1']);
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, '');
+  assert.equal(oneLine(r.stderr), 'tcplens: /nonexistent/dir/kept.duckdb: no such database (or not a DuckDB file)');
+});
+
+test('a file that is not a capture: one line naming file and byte offset, exit 1', async () => {
+  const dir = tmpDir();
+  try {
+    const notCapture = path.join(dir, 'notes.pcap');
+    writeFileSync(notCapture, 'these are notes, not packets\n');
+    for (const cmd of [['query', notCapture, 'SELECT count(*) FROM packets'], ['seq', notCapture], ['analyze', notCapture]]) {
+      const r = await runCli(cmd);
+      assert.equal(r.status, 1, cmd.join(' '));
+      assert.equal(r.stdout, '');
+      assert.match(oneLine(r.stderr), new RegExp(`^tcplens: ${notCapture}: at byte 0: expected a pcap magic`));
+    }
+    // With a good capture beside it the results still print, and the status says the input was bad.
+    const mixed = await runCli(['query', SF, notCapture, 'SELECT count(*) AS n FROM packets', '--format', 'csv']);
+    assert.equal(mixed.status, 1);
+    assert.equal(mixed.stdout, 'n\n12\n');
+    assert.match(oneLine(mixed.stderr), /notes\.pcap: at byte 0/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('seq --frames prints frame,flag rows equal to tcp_analysis, with a capture column for several captures', async () => {
+  const r = await runCli(['seq', ECHO, '--frames', '--format', 'csv']);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.equal(lines[0], 'frame,flag');
+  const q = await runCli(['query', ECHO, `SELECT frame || ',' || flag AS line FROM tcp_analysis ORDER BY frame, flag`, '--format', 'json']);
+  assert.deepEqual(lines.slice(1), (JSON.parse(q.stdout) as { line: string }[]).map((x) => x.line));
+  // Flagged frames exist and are TCP frames tshark also numbers so.
+  const tcpFrames = new Set((await tsharkFields(ECHO, ['frame.number'], 'tcp')).map((c) => c[0]));
+  assert.ok(lines.length > 1);
+  for (const line of lines.slice(1)) assert.ok(tcpFrames.has(line.split(',')[0]), line);
+
+  const two = await runCli(['seq', SF, ECHO, '--frames', '--format', 'csv']);
+  assert.equal(two.status, 0, two.stderr);
+  const twoLines = two.stdout.trimEnd().split('\n');
+  assert.equal(twoLines[0], 'capture,frame,flag');
+  assert.equal(twoLines.length, lines.length);
+  assert.ok(twoLines.slice(1).every((l) => l.startsWith(`${ECHO},`)));
+});
+
+test('seq without --frames: one row per flagged connection plus a total; --fail-on exits 4', async () => {
+  const r = await runCli(['seq', ECHO, '--format', 'json']);
+  assert.equal(r.status, 0, r.stderr);
+  const rows = JSON.parse(r.stdout) as Record<string, number | string>[];
+  assert.ok(rows.length > 0);
+  const flagged = await runCli(['query', ECHO, 'SELECT count(*) AS n FROM tcp_analysis', '--format', 'json']);
+  const total = (JSON.parse(flagged.stdout) as { n: number }[])[0]!.n;
+  assert.equal(rows.reduce((s, row) => s + Number(row['total']), 0), total);
+  const csv = await runCli(['seq', ECHO, '--format', 'csv']);
+  const csvLines = csv.stdout.trimEnd().split('\n');
+  assert.match(csvLines[csvLines.length - 1]!, new RegExp(`^total,.*,${total}$`));
+
+  assert.equal((await runCli(['seq', ECHO, '--fail-on', 'any'])).status, 4);
+  assert.equal((await runCli(['seq', SF, '--fail-on', 'retransmission'])).status, 0);
+  const bad = await runCli(['seq', SF, '--fail-on', 'bogus']);
+  assert.equal(bad.status, 2);
+  assert.match(oneLine(bad.stderr), /unknown flag 'bogus'/);
+});
+
+test('analyze: one report with captures, states, top talkers and flags', async () => {
+  const r = await runCli(['analyze', SF, REJ, '--format', 'json']);
+  assert.equal(r.status, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as Record<string, Record<string, unknown>[]>;
+  assert.deepEqual(Object.keys(doc), ['captures', 'states', 'top_talkers', 'flags']);
+  assert.deepEqual(doc['captures']!.map((c) => c['packets']), [12, 2]);
+  assert.deepEqual(doc['states']!.map((s) => [s['state'], s['connections']]), [['REJ', 1], ['SF', 1]]);
+  assert.equal(doc['top_talkers']![0]!['host'], '10.199.0.1');
+  const table = await runCli(['analyze', SF]);
+  assert.match(table.stdout, /Connections by state/);
+  assert.match(table.stdout, /SF\s+1\s+12/);
+});
+
+test('export --csv and --parquet write every table; --db keeps the database for query', async () => {
+  const dir = tmpDir();
+  try {
+    const dbFile = path.join(dir, 'kept.duckdb');
+    const r = await runCli(['export', SF, REJ, '--csv', path.join(dir, 'csv'), '--db', dbFile, '--format', 'json']);
+    assert.equal(r.status, 0, r.stderr);
+    const written = JSON.parse(r.stdout) as { table: string; rows: number }[];
+    assert.deepEqual(written.map((w) => [w.table, w.rows]), [['captures', 2], ['interfaces', 2], ['packets', 14], ['flows', 2], ['tcp_analysis', 0]]);
+    for (const t of ['captures', 'interfaces', 'packets', 'flows', 'tcp_analysis']) assert.ok(existsSync(path.join(dir, 'csv', `${t}.csv`)));
+    const q = await runCli(['query', dbFile, 'SELECT count(*) AS n FROM packets', '--format', 'csv']);
+    assert.equal(q.stdout, 'n\n14\n');
+    const p = await runCli(['export', dbFile, '--parquet', path.join(dir, 'pq')]);
+    assert.equal(p.status, 0, p.stderr);
+    assert.ok(existsSync(path.join(dir, 'pq', 'packets.parquet')));
+    const usage = await runCli(['export', SF]);
+    assert.equal(usage.status, 2);
+    assert.match(oneLine(usage.stderr), /exactly one of --parquet DIR or --csv DIR/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
