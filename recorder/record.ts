@@ -108,8 +108,11 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
     onDone: (why) => requestStop(why),
   });
 
-  // Batches are written strictly in order; the first failure (disk full, ...) stops the recording.
-  let work: Promise<void> = sink.open(clock.toWallNs(process.hrtime.bigint()));
+  // Attach first: missing privileges or a bad interface fail here, before any file is created.
+  // Batches are written strictly in order behind the opening of the first file; the first failure
+  // (unwritable -w, disk full, ...) stops the recording.
+  const { hosts4, hosts6 } = hostBytes(opts.hosts);
+  let work: Promise<void> = Promise.resolve();
   let failure: unknown = null;
   const enqueue = (step: () => Promise<void>): void => {
     work = work.then(step).catch((err: unknown) => {
@@ -117,25 +120,26 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
       requestStop('abort');
     });
   };
-  await work; // an unwritable -w fails here, before anything is attached
-
-  const { hosts4, hosts6 } = hostBytes(opts.hosts);
+  capture = new native.Capture(bpfObjectPath(), {
+    ifindexes: ifaces.map((i) => i.index),
+    ringBytes: opts.ringBytes,
+    snaplen: Math.min(opts.snaplen, RECORD.maxData),
+    payload: opts.payload,
+    direction: DIRECTIONS[opts.direction],
+    ports: opts.ports,
+    hosts4,
+    hosts6,
+  }, (batch, count) => {
+    if (batch !== null && failure === null) enqueue(() => sink.writeBatch(batch, count));
+  });
+  const opened = sink.open(clock.toWallNs(process.hrtime.bigint()));
+  work = opened;
   try {
-    capture = new native.Capture(bpfObjectPath(), {
-      ifindexes: ifaces.map((i) => i.index),
-      ringBytes: opts.ringBytes,
-      snaplen: Math.min(opts.snaplen, RECORD.maxData),
-      payload: opts.payload,
-      direction: DIRECTIONS[opts.direction],
-      ports: opts.ports,
-      hosts4,
-      hosts6,
-    }, (batch, count) => {
-      if (batch !== null && failure === null) enqueue(() => sink.writeBatch(batch, count));
-    });
+    await opened;
   } catch (err) {
-    await sink.close().catch(() => undefined);
-    throw err;
+    await capture.stop();
+    capture.close();
+    throw err instanceof Error && 'code' in err ? new RuntimeError(`${opts.output}: cannot create (${String((err as NodeJS.ErrnoException).code)})`) : err;
   }
 
   const onSignal = (): void => requestStop('signal');

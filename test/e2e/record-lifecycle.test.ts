@@ -1,0 +1,181 @@
+/**
+ * The recorder's life cycle on a real kernel, each case in its own pair of network namespaces:
+ * rotation against tcpdump's count, ring-full drops, SIGKILL and SIGTERM, errors without privileges or
+ * with an unknown interface, and `-i any`.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { cliPath, fixturesDir } from '../support/paths.js';
+import { tshark } from '../support/tshark.js';
+import { netnsUnavailableReason, withNetnsPair, type NetnsPair } from '../support/netns.js';
+import { readAll, startAndWait, startRecorder, startTcpdump, stop, tmpFile, tsharkWarnings } from './recorder-support.js';
+
+const run = promisify(execFile);
+const skip = netnsUnavailableReason() ?? false;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function removeAll(base: string): void {
+  const dir = path.dirname(base);
+  for (const f of readdirSync(dir)) if (f.startsWith(path.basename(base))) rmSync(path.join(dir, f), { force: true });
+}
+
+function bulk(pair: NetnsPair, seconds: number): void {
+  const server = pair.spawn(pair.b, 'iperf3', ['-s', '-1', '-p', '5202']);
+  try {
+    pair.exec(pair.a, 'sh', ['-c', `sleep 0.3; iperf3 -c ${pair.addrB} -p 5202 -t ${seconds} >/dev/null`], 60_000);
+  } finally {
+    server.kill('SIGKILL');
+  }
+}
+
+/** Parses the exit summary: "N packets captured / M packets seen by filter ... / K packets dropped by ring buffer". */
+function summary(stderr: string): { captured: number; kept: number; dropped: number } {
+  const captured = /(\d+) packets captured/.exec(stderr);
+  const kept = /(\d+) packets seen by filter/.exec(stderr);
+  const dropped = /(\d+) packets dropped by ring buffer/.exec(stderr);
+  assert.ok(captured && kept && dropped, `summary in stderr: ${stderr}`);
+  return { captured: Number(captured[1]), kept: Number(kept[1]), dropped: Number(dropped[1]) };
+}
+
+test('-C 1: at least 3 files, each valid alone, together exactly tcpdump\'s packets', { skip, timeout: 120_000 }, async () => {
+  const base = tmpFile('rot.pcapng');
+  const theirs = tmpFile('rot.tcpdump.pcap');
+  try {
+    let files: string[] = [];
+    await withNetnsPair(async (pair) => {
+      const rec = await startRecorder(pair, pair.b, ['-i', pair.vethB, '-w', base, '-C', '1']);
+      const td = await startTcpdump(pair, pair.b, pair.vethB, theirs, 256);
+      bulk(pair, 3);
+      await sleep(1500);
+      assert.equal(await stop(rec), 0, rec.stderr());
+      assert.equal(await stop(td), 0, td.stderr());
+    });
+    files = readdirSync(path.dirname(base)).filter((f) => f.startsWith(path.basename(base))).sort((x, y) => x.length - y.length || x.localeCompare(y)).map((f) => path.join(path.dirname(base), f));
+    assert.ok(files.length >= 3, `${files.length} files`);
+    let total = 0;
+    const stamps: bigint[] = [];
+    for (const f of files) {
+      const { result, packets } = await readAll(f);
+      assert.equal(result.error, null, `${f} is valid on its own`);
+      assert.equal(result.interfaces.length, 1);
+      assert.notEqual(result.interfaces[0]!.recv, null, `${f} ends with an ISB`);
+      total += packets.length;
+      stamps.push(...packets.map((p) => p.tsNs));
+      assert.equal(tsharkWarnings((await tshark(['-r', f, '-q'])).stderr), '');
+    }
+    const td = await readAll(theirs);
+    assert.equal(total, td.packets.length, 'files together hold exactly the packets tcpdump saw');
+    assert.equal(new Set(stamps).size, stamps.length, 'no packet appears twice');
+  } finally {
+    removeAll(base);
+    rmSync(theirs, { force: true });
+  }
+});
+
+test('a 4 KiB ring under a --topspeed burst drops; drops are in the summary and the ISB; captured + dropped == kept', { skip, timeout: 120_000 }, async () => {
+  const out = tmpFile('drops.pcapng');
+  try {
+    let stderr = '';
+    await withNetnsPair(async (pair) => {
+      const rec = await startRecorder(pair, pair.b, ['-i', pair.vethB, '-w', out, '--ring-mb', '0.00390625']);
+      pair.exec(pair.a, process.execPath, [cliPath, 'replay', path.join(fixturesDir, 'http-loopback.pcapng'), '-i', pair.vethA, '--topspeed', '--loop', '300']);
+      await sleep(500);
+      assert.equal(await stop(rec), 0, rec.stderr());
+      stderr = rec.stderr();
+    });
+    const s = summary(stderr);
+    assert.ok(s.dropped > 0, `drops reported (${stderr})`);
+    assert.equal(s.captured + s.dropped, s.kept, 'captured + dropped == kept by the filter');
+    const { result, packets } = await readAll(out);
+    assert.equal(packets.length, s.captured);
+    assert.equal(result.interfaces[0]!.drop, s.dropped, 'the ISB carries the drops');
+    assert.ok(s.kept >= 36 * 300, 'every replayed frame reached the filter');
+  } finally {
+    rmSync(out, { force: true });
+  }
+});
+
+test('SIGKILL mid-run leaves a file tshark reads; SIGTERM leaves a complete file with ISBs', { skip, timeout: 120_000 }, async () => {
+  const killed = tmpFile('kill.pcapng');
+  const termed = tmpFile('term.pcapng');
+  try {
+    let termStderr = '';
+    await withNetnsPair(async (pair) => {
+      const k = await startRecorder(pair, pair.b, ['-i', pair.vethB, '-w', killed]);
+      const t = await startRecorder(pair, pair.b, ['-i', pair.vethB, '-w', termed]);
+      const server = pair.spawn(pair.b, 'iperf3', ['-s', '-1', '-p', '5203']);
+      await sleep(300);
+      const client = pair.spawn(pair.a, 'iperf3', ['-c', pair.addrB, '-p', '5203', '-t', '3']);
+      await sleep(2000); // traffic is flowing and at least one periodic flush has happened
+      // ip netns exec replaces itself with node, so the child's PID is the recorder's.
+      await stop(k, 'SIGKILL');
+      assert.equal(await stop(t, 'SIGTERM'), 0, t.stderr());
+      termStderr = t.stderr();
+      client.kill('SIGKILL');
+      server.kill('SIGKILL');
+    });
+    const { stdout, stderr } = await tshark(['-r', killed, '-T', 'fields', '-e', 'frame.number']);
+    assert.equal(tsharkWarnings(stderr), '', 'tshark reads the killed file up to its last whole block without complaint');
+    assert.ok(stdout.trim().split('\n').length > 100, 'packets recorded before the kill are on disk');
+    const term = await readAll(termed);
+    assert.equal(term.result.error, null);
+    assert.equal(term.packets.length, summary(termStderr).captured);
+    assert.notEqual(term.result.interfaces[0]!.recv, null, 'ISB written at SIGTERM');
+  } finally {
+    rmSync(killed, { force: true });
+    rmSync(termed, { force: true });
+  }
+});
+
+test('without privileges, and on an unknown interface: one line on stderr, exit 1, no file', { skip, timeout: 60_000 }, async () => {
+  const out = tmpFile('nopriv.pcapng');
+  const asNobody = await run('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', process.execPath, cliPath, 'record', '-i', 'lo', '-w', out])
+    .then(() => assert.fail('record as nobody must fail'), (e: { code: number; stderr: string }) => e);
+  assert.equal(asNobody.code, 1);
+  assert.equal(asNobody.stderr.trim().split('\n').length, 1, asNobody.stderr);
+  assert.match(asNobody.stderr, /^tcplens: needs root or CAP_BPF and CAP_NET_RAW/);
+  assert.equal(existsSync(out), false, 'no file is created when capture cannot start');
+
+  const unknown = await run(process.execPath, [cliPath, 'record', '-i', 'tcplens-nope0', '-w', out])
+    .then(() => assert.fail('an unknown interface must fail'), (e: { code: number; stderr: string }) => e);
+  assert.equal(unknown.code, 1);
+  assert.equal(unknown.stderr, 'tcplens: unknown interface: tcplens-nope0\n');
+  rmSync(out, { force: true });
+});
+
+test('-i any: one IDB per interface that carried packets; lo packets once each, as tcpdump records them', { skip, timeout: 120_000 }, async () => {
+  const out = tmpFile('any.pcapng');
+  const loDump = tmpFile('lo.tcpdump.pcap');
+  try {
+    let vethName = '';
+    await withNetnsPair(async (pair) => {
+      vethName = pair.vethB;
+      const rec = await startRecorder(pair, pair.b, ['-i', 'any', '-w', out]);
+      const td = await startTcpdump(pair, pair.b, 'lo', loDump, 256);
+      await startAndWait(pair, pair.b, 'python3', ['-u', '-m', 'http.server', '8081', '--bind', '0.0.0.0'], /Serving HTTP/);
+      for (let i = 0; i < 5; i++) {
+        pair.exec(pair.b, 'curl', ['-s', '-o', '/dev/null', '--max-time', '5', 'http://127.0.0.1:8081/']);
+        pair.exec(pair.a, 'curl', ['-s', '-o', '/dev/null', '--max-time', '5', `http://${pair.addrB}:8081/`]);
+      }
+      await sleep(1500);
+      assert.equal(await stop(rec), 0, rec.stderr());
+      assert.equal(await stop(td), 0, td.stderr());
+    });
+    const { result, packets } = await readAll(out);
+    assert.equal(result.error, null);
+    const names = result.interfaces.map((i) => i.name).sort();
+    assert.deepEqual(names, [vethName, 'lo'].sort(), 'one IDB for each interface that carried packets');
+    const loId = result.interfaces.find((i) => i.name === 'lo')!.id;
+    const onLo = packets.filter((p) => p.interfaceId === loId).length;
+    const td = await readAll(loDump);
+    assert.equal(onLo, td.packets.length, 'each lo packet recorded once');
+    assert.ok(packets.some((p) => p.interfaceId !== loId), 'veth packets recorded too');
+  } finally {
+    rmSync(out, { force: true });
+    rmSync(loDump, { force: true });
+  }
+});
