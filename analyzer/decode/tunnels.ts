@@ -62,7 +62,10 @@ export function decodeGre(d: Uint8Array, off: number, cend: number, wend: number
       if (cend - p < 1) return DecodeStatus.Malformed;
       return decodeIpByVersion(d, (d[p]! >>> 4) === 4 ? p : p + 4, cend, wend, out, depth + 1);
     default:
-      if (proto >= GRE_ARUBA_FIRST && proto <= GRE_ARUBA_LAST) return decodeWlan(d, p, cend, wend, out, depth + 1);
+      // Aruba's controller tunnels carry 802.11 frames under protocol types 0x8200, 0x8210, ... 0x9000.
+      if (proto >= GRE_ARUBA_FIRST && proto <= GRE_ARUBA_LAST && (proto & 0x0f) === 0) {
+        return decodeWlan(d, p, cend, wend, out, depth + 1);
+      }
       return decodeEthertype(proto, d, p, cend, wend, out, depth + 1);
   }
 }
@@ -133,7 +136,9 @@ export function decodeUdp(d: Uint8Array, off: number, cend: number, wend: number
   const dport = u16(d, off + 2);
   const low = sport < dport ? sport : dport;
   const high = sport < dport ? dport : sport;
-  const port = isTunnelPort(low) ? low : isTunnelPort(high) ? high : 0;
+  // tshark hands the datagram to the lower port's dissector first. Every well-known port (< 1024) has
+  // one, so a tunnel port is only taken from the higher port when the lower one is not well known.
+  const port = isTunnelPort(low) ? low : low >= 1024 && isTunnelPort(high) ? high : 0;
   if (port === 0) return DecodeStatus.NotTcp;
   const udpLen = u16(d, off + 4);
   let pwend = wend;

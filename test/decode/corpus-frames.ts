@@ -12,12 +12,19 @@ export const TSHARK_TCP_FILTER = 'tcp && !icmp && !icmpv6';
 /** The fields compared, in order, as both sides print them. */
 export const FIELDS = ['sport', 'dport', 'seq', 'ack', 'flags', 'len', 'win'] as const;
 type Field = (typeof FIELDS)[number];
+/**
+ * TCP options, compared on frames with a single TCP header (tshark's lists of option values would mix
+ * the headers of several). A header may repeat an option: ours keeps the last, so the last is compared.
+ */
+export const OPTION_FIELDS = ['mss', 'wscale', 'sack_perm', 'tsval', 'tsecr', 'sack'] as const;
+type OptionField = (typeof OPTION_FIELDS)[number];
 
 export interface OurFrame {
   frame: number;
   src: string;
   dst: string;
   values: Record<Field, string>;
+  options: Record<OptionField, string>;
 }
 
 export interface OurDecode {
@@ -50,6 +57,14 @@ export async function decodeCapture(path: string): Promise<OurDecode> {
         len: String(out.payloadLen),
         win: String(out.win),
       },
+      options: {
+        mss: out.mss < 0 ? '' : String(out.mss),
+        wscale: out.wscale < 0 ? '' : String(out.wscale),
+        sack_perm: out.sackPerm ? '1' : '',
+        tsval: out.tsval < 0 ? '' : String(out.tsval),
+        tsecr: out.tsecr < 0 ? '' : String(out.tsecr),
+        sack: out.sackBlocks ? out.sackBlocks.join(',') : '',
+      },
     });
   });
   return { frames, statusCounts, readError: result.error ? result.error.message : null };
@@ -61,12 +76,15 @@ export interface TsharkFrame {
   addresses: string[];
   /** Each field's values, one per TCP header in the frame (outer first); '' where tshark printed none. */
   values: Record<Field, string[]>;
+  options: Record<OptionField, string>;
 }
 
 /** tshark's view of every TCP frame: all occurrences of each field (tunnels and nested TCP give several). */
 export async function tsharkCapture(path: string): Promise<Map<number, TsharkFrame>> {
   const fields = ['frame.number', 'ip.src', 'ip.dst', 'ipv6.src', 'ipv6.dst', 'tcp.srcport', 'tcp.dstport',
-    'tcp.seq', 'tcp.ack', 'tcp.flags', 'tcp.len', 'tcp.window_size_value'];
+    'tcp.seq', 'tcp.ack', 'tcp.flags', 'tcp.len', 'tcp.window_size_value',
+    'tcp.options.mss_val', 'tcp.options.wscale.shift', 'tcp.options.sack_perm', 'tcp.options.timestamp.tsval',
+    'tcp.options.timestamp.tsecr', 'tcp.options.sack_le', 'tcp.options.sack_re'];
   const args = ['-n', '-r', path, '-o', 'tcp.relative_sequence_numbers:FALSE', '-Y', TSHARK_TCP_FILTER,
     '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=a', '-E', 'aggregator=,'];
   for (const f of fields) args.push('-e', f);
@@ -83,6 +101,15 @@ export async function tsharkCapture(path: string): Promise<Map<number, TsharkFra
       values: {
         sport: list(5), dport: list(6), seq: list(7), ack: list(8), flags: list(9), len: list(10), win: list(11),
       },
+      options: {
+        mss: list(12).at(-1) ?? '',
+        wscale: list(13).at(-1) ?? '',
+        // tshark prints the (empty) SACK-permitted option as a bare presence marker.
+        sack_perm: list(14).length > 0 ? '1' : '',
+        tsval: list(15).at(-1) ?? '',
+        tsecr: list(16).at(-1) ?? '',
+        sack: list(17).map((le, i) => `${le},${list(18)[i] ?? ''}`).join(','),
+      },
     });
   }
   return frames;
@@ -95,9 +122,14 @@ export interface Mismatch {
   theirs: string;
 }
 
+function describeOptions(o: Record<OptionField, string>): string {
+  return OPTION_FIELDS.filter((k) => o[k] !== '').map((k) => `${k}=${o[k]}`).join(' ');
+}
+
 function describeOurs(f: OurFrame | undefined): string {
   if (!f) return 'not TCP';
-  return `${f.src}:${f.values.sport} > ${f.dst}:${f.values.dport} ` + FIELDS.slice(2).map((k) => `${k}=${f.values[k]}`).join(' ');
+  return `${f.src}:${f.values.sport} > ${f.dst}:${f.values.dport} ` + FIELDS.slice(2).map((k) => `${k}=${f.values[k]}`).join(' ') +
+    ` ${describeOptions(f.options)}`;
 }
 
 function describeTheirs(t: TsharkFrame | undefined): string {
@@ -105,7 +137,7 @@ function describeTheirs(t: TsharkFrame | undefined): string {
   const n = t.values.sport.length;
   const parts: string[] = [];
   for (let i = 0; i < n; i++) parts.push(FIELDS.map((k) => `${k}=${t.values[k][i] ?? ''}`).join(' '));
-  return `[${t.addresses.join(' ')}] ${parts.join(' | ')}`;
+  return `[${t.addresses.join(' ')}] ${parts.join(' | ')} ${describeOptions(t.options)}`;
 }
 
 /**
@@ -117,6 +149,7 @@ function describeTheirs(t: TsharkFrame | undefined): string {
 function sameFrame(ours: OurFrame, theirs: TsharkFrame): boolean {
   if (!theirs.addresses.includes(ours.src) || !theirs.addresses.includes(ours.dst)) return false;
   const n = theirs.values.sport.length;
+  if (n === 1 && OPTION_FIELDS.some((k) => ours.options[k] !== theirs.options[k])) return false;
   for (let i = n - 1; i >= 0; i--) {
     let all = true;
     for (const k of FIELDS) {
