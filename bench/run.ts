@@ -1,0 +1,101 @@
+/**
+ * `npm run bench` (node dist/bench/run.js [--packets N] [--runs N] [--only NAME,...]): runs the benchmark
+ * modules one after another (never in parallel: they measure CPU), prints one Markdown table on stdout
+ * and writes it, with the machine it ran on, to bench/RESULTS.md. Progress goes to stderr. A module that
+ * fails is reported in the table and makes the exit status 1; the others still run.
+ * Not a test: nothing here asserts a speed. See bench/README.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import path from 'node:path';
+import { buildRoot, repoRoot } from '../test/support/paths.js';
+import { benchmark as read } from './read.js';
+import type { BenchContext, BenchModule, BenchRow } from './types.js';
+
+/** Every benchmark, in the order they run. Add new modules here. */
+const MODULES: BenchModule[] = [read];
+
+function parseArgs(argv: string[]): { packets: number; runs: number; only: string[] | null } {
+  const opts = { packets: 1_000_000, runs: 5, only: null as string[] | null };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = argv[i + 1];
+    const int = (): number => {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n <= 0) throw new RangeError(`${arg} needs a positive integer, got ${value}`);
+      i++;
+      return n;
+    };
+    if (arg === '--packets') opts.packets = int();
+    else if (arg === '--runs') opts.runs = int();
+    else if (arg === '--only' && value) {
+      opts.only = value.split(',');
+      i++;
+    } else throw new RangeError(`unknown argument ${arg} (use --packets N, --runs N, --only NAME,...)`);
+  }
+  return opts;
+}
+
+function version(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0]!.trim();
+  } catch {
+    return `${cmd}: not found`;
+  }
+}
+
+const fmtSeconds = (s: number): string => s.toFixed(3);
+const fmtRate = (r: number | null): string => (r === null ? '' : Math.round(r).toLocaleString('en-US'));
+
+export function renderTable(rows: BenchRow[]): string {
+  const lines = [
+    '| benchmark | tool | runs | median s | min s | max s | per second (median) | ratio | notes |',
+    '|---|---|--:|--:|--:|--:|--:|---|---|',
+  ];
+  for (const r of rows) {
+    lines.push(`| ${r.benchmark} | \`${r.tool}\` | ${r.runs} | ${fmtSeconds(r.medianSeconds)} | ${fmtSeconds(r.minSeconds)} | ` +
+      `${fmtSeconds(r.maxSeconds)} | ${fmtRate(r.ratePerSecond)} | ${r.ratio} | ${r.notes} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function main(): Promise<number> {
+  const opts = parseArgs(process.argv.slice(2));
+  const ctx: BenchContext = {
+    repoRoot, buildRoot, outDir: path.join(repoRoot, 'bench/out'), packets: opts.packets, runs: opts.runs,
+    log: (m) => process.stderr.write(`[bench] ${m}\n`),
+  };
+  const modules = opts.only ? MODULES.filter((m) => opts.only!.includes(m.name)) : MODULES;
+  if (modules.length === 0) throw new RangeError(`no benchmark named ${opts.only!.join(',')}; have ${MODULES.map((m) => m.name).join(', ')}`);
+  const rows: BenchRow[] = [];
+  let failed = false;
+  for (const m of modules) {
+    ctx.log(`module ${m.name}`);
+    try {
+      rows.push(...(await m.run(ctx)));
+    } catch (err) {
+      failed = true;
+      const message = err instanceof Error ? err.message : String(err);
+      ctx.log(`module ${m.name} failed: ${message}`);
+      rows.push({ benchmark: m.name, tool: '(failed)', runs: 0, medianSeconds: NaN, minSeconds: NaN, maxSeconds: NaN, ratePerSecond: null, ratio: '', notes: message.replaceAll('|', '/') });
+    }
+  }
+  const table = renderTable(rows);
+  process.stdout.write(table);
+  const cpu = cpus();
+  const machine = [
+    `- date: ${new Date().toISOString()}`,
+    `- command: \`npm run bench --${process.argv.slice(2).map((a) => ` ${a}`).join('')}\``,
+    `- machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores (shared with other work while measuring), Node ${process.version}`,
+    `- ${version('tshark', ['-v'])}; ${version('tcpdump', ['--version'])}`,
+  ].join('\n');
+  writeFileSync(path.join(repoRoot, 'bench/RESULTS.md'),
+    `# Benchmark results\n\nWritten by \`bench/run.ts\`; see bench/README.md for what each row measures.\n\n${machine}\n\n${table}`);
+  return failed ? 1 : 0;
+}
+
+main().then((status) => (process.exitCode = status), (err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 2;
+});

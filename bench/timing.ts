@@ -1,0 +1,63 @@
+/** Timing helpers shared by benchmark modules: wall-clock time of whole child processes, and summaries. */
+import { spawn } from 'node:child_process';
+
+export interface ChildRun {
+  seconds: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `cmd args` to completion and measures wall-clock time from spawn to exit, so start-up (Node, module
+ * loading, tshark's dissector registration ...) counts as a user would see it. Fails on non-zero exit or
+ * after `timeoutMs` (the child is killed by its pid).
+ */
+export function timeChild(cmd: string, args: string[], timeoutMs = 600_000): Promise<ChildRun> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      if (status !== 0) {
+        reject(new Error(`${cmd} ${args.join(' ')} ended with ${signal ?? `status ${status}`}: ${stderr.trim().slice(0, 500)}`));
+        return;
+      }
+      resolve({ seconds, stdout, stderr });
+    });
+  });
+}
+
+export interface Summary {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export function summarize(values: number[]): Summary {
+  if (values.length === 0) throw new RangeError('no measurements to summarize');
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
+}
+
+/** Runs `times` timed runs one after another (never in parallel: they would compete for the CPU). */
+export async function repeat(times: number, once: () => Promise<ChildRun>): Promise<{ summary: Summary; last: ChildRun }> {
+  const seconds: number[] = [];
+  let last: ChildRun | undefined;
+  for (let i = 0; i < times; i++) {
+    last = await once();
+    seconds.push(last.seconds);
+  }
+  return { summary: summarize(seconds), last: last! };
+}
