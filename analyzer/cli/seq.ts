@@ -30,13 +30,62 @@ async function captureCount(lens: Lens): Promise<number> {
   return Number(r.rows[0]!['n']);
 }
 
-async function frameRows(lens: Lens, withCapture: boolean): Promise<{ rows: Row[]; columns: string[] }> {
-  const r = await lens.query(
+/** CSV quoting as output.ts does it (a path may hold a comma or a quote). */
+function csvCell(text: string): string {
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** Writes and waits for stdout to drain, so a slow reader bounds memory instead of a growing buffer. */
+function writeOut(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (process.stdout.write(text)) resolve();
+    else process.stdout.once('drain', resolve).once('error', reject);
+  });
+}
+
+/**
+ * --frames: one line per raised flag, streamed a DuckDB chunk at a time (a long capture can raise
+ * millions of flags; they are never all held in memory). Output is the same as renderRows would
+ * give for the same rows.
+ */
+async function streamFrames(lens: Lens, withCapture: boolean, format: OutputFormat): Promise<void> {
+  // Widths first: another query on the connection would end the streaming result.
+  const widths = format === 'table' ? await frameWidths(lens, withCapture) : [];
+  const columns = withCapture ? ['capture', 'frame', 'flag'] : ['frame', 'flag'];
+  const result = await lens.db.stream(
     `SELECT c.path AS capture, a.frame, a.flag::VARCHAR AS flag
      FROM tcp_analysis a JOIN captures c USING (capture_id)
      ORDER BY a.capture_id, a.frame, a.flag`,
   );
-  return { rows: r.rows, columns: withCapture ? ['capture', 'frame', 'flag'] : ['frame', 'flag'] };
+  const line = (cells: string[]): string =>
+    format === 'csv' ? cells.map(csvCell).join(',') : cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  if (format === 'json') await writeOut('[');
+  else await writeOut(`${line(columns)}\n${format === 'table' ? `${line(widths.map((w) => '-'.repeat(w)))}\n` : ''}`);
+  let first = true;
+  for await (const rows of result.yieldRows()) {
+    let text = '';
+    for (const [capture, frame, flag] of rows) {
+      if (format === 'json') {
+        const obj = withCapture ? { capture, frame: Number(frame), flag } : { frame: Number(frame), flag };
+        text += `${first ? '\n  ' : ',\n  '}${JSON.stringify(obj)}`;
+        first = false;
+      } else {
+        text += `${line(withCapture ? [String(capture), String(frame), String(flag)] : [String(frame), String(flag)])}\n`;
+      }
+    }
+    await writeOut(text);
+  }
+  if (format === 'json') await writeOut(first ? ']\n' : '\n]\n');
+}
+
+async function frameWidths(lens: Lens, withCapture: boolean): Promise<number[]> {
+  const r = await lens.query(
+    `SELECT max(length(c.path)) AS p, max(length(a.frame::VARCHAR)) AS f, max(length(a.flag::VARCHAR)) AS g
+     FROM tcp_analysis a JOIN captures c USING (capture_id)`,
+  );
+  const row = r.rows[0]!;
+  const w = [Math.max(7, Number(row['p'] ?? 0)), Math.max(5, Number(row['f'] ?? 0)), Math.max(4, Number(row['g'] ?? 0))];
+  return withCapture ? w : w.slice(1);
 }
 
 async function connectionRows(lens: Lens, withCapture: boolean, format: OutputFormat): Promise<{ rows: Row[]; columns: string[] }> {
@@ -79,8 +128,12 @@ export function registerSeq(program: Command): void {
       const lens = await openForCommand(inputs, opts.db);
       try {
         const withCapture = (await captureCount(lens)) > 1;
-        const { rows, columns } = opts.frames ? await frameRows(lens, withCapture) : await connectionRows(lens, withCapture, format);
-        process.stdout.write(renderRows(rows, columns, format));
+        if (opts.frames) {
+          await streamFrames(lens, withCapture, format);
+        } else {
+          const { rows, columns } = await connectionRows(lens, withCapture, format);
+          process.stdout.write(renderRows(rows, columns, format));
+        }
         let status = captureErrorsStatus(lens);
         if (status === EXIT_OK && failOn) {
           const r = await lens.query(`SELECT DISTINCT flag::VARCHAR AS flag FROM tcp_analysis`);

@@ -7,7 +7,7 @@
 import { chmodSync, existsSync, mkdtempSync, rmSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBMaterializedResult, type DuckDBResultReader } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBResult, type DuckDBResultReader } from '@duckdb/node-api';
 import { RuntimeError } from '../errors.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 
@@ -154,7 +154,7 @@ export class Database {
   }
 
   /** Streams a result for large outputs (export, --frames). */
-  async stream(sql: string): Promise<DuckDBMaterializedResult | Awaited<ReturnType<DuckDBConnection['stream']>>> {
+  async stream(sql: string): Promise<DuckDBResult> {
     try {
       return await this.connection.stream(sql);
     } catch (err) {

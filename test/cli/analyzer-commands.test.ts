@@ -92,6 +92,13 @@ test('seq --frames prints frame,flag rows equal to tcp_analysis, with a capture 
   assert.equal(twoLines[0], 'capture,frame,flag');
   assert.equal(twoLines.length, lines.length);
   assert.ok(twoLines.slice(1).every((l) => l.startsWith(`${ECHO},`)));
+  // The table and JSON forms stream the same rows.
+  const table = await runCli(['seq', SF, ECHO, '--frames']);
+  const tableLines = table.stdout.trimEnd().split('\n');
+  assert.equal(tableLines.length, twoLines.length + 1);
+  assert.match(tableLines[2]!, new RegExp(`^${ECHO}\\s+\\d+\\s+[a-z_]+$`));
+  const json = await runCli(['seq', SF, ECHO, '--frames', '--format', 'json']);
+  assert.equal((JSON.parse(json.stdout) as unknown[]).length, twoLines.length - 1);
 });
 
 test('seq without --frames: one row per flagged connection plus a total; --fail-on exits 4', async () => {
