@@ -93,22 +93,48 @@ export async function readAll(file: string): Promise<{ result: ReadResult; packe
   return { result, packets };
 }
 
-/** Bytes of an Ethernet frame up to the end of its TCP header (null when it is not TCP or is cut short). */
+/**
+ * Bytes of an Ethernet frame up to the end of its TCP header (null when it is not TCP or is cut short):
+ * 802.1Q/802.1ad tags, IPv4 options and IPv6 extension headers (hop-by-hop, routing, destination
+ * options, first fragment, AH) are walked, independently of the BPF program's own parser.
+ */
 export function headersThroughTcp(frame: Buffer): Buffer | null {
+  if (frame.length < 14) return null;
   let off = 12;
   let type = frame.readUInt16BE(off);
-  while (type === 0x8100 || type === 0x88a8) {
+  while (type === 0x8100 || type === 0x88a8 || type === 0x9100) {
     off += 4;
+    if (frame.length < off + 2) return null;
     type = frame.readUInt16BE(off);
   }
   off += 2;
   let tcp: number;
   if (type === 0x0800) {
-    if (frame[off + 9] !== 6) return null;
+    if (frame.length < off + 20 || frame[off + 9] !== 6 || (frame.readUInt16BE(off + 6) & 0x1fff) !== 0) return null;
     tcp = off + (frame[off]! & 0x0f) * 4;
   } else if (type === 0x86dd) {
-    if (frame[off + 6] !== 6) return null; // the tests' traffic has no extension headers
+    if (frame.length < off + 40) return null;
+    let next = frame[off + 6]!;
     tcp = off + 40;
+    for (let i = 0; i < 8 && next !== 6; i++) {
+      if (frame.length < tcp + 8) return null;
+      if (next === 0 || next === 43 || next === 60) {
+        const len = (frame[tcp + 1]! + 1) * 8;
+        next = frame[tcp]!;
+        tcp += len;
+      } else if (next === 44) {
+        if ((frame.readUInt16BE(tcp + 2) & 0xfff8) !== 0) return null;
+        next = frame[tcp]!;
+        tcp += 8;
+      } else if (next === 51) {
+        const len = (frame[tcp + 1]! + 2) * 4;
+        next = frame[tcp]!;
+        tcp += len;
+      } else {
+        return null;
+      }
+    }
+    if (next !== 6) return null;
   } else {
     return null;
   }
