@@ -10,7 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { cliPath, corpusDir } from '../support/paths.js';
 import { netnsUnavailableReason, withNetnsPair } from '../support/netns.js';
-import { headersThroughTcp, readAll, startRecorder, stop, tmpFile } from './recorder-support.js';
+import { headersThroughTcp, matchByHeaders, readAll, startRecorder, startTcpdump, stop, tmpFile } from './recorder-support.js';
 
 const skip = netnsUnavailableReason() ?? false;
 
@@ -44,3 +44,28 @@ for (const file of FILES) {
     }
   });
 }
+
+test('IPv4 options (record route): headers cut after the TCP header, as tcpdump sees them', { skip, timeout: 60_000 }, async () => {
+  const ours = tmpFile('ipopt.pcapng');
+  const theirs = tmpFile('ipopt.tcpdump.pcap');
+  try {
+    await withNetnsPair(async (pair) => {
+      const rec = await startRecorder(pair, pair.b, ['-i', pair.vethB, '-w', ours]);
+      const td = await startTcpdump(pair, pair.b, pair.vethB, theirs, 262144);
+      pair.exec(pair.a, 'nmap', ['-sS', '-n', '-Pn', '--ip-options', 'R', '-p', '1-20', pair.addrB], 30_000);
+      await new Promise((r) => setTimeout(r, 1200));
+      assert.equal(await stop(rec), 0, rec.stderr());
+      assert.equal(await stop(td), 0, td.stderr());
+    });
+    const got = (await readAll(ours)).packets;
+    const full = (await readAll(theirs)).packets;
+    assert.equal(got.length, full.length);
+    assert.ok(got.some((p) => (p.data[14]! & 0x0f) > 5), 'some packets carry IPv4 options');
+    const m = matchByHeaders(got, full);
+    assert.equal(m.unmatchedA, 0);
+    got.forEach((p) => assert.deepEqual(p.data, headersThroughTcp(p.data), 'recorded exactly through the TCP header'));
+  } finally {
+    rmSync(ours, { force: true });
+    rmSync(theirs, { force: true });
+  }
+});
