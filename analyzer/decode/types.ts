@@ -51,7 +51,10 @@ export interface DecodedPacket {
   urp: number;
   /** TCP segment length as tshark's tcp.len: IP payload length minus TCP header length (never < 0). */
   payloadLen: number;
-  /** Offset of the TCP header in the frame's bytes. */
+  /**
+   * Offset of the TCP header in the frame's bytes; -1 when the header was read from an IP datagram
+   * reassembled from fragments or inflated from IPComp (it is then not in this frame's bytes as a whole).
+   */
   tcpOffset: number;
   /** True when the snaplen cut the frame inside the TCP header (fields past the cut are 0). */
   tcpTruncated: boolean;
