@@ -80,16 +80,28 @@ export const benchmark: BenchModule = {
     const rows: BenchRow[] = [];
     for (const m of measurements) {
       ctx.log(`${ctx.runs} runs: ${m.tool}`);
-      const { summary, last } = await repeat(ctx.runs, m.run);
-      rows.push({
-        benchmark: what, tool: m.tool, runs: ctx.runs,
-        medianSeconds: summary.median, minSeconds: summary.min, maxSeconds: summary.max,
-        ratePerSecond: ctx.packets / summary.median, ratio: '', notes: m.check(last),
-      });
+      try {
+        const { summary, last } = await repeat(ctx.runs, m.run);
+        rows.push({
+          benchmark: what, tool: m.tool, runs: ctx.runs,
+          medianSeconds: summary.median, minSeconds: summary.min, maxSeconds: summary.max,
+          ratePerSecond: ctx.packets / summary.median, ratio: '', notes: m.check(last),
+        });
+      } catch (err) {
+        // One broken tool must not hide the others' numbers: the row says what failed.
+        const message = (err instanceof Error ? err.message : String(err)).split('\n').slice(0, 3).join(' ');
+        ctx.log(`failed: ${message}`);
+        rows.push({
+          benchmark: what, tool: m.tool, runs: 0, medianSeconds: NaN, minSeconds: NaN, maxSeconds: NaN,
+          ratePerSecond: null, ratio: '', notes: `FAILED: ${message}`,
+        });
+      }
     }
-    const reference = rows.find((r) => r.tool.startsWith('capinfos -M '))!;
+    const reference = rows.find((r) => r.tool.startsWith('capinfos -M ') && r.ratePerSecond !== null);
     for (const r of rows) {
-      if (r !== reference) r.ratio = `${(r.ratePerSecond! / reference.ratePerSecond!).toFixed(2)}x capinfos`;
+      if (reference && r !== reference && r.ratePerSecond !== null) {
+        r.ratio = `${(r.ratePerSecond / reference.ratePerSecond!).toFixed(2)}x capinfos`;
+      }
     }
     return rows;
   },

@@ -45,7 +45,7 @@ function version(cmd: string, args: string[]): string {
   }
 }
 
-const fmtSeconds = (s: number): string => s.toFixed(3);
+const fmtSeconds = (s: number): string => (Number.isNaN(s) ? '-' : s.toFixed(3));
 const fmtRate = (r: number | null): string => (r === null ? '' : Math.round(r).toLocaleString('en-US'));
 
 export function renderTable(rows: BenchRow[]): string {
@@ -54,8 +54,9 @@ export function renderTable(rows: BenchRow[]): string {
     '|---|---|--:|--:|--:|--:|--:|---|---|',
   ];
   for (const r of rows) {
+    const notes = r.notes.replaceAll('|', '/');
     lines.push(`| ${r.benchmark} | \`${r.tool}\` | ${r.runs} | ${fmtSeconds(r.medianSeconds)} | ${fmtSeconds(r.minSeconds)} | ` +
-      `${fmtSeconds(r.maxSeconds)} | ${fmtRate(r.ratePerSecond)} | ${r.ratio} | ${r.notes} |`);
+      `${fmtSeconds(r.maxSeconds)} | ${fmtRate(r.ratePerSecond)} | ${r.ratio} | ${notes} |`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -70,15 +71,18 @@ async function main(): Promise<number> {
   if (modules.length === 0) throw new RangeError(`no benchmark named ${opts.only!.join(',')}; have ${MODULES.map((m) => m.name).join(', ')}`);
   const rows: BenchRow[] = [];
   let failed = false;
+  const isFailure = (r: BenchRow): boolean => r.notes.startsWith('FAILED');
   for (const m of modules) {
     ctx.log(`module ${m.name}`);
     try {
-      rows.push(...(await m.run(ctx)));
+      const got = await m.run(ctx);
+      if (got.some(isFailure)) failed = true;
+      rows.push(...got);
     } catch (err) {
       failed = true;
       const message = err instanceof Error ? err.message : String(err);
       ctx.log(`module ${m.name} failed: ${message}`);
-      rows.push({ benchmark: m.name, tool: '(failed)', runs: 0, medianSeconds: NaN, minSeconds: NaN, maxSeconds: NaN, ratePerSecond: null, ratio: '', notes: message.replaceAll('|', '/') });
+      rows.push({ benchmark: m.name, tool: '(failed)', runs: 0, medianSeconds: NaN, minSeconds: NaN, maxSeconds: NaN, ratePerSecond: null, ratio: '', notes: `FAILED: ${message}` });
     }
   }
   const table = renderTable(rows);

@@ -1,0 +1,131 @@
+/**
+ * Recorder cost, side by side: `tcplens record` and `tcpdump -s 128 -w` listen on the same veth end at
+ * the same time while `tcplens replay` sends frames into the other end at rising rates, then --topspeed.
+ * For each rate and tool: packets captured and dropped (each tool's own exit summary) and CPU seconds
+ * per million packets (utime + stime of the process from /proc, sampled until it exits).
+ * Needs root (network namespaces). Not a test: nothing asserts a speed. See docs/recorder.md.
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { withNetnsPair, netnsUnavailableReason, type NetnsPair } from '../test/support/netns.js';
+import type { BenchContext, BenchModule, BenchRow } from './types.js';
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+/** Replay rates (frames per second); 0 means --topspeed. */
+const RATES = [20_000, 50_000, 100_000, 200_000, 0];
+const SECONDS_PER_RATE = 2;
+
+interface ToolResult {
+  captured: number;
+  dropped: number;
+  cpuSeconds: number;
+}
+
+function cpuTicks(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of proc(5))
+  } catch {
+    return null;
+  }
+}
+
+interface Watched {
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<void>;
+  lastTicks: () => number;
+}
+
+function watch(pair: NetnsPair, ns: string, cmd: string, args: string[], ready: RegExp): Promise<Watched> {
+  const child = pair.spawn(ns, cmd, args);
+  let err = '';
+  let ticks = 0;
+  // ip netns exec execs the command in place: the child's PID is the tool's.
+  const sampler = setInterval(() => {
+    const t = cpuTicks(child.pid!);
+    if (t !== null) ticks = t;
+  }, 50);
+  const exited = new Promise<void>((resolve) => child.on('exit', () => {
+    clearInterval(sampler);
+    resolve();
+  }));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${cmd} not ready: ${err}`)), 20_000);
+    child.stdout!.resume();
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+      if (ready.test(err)) {
+        clearTimeout(timer);
+        resolve({ child, stderr: () => err, exited, lastTicks: () => ticks });
+      }
+    });
+  });
+}
+
+async function stopAndCount(w: Watched, parse: (stderr: string) => { captured: number; dropped: number }): Promise<ToolResult> {
+  w.child.kill('SIGINT');
+  await Promise.race([w.exited, new Promise((r) => setTimeout(r, 30_000))]);
+  return { ...parse(w.stderr()), cpuSeconds: w.lastTicks() / TICKS_PER_SECOND };
+}
+
+function number(re: RegExp, text: string): number {
+  const m = re.exec(text);
+  if (!m) throw new Error(`no ${re} in: ${text.slice(-400)}`);
+  return Number(m[1]);
+}
+
+const parseTcplens = (s: string): { captured: number; dropped: number } => ({
+  captured: number(/(\d+) packets captured/, s),
+  dropped: number(/(\d+) packets dropped by ring buffer/, s),
+});
+// tcpdump: packets the kernel handed over but tcpdump never read (still in its ring at exit) count as lost too.
+const parseTcpdump = (s: string): { captured: number; dropped: number } => ({
+  captured: number(/(\d+) packets captured/, s),
+  dropped: number(/(\d+) packets dropped by kernel/, s) + number(/(\d+) packets received by filter/, s) - number(/(\d+) packets captured/, s),
+});
+
+export async function run(ctx: BenchContext): Promise<BenchRow[]> {
+  const why = netnsUnavailableReason();
+  if (why) throw new Error(`record benchmark needs network namespaces: ${why}`);
+  const cli = path.join(ctx.buildRoot, 'bin/tcplens.js');
+  const fixture = path.join(ctx.repoRoot, 'fixtures/http-loopback.pcapng');
+  const fixtureFrames = 36;
+  mkdirSync(ctx.outDir, { recursive: true });
+  const rows: BenchRow[] = [];
+  for (const rate of RATES) {
+    const loops = Math.max(1, Math.round(((rate || 100_000) * SECONDS_PER_RATE) / fixtureFrames));
+    const frames = loops * fixtureFrames;
+    const ours = path.join(ctx.outDir, 'record-bench.pcapng');
+    const theirs = path.join(ctx.outDir, 'record-bench.tcpdump.pcap');
+    ctx.log(`record: ${frames} frames at ${rate ? `${rate} pps` : 'top speed'}`);
+    const [t, d, seconds] = await withNetnsPair(async (pair) => {
+      const rec = await watch(pair, pair.b, process.execPath, [cli, 'record', '-i', pair.vethB, '-w', ours, '-s', '128'], /"msg":"recording"/);
+      const td = await watch(pair, pair.b, 'tcpdump', ['-i', pair.vethB, '-s', '128', '-n', '-w', theirs], /listening on/);
+      const start = process.hrtime.bigint();
+      pair.exec(pair.a, process.execPath, [cli, 'replay', fixture, '-i', pair.vethA, '--loop', String(loops), ...(rate ? ['--pps', String(rate)] : ['--topspeed'])], 300_000);
+      const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+      await new Promise((r) => setTimeout(r, 1500)); // both drain what they hold
+      return [await stopAndCount(rec, parseTcplens), await stopAndCount(td, parseTcpdump), elapsed] as const;
+    });
+    rmSync(ours, { force: true });
+    rmSync(theirs, { force: true });
+    const label = `record ${frames.toLocaleString('en-US')} frames at ${rate ? `${rate.toLocaleString('en-US')} pps` : `top speed (${Math.round(frames / seconds).toLocaleString('en-US')} pps)`}`;
+    const perM = (r: ToolResult): number => (r.captured > 0 ? r.cpuSeconds / (r.captured / 1e6) : 0);
+    const row = (tool: string, r: ToolResult, ratio: string): BenchRow => ({
+      benchmark: label, tool, runs: 1,
+      medianSeconds: r.cpuSeconds, minSeconds: r.cpuSeconds, maxSeconds: r.cpuSeconds,
+      ratePerSecond: r.captured / seconds,
+      ratio,
+      notes: `CPU s (user+sys) in the s columns; captured ${r.captured}, dropped ${r.dropped}, ${perM(r).toFixed(2)} CPU s per million packets`,
+    });
+    rows.push(row('tcpdump -s 128 -w', d, ''));
+    rows.push(row('tcplens record -s 128', t, perM(d) > 0 ? `${(perM(t) / perM(d)).toFixed(2)}x tcpdump CPU/packet` : ''));
+  }
+  return rows;
+}
+
+export const benchmark: BenchModule = { name: 'record', run };
