@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <string>
 
@@ -20,10 +19,10 @@
 
 namespace tcplens {
 
-// One JS call per batch, never per packet: a batch is handed over when it reaches this size, or when
-// the ring has been quiet for a moment (kLingerMs), so a slow trickle is still written promptly.
+// One JS call per batch, never per packet: a batch is handed over when it reaches this size, or after
+// each drain (every kDrainMs at most), so a slow trickle is still written promptly.
 static constexpr size_t kBatchBytes = 256 * 1024;
-static constexpr int kLingerMs = 10;
+static constexpr int kDrainMs = 20;
 static constexpr size_t kMaxQueuedBatches = 16;  // then the drain thread waits and the ring absorbs bursts
 
 static inline size_t Align8(size_t n) { return (n + 7) & ~size_t(7); }
@@ -35,15 +34,16 @@ struct Batch {
   Capture* owner = nullptr;  // set on the final batch: its delivery resolves stop()'s promise
 };
 
-// libbpf reports through a print callback; native code never prints, so keep the last line for errors.
-static thread_local std::string lastLibbpfMessage;
+// libbpf reports through a print callback; native code never prints, so keep its lines for errors.
+// The first warning is the cause ("prog ...: BPF program load failed: ..."); later ones are consequences.
+static thread_local std::string firstLibbpfMessage;
 static int CaptureLibbpfMessage(enum libbpf_print_level level, const char* fmt, va_list args) {
   if (level == LIBBPF_DEBUG) return 0;
   char line[512];
   vsnprintf(line, sizeof(line), fmt, args);
   std::string s(line);
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  if (!s.empty()) lastLibbpfMessage = s;
+  if (!s.empty() && firstLibbpfMessage.empty()) firstLibbpfMessage = s;
   return 0;
 }
 
@@ -84,60 +84,71 @@ Capture::Capture(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Capture>(inf
     if (probe == 0)
       throw NativeError(env, "bpf(BPF_MAP_CREATE)", EOPNOTSUPP, "kernel without BPF ring buffer (needs Linux 5.8 or later)");
 
-    obj_ = bpf_object__open_file(objPath.c_str(), nullptr);
-    if (obj_ == nullptr) {
-      int err = errno;
-      obj_ = nullptr;
-      throw NativeError(env, "bpf_object__open", err, "cannot open BPF object " + objPath + ": " + std::strerror(err));
-    }
+    // The verifier gives up with EAGAIN when a signal arrives while it works (a profiler's SIGPROF, say),
+    // and a loaded object cannot be loaded again: reopen and retry a few times.
+    static constexpr int kLoadAttempts = 20;
+    for (int attempt = 1;; attempt++) {
+      obj_ = bpf_object__open_file(objPath.c_str(), nullptr);
+      if (obj_ == nullptr) {
+        int err = errno;
+        obj_ = nullptr;
+        throw NativeError(env, "bpf_object__open", err, "cannot open BPF object " + objPath + ": " + std::strerror(err));
+      }
 
-    struct filter_config cfg;
-    std::memset(&cfg, 0, sizeof(cfg));
-    cfg.snaplen = opts.Get("snaplen").As<Napi::Number>().Uint32Value();
-    cfg.payload = opts.Get("payload").As<Napi::Number>().Uint32Value();
-    cfg.direction = static_cast<__u8>(opts.Get("direction").As<Napi::Number>().Uint32Value());
-    Napi::Array ports = opts.Get("ports").As<Napi::Array>();
-    for (uint32_t i = 0; i < ports.Length() && i < SNAPSHOT_MAX_PORTS; i++, cfg.nports++)
-      cfg.ports[i] = static_cast<__u16>(ports.Get(i).As<Napi::Number>().Uint32Value());
-    Napi::Array hosts4 = opts.Get("hosts4").As<Napi::Array>();
-    for (uint32_t i = 0; i < hosts4.Length() && i < SNAPSHOT_MAX_HOSTS4; i++, cfg.nhosts4++) {
-      std::vector<uint8_t> a = BytesOf(hosts4.Get(i));
-      if (a.size() == 4) std::memcpy(&cfg.hosts4[i], a.data(), 4);
-    }
-    Napi::Array hosts6 = opts.Get("hosts6").As<Napi::Array>();
-    for (uint32_t i = 0; i < hosts6.Length() && i < SNAPSHOT_MAX_HOSTS6; i++, cfg.nhosts6++) {
-      std::vector<uint8_t> a = BytesOf(hosts6.Get(i));
-      if (a.size() == 16) std::memcpy(cfg.hosts6[i], a.data(), 16);
-    }
+      struct filter_config cfg;
+      std::memset(&cfg, 0, sizeof(cfg));
+      cfg.snaplen = opts.Get("snaplen").As<Napi::Number>().Uint32Value();
+      cfg.payload = opts.Get("payload").As<Napi::Number>().Uint32Value();
+      cfg.direction = static_cast<__u8>(opts.Get("direction").As<Napi::Number>().Uint32Value());
+      Napi::Array ports = opts.Get("ports").As<Napi::Array>();
+      for (uint32_t i = 0; i < ports.Length() && i < SNAPSHOT_MAX_PORTS; i++, cfg.nports++)
+        cfg.ports[i] = static_cast<__u16>(ports.Get(i).As<Napi::Number>().Uint32Value());
+      Napi::Array hosts4 = opts.Get("hosts4").As<Napi::Array>();
+      for (uint32_t i = 0; i < hosts4.Length() && i < SNAPSHOT_MAX_HOSTS4; i++, cfg.nhosts4++) {
+        std::vector<uint8_t> a = BytesOf(hosts4.Get(i));
+        if (a.size() == 4) std::memcpy(&cfg.hosts4[i], a.data(), 4);
+      }
+      Napi::Array hosts6 = opts.Get("hosts6").As<Napi::Array>();
+      for (uint32_t i = 0; i < hosts6.Length() && i < SNAPSHOT_MAX_HOSTS6; i++, cfg.nhosts6++) {
+        std::vector<uint8_t> a = BytesOf(hosts6.Get(i));
+        if (a.size() == 16) std::memcpy(cfg.hosts6[i], a.data(), 16);
+      }
 
-    struct bpf_map* rodata = nullptr;
-    struct bpf_map* ring = nullptr;
-    struct bpf_map* map;
-    bpf_object__for_each_map(map, obj_) {
-      std::string name = bpf_map__name(map);
-      if (bpf_map__is_internal(map) && name.size() >= 7 && name.compare(name.size() - 7, 7, ".rodata") == 0) rodata = map;
-      if (name == "ring") ring = map;
-    }
-    size_t rodataSize = 0;
-    const void* initial = rodata ? bpf_map__initial_value(rodata, &rodataSize) : nullptr;
-    if (initial == nullptr || rodataSize < sizeof(cfg) || ring == nullptr)
-      throw NativeError(env, "bpf_object__open", EINVAL, "BPF object " + objPath + " does not match bpf/snapshot.h; rebuild it");
-    // cfg is the program's only read-only global, so it sits at offset 0 of .rodata.
-    std::vector<uint8_t> image(static_cast<const uint8_t*>(initial), static_cast<const uint8_t*>(initial) + rodataSize);
-    std::memcpy(image.data(), &cfg, sizeof(cfg));
-    if (bpf_map__set_initial_value(rodata, image.data(), image.size()) != 0)
-      throw NativeError(env, "bpf_map__set_initial_value", EINVAL, "cannot set the BPF filter config");
+      struct bpf_map* rodata = nullptr;
+      struct bpf_map* ring = nullptr;
+      struct bpf_map* map;
+      bpf_object__for_each_map(map, obj_) {
+        std::string name = bpf_map__name(map);
+        if (bpf_map__is_internal(map) && name.size() >= 7 && name.compare(name.size() - 7, 7, ".rodata") == 0) rodata = map;
+        if (name == "ring") ring = map;
+      }
+      size_t rodataSize = 0;
+      const void* initial = rodata ? bpf_map__initial_value(rodata, &rodataSize) : nullptr;
+      if (initial == nullptr || rodataSize < sizeof(cfg) || ring == nullptr)
+        throw NativeError(env, "bpf_object__open", EINVAL, "BPF object " + objPath + " does not match bpf/snapshot.h; rebuild it");
+      // cfg is the program's only read-only global, so it sits at offset 0 of .rodata.
+      std::vector<uint8_t> image(static_cast<const uint8_t*>(initial), static_cast<const uint8_t*>(initial) + rodataSize);
+      std::memcpy(image.data(), &cfg, sizeof(cfg));
+      if (bpf_map__set_initial_value(rodata, image.data(), image.size()) != 0)
+        throw NativeError(env, "bpf_map__set_initial_value", EINVAL, "cannot set the BPF filter config");
 
-    uint32_t ringBytes = opts.Get("ringBytes").As<Napi::Number>().Uint32Value();
-    if (bpf_map__set_max_entries(ring, ringBytes) != 0)
-      throw NativeError(env, "bpf_map__set_max_entries", EINVAL, "ring buffer size must be a power of two");
+      uint32_t ringBytes = opts.Get("ringBytes").As<Napi::Number>().Uint32Value();
+      if (bpf_map__set_max_entries(ring, ringBytes) != 0)
+        throw NativeError(env, "bpf_map__set_max_entries", EINVAL, "ring buffer size must be a power of two");
 
-    lastLibbpfMessage.clear();
-    int err = bpf_object__load(obj_);
-    if (err != 0) {
-      int e = -err;
-      if (e == EPERM || e == EACCES) throw NativeError(env, "bpf(BPF_PROG_LOAD)", e, DescribeErrno("bpf(BPF_PROG_LOAD)", e));
-      throw NativeError(env, "bpf_object__load", e, "loading the BPF program failed: " + (lastLibbpfMessage.empty() ? std::string(std::strerror(e)) : lastLibbpfMessage));
+      firstLibbpfMessage.clear();
+      int err = bpf_object__load(obj_);
+      if (err == -EAGAIN && attempt < kLoadAttempts) {
+        bpf_object__close(obj_);
+        obj_ = nullptr;
+        continue;
+      }
+      if (err != 0) {
+        int e = -err;
+        if (e == EPERM || e == EACCES) throw NativeError(env, "bpf(BPF_PROG_LOAD)", e, DescribeErrno("bpf(BPF_PROG_LOAD)", e));
+        throw NativeError(env, "bpf_object__load", e, "loading the BPF program failed: " + (firstLibbpfMessage.empty() ? std::string(std::strerror(e)) : firstLibbpfMessage));
+      }
+      break;
     }
     struct bpf_program* prog = bpf_object__find_program_by_name(obj_, "tcp_snapshot");
     int progFd = prog ? bpf_program__fd(prog) : -1;
@@ -162,7 +173,7 @@ Capture::Capture(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Capture>(inf
       }
     }
 
-    rb_ = ring_buffer__new(bpf_map__fd(ring), &Capture::OnRecord, this, nullptr);
+    rb_ = ring_buffer__new(bpf_object__find_map_fd_by_name(obj_, "ring"), &Capture::OnRecord, this, nullptr);
     if (rb_ == nullptr) throw NativeError(env, "ring_buffer__new", errno, DescribeErrno("ring_buffer__new", errno));
     epollFd_ = epoll_create1(EPOLL_CLOEXEC);
     wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -242,28 +253,15 @@ void Capture::Flush(bool final) {
   }
 }
 
+// The BPF program does not wake us per record (see tcp_snapshot.bpf.c): we drain every kDrainMs, or
+// sooner when it signals a quarter-full ring, and hand JS one batch per drain (or per kBatchBytes).
 void Capture::Drain() {
-  using Clock = std::chrono::steady_clock;
-  Clock::time_point firstPending{};
-  bool pending = false;
   while (!stopping_.load(std::memory_order_acquire)) {
-    int timeout = 100;
-    if (pending) {
-      auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - firstPending).count();
-      timeout = waited >= kLingerMs ? 0 : static_cast<int>(kLingerMs - waited);
-    }
     struct epoll_event evs[2];
-    int n = epoll_wait(epollFd_, evs, 2, timeout);
+    int n = epoll_wait(epollFd_, evs, 2, kDrainMs);
     if (n < 0 && errno != EINTR) break;
     ring_buffer__consume(rb_);
-    if (batch_->count > 0 && !pending) {
-      pending = true;
-      firstPending = Clock::now();
-    }
-    if (pending && std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - firstPending).count() >= kLingerMs) {
-      Flush(false);
-      pending = false;
-    }
+    Flush(false);
   }
   // Sockets are already detached (Stop), so this empties the ring for good.
   ring_buffer__consume(rb_);
