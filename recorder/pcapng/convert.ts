@@ -40,11 +40,18 @@ export function idbFor(iface: InterfaceInfo): IdbOptions {
   return idb;
 }
 
+/**
+ * Copies `inPath` to a new pcapng file at `outPath` (mode 0600 unless `opts.mode` says otherwise). Throws
+ * the reader's CaptureError when the input has no readable header; a damaged input is copied up to the
+ * damage and the result says `partial` with the error.
+ */
 export async function convertToPcapng(
   inPath: string, outPath: string, opts: PcapngFileWriterOptions = {},
 ): Promise<ConvertResult> {
   if (path.resolve(inPath) === path.resolve(outPath)) throw new RangeError(`refusing to convert ${inPath} onto itself`);
   const survey = await readCapture(inPath, () => {});
+  // Nothing readable at all (missing file, not a capture): no output file rather than an empty one.
+  if (survey.error && survey.interfaces.length === 0) throw survey.error;
   const writer = await PcapngFileWriter.open(outPath, opts);
   try {
     // Comments are not copied: the reader lists section, interface and packet comments together.
