@@ -6,6 +6,7 @@ import { registerQuery } from '../analyzer/cli/query.js';
 import { registerSeq } from '../analyzer/cli/seq.js';
 import { registerAnalyze } from '../analyzer/cli/analyze.js';
 import { registerExport } from '../analyzer/cli/export.js';
+import { registerScans } from '../analyzer/cli/scans.js';
 import { registerRecord } from '../recorder/cli/record.js';
 import { registerReplay } from '../recorder/cli/replay.js';
 
@@ -23,6 +24,7 @@ registerQuery(program);
 registerSeq(program);
 registerAnalyze(program);
 registerExport(program);
+registerScans(program);
 registerRecord(program);
 registerReplay(program);
 

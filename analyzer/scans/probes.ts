@@ -1,0 +1,74 @@
+/**
+ * Probe classification: which connection attempts are probes, of which nmap type, and how they were
+ * answered. One row per flow in `scan_probe_flows`.
+ *
+ * A flow is a probe when its first packet is one of nmap's probe shapes (flags below, ECE/CWR ignored),
+ * the side that sent it (the prober) never sends payload, sends at most MAX_PROBER_PACKETS packets, and,
+ * for the non-SYN shapes, the target answers with nothing but RSTs. That leaves out every connection that
+ * carried data, and the ACKs that start a capture in the middle of a real connection.
+ *
+ * | probe   | first packet | nmap    | answer meaning (nmap)                                             |
+ * |---------|--------------|---------|-------------------------------------------------------------------|
+ * | syn     | SYN          | -sS     | SYN/ACK open, RST closed, silence filtered; prober RSTs or never ACKs |
+ * | connect | SYN          | -sT     | as syn, but the prober completes the handshake (ACK), sends no data |
+ * | fin     | FIN          | -sF     | RST closed, silence open|filtered                                 |
+ * | null    | none         | -sN     | same                                                              |
+ * | xmas    | FIN+PSH+URG  | -sX     | same                                                              |
+ * | ack     | ACK          | -sA -sW | RST unfiltered (-sW: RST with window > 0 open, window 0 closed)   |
+ * | maimon  | FIN+ACK      | -sM     | RST closed, silence open|filtered (BSD-derived stacks only)       |
+ */
+import type { Database } from '../db/database.js';
+import { createDerivedTable } from './tables.js';
+
+/** SYN retries, the handshake ACK, a FIN or RST and its retransmissions: a probe is a few packets. */
+export const MAX_PROBER_PACKETS = 8;
+
+export const PROBE_TYPES = ['syn', 'connect', 'fin', 'null', 'xmas', 'ack', 'maimon'] as const;
+export type ProbeType = (typeof PROBE_TYPES)[number];
+
+/** The six classic flag bits (FIN..URG): ECE and CWR (hping3 -X/-Y, ECN) do not change the probe type. */
+const CLASSIC = 63;
+
+export const PROBE_FLOWS_SQL = `
+WITH firsts AS (
+  SELECT capture_id, flow_id,
+         arg_min(src, frame) AS prober, arg_min(dst, frame) AS target,
+         arg_min(sport, frame) AS pport, arg_min(dport, frame) AS dport,
+         arg_min(flags & ${CLASSIC}, frame) AS f0, arg_min(ip_version, frame) AS ip_version
+  FROM packets
+  WHERE flow_id IS NOT NULL
+  GROUP BY capture_id, flow_id
+),
+per_flow AS (
+  SELECT f.capture_id, f.flow_id, f.prober, f.target, f.dport, f.f0, f.ip_version,
+         count(*) FILTER (WHERE p.src = f.prober AND p.sport = f.pport) AS prober_packets,
+         coalesce(sum(p.payload_len) FILTER (WHERE p.src = f.prober AND p.sport = f.pport), 0) AS prober_payload,
+         bool_or((p.flags & 18) = 18) FILTER (WHERE p.src = f.target) AS synack,
+         bool_or((p.flags & 4) <> 0) FILTER (WHERE p.src = f.target) AS rst,
+         bool_or((p.flags & 4) <> 0 AND p.win > 0) FILTER (WHERE p.src = f.target) AS rst_window,
+         bool_or((p.flags & 4) = 0) FILTER (WHERE p.src = f.target) AS target_not_rst,
+         -- the prober's handshake-completing ACK: a pure ACK sent after the SYN (connect scan)
+         bool_or((p.flags & ${CLASSIC}) = 16) FILTER (WHERE p.src = f.prober AND p.sport = f.pport) AS prober_acked,
+         list(p.frame ORDER BY p.frame) FILTER (WHERE p.src = f.prober AND p.sport = f.pport AND (p.flags & ${CLASSIC}) = f.f0) AS probe_frames,
+         min(p.ts) AS first_ts, max(p.ts) FILTER (WHERE p.src = f.prober) AS last_ts
+  FROM firsts f JOIN packets p ON p.capture_id = f.capture_id AND p.flow_id = f.flow_id
+  WHERE f.f0 IN (0, 1, 2, 16, 17, 41)
+  GROUP BY ALL
+)
+SELECT capture_id, flow_id, prober, target, dport, ip_version,
+       CASE f0 WHEN 2 THEN CASE WHEN prober_acked AND synack THEN 'connect' ELSE 'syn' END
+               WHEN 1 THEN 'fin' WHEN 0 THEN 'null' WHEN 41 THEN 'xmas' WHEN 16 THEN 'ack' WHEN 17 THEN 'maimon' END AS probe_type,
+       CASE WHEN coalesce(synack, false) THEN 'synack' WHEN coalesce(rst, false) THEN 'rst' ELSE 'none' END AS answer,
+       coalesce(rst_window, false) AS rst_window,
+       probe_frames, first_ts, last_ts
+FROM per_flow
+WHERE prober_payload = 0
+  AND prober_packets <= ${MAX_PROBER_PACKETS}
+  AND (f0 = 2 OR NOT coalesce(target_not_rst, false))
+  AND len(probe_frames) > 0
+`;
+
+/** Builds `scan_probe_flows` from `packets` (needs flows assigned: packets.flow_id). */
+export async function buildProbeFlows(db: Database): Promise<void> {
+  await createDerivedTable(db, 'scan_probe_flows', PROBE_FLOWS_SQL);
+}
