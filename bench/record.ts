@@ -2,7 +2,9 @@
  * Recorder cost, side by side: `tcplens record` and `tcpdump -s 128 -w` listen on the same veth end at
  * the same time while `tcplens replay` sends frames into the other end at rising rates, then --topspeed.
  * For each rate and tool: packets captured and dropped (each tool's own exit summary) and CPU seconds
- * per million packets (utime + stime of the process from /proc, sampled until it exits).
+ * per million packets: utime + stime of the process from /proc, from the moment it is attached (so
+ * Node's start-up and tcpdump's are left out) until it exits. Work done in softirq context (the BPF
+ * program; tcpdump's copy into its mmap ring) is charged to no process and is not in these numbers.
  * Needs root (network namespaces). Not a test: nothing asserts a speed. See docs/recorder.md.
  */
 import { readFileSync, rmSync } from 'node:fs';
@@ -38,6 +40,8 @@ interface Watched {
   stderr: () => string;
   exited: Promise<void>;
   lastTicks: () => number;
+  /** CPU ticks when the tool reported itself attached. */
+  readyTicks: number;
 }
 
 function watch(pair: NetnsPair, ns: string, cmd: string, args: string[], ready: RegExp): Promise<Watched> {
@@ -60,7 +64,7 @@ function watch(pair: NetnsPair, ns: string, cmd: string, args: string[], ready: 
       err += d;
       if (ready.test(err)) {
         clearTimeout(timer);
-        resolve({ child, stderr: () => err, exited, lastTicks: () => ticks });
+        resolve({ child, stderr: () => err, exited, lastTicks: () => ticks, readyTicks: cpuTicks(child.pid!) ?? ticks });
       }
     });
   });
@@ -69,7 +73,7 @@ function watch(pair: NetnsPair, ns: string, cmd: string, args: string[], ready: 
 async function stopAndCount(w: Watched, parse: (stderr: string) => { captured: number; dropped: number }): Promise<ToolResult> {
   w.child.kill('SIGINT');
   await Promise.race([w.exited, new Promise((r) => setTimeout(r, 30_000))]);
-  return { ...parse(w.stderr()), cpuSeconds: w.lastTicks() / TICKS_PER_SECOND };
+  return { ...parse(w.stderr()), cpuSeconds: (w.lastTicks() - w.readyTicks) / TICKS_PER_SECOND };
 }
 
 function number(re: RegExp, text: string): number {
@@ -120,7 +124,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       medianSeconds: r.cpuSeconds, minSeconds: r.cpuSeconds, maxSeconds: r.cpuSeconds,
       ratePerSecond: r.captured / seconds,
       ratio,
-      notes: `CPU s (user+sys) in the s columns; captured ${r.captured}, dropped ${r.dropped}, ${perM(r).toFixed(2)} CPU s per million packets`,
+      notes: `CPU s (user+sys, from attach to exit) in the s columns; captured ${r.captured}, dropped ${r.dropped}, ${perM(r).toFixed(2)} CPU s per million packets`,
     });
     rows.push(row('tcpdump -s 128 -w', d, ''));
     rows.push(row('tcplens record -s 128', t, perM(d) > 0 ? `${(perM(t) / perM(d)).toFixed(2)}x tcpdump CPU/packet` : ''));
