@@ -128,3 +128,17 @@ test('encodeEpbInto refuses a block that does not fit and leaves the target unto
   assert.throws(() => encodeEpbInto(target, 0, 0.5, 1n, 2, new Uint8Array(2), 0), RangeError);
   assert.ok(target.every((b) => b === 0xee));
 });
+
+test('encodeEpbInto writes correctly into views with a byte offset and when targets alternate', () => {
+  const backing = Buffer.alloc(1000, 0xee);
+  const a = backing.subarray(3, 400); // odd byte offset into the ArrayBuffer
+  const b = Buffer.alloc(400, 0xee);
+  const data = Uint8Array.from([7, 7, 7, 7, 7, 7]);
+  const expected = encodeEpb({ interfaceId: 1, tsNs: 123_456_789_012n, wireLen: 60, data, flags: 2 });
+  for (const target of [a, b, a, b]) {
+    const end = encodeEpbInto(target, 4, 1, 123_456_789_012n, 60, data, 2);
+    assert.deepEqual(target.subarray(4, end), expected);
+  }
+  assert.equal(backing[3 + 3], 0xee);
+  assert.equal(backing[2], 0xee);
+});

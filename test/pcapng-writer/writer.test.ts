@@ -260,3 +260,21 @@ test('a disk error (ENOSPC on /dev/full) is reported by flush and by every later
   await assert.rejects(w.close(), { code: 'ENOSPC' });
   assert.equal(statSync('/dev/full').mode & 0o777, 0o666, '/dev/full keeps its own permissions');
 });
+
+test('writePacket returns false while more than highWaterMark bytes wait for the disk, true after flush', async () => {
+  const file = path.join(dir, 'backpressure.pcapng');
+  const w = await PcapngFileWriter.open(file, { chunkSize: 4096, highWaterMark: 8192 });
+  w.writeSection({}, [{ linktype: 1, snaplen: 0 }]);
+  let sawFalse = false;
+  let written = 0;
+  // A synchronous loop gives the disk no turn, so the queue must pass the mark within a few chunks.
+  for (let i = 0; i < 1000 && !sawFalse; i++, written++) sawFalse = !w.writePacket(0, T0, 54, tcpFrame());
+  assert.ok(sawFalse, 'backpressure was never signalled');
+  assert.ok(w.pendingBytes > 8192);
+  await w.flush();
+  assert.equal(w.pendingBytes, 0);
+  assert.equal(w.writePacket(0, T0, 54, tcpFrame()), true);
+  await w.close();
+  const { stdout } = await tshark(['-r', file, '-T', 'fields', '-e', 'frame.number']);
+  assert.equal(stdout.trim().split('\n').length, written + 1);
+});
