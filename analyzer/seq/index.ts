@@ -5,4 +5,4 @@
 export { SEQ_FLAGS, seqFlagCode, seqFlagNames, type SeqFlag } from './flags.js';
 export { SequenceAnalyzer, type SequenceAnalyzerOptions } from './analyzer.js';
 export { FlagRows } from './rows.js';
-export { analyzeCapture, type SeqCaptureResult } from './capture.js';
+export { analyzeCapture, isSequenceAnalyzable, type SeqCaptureResult } from './capture.js';

@@ -104,6 +104,21 @@ describe('tcp.analysis flags on hand-built conversations (engine and tshark agre
     await check([...rtt50, data('c', 1101, 5001, 100, 51), data('c', 1001, 5001, 100, 120)], { 4: ['lost_segment'], 5: ['retransmission'] });
   });
 
+  test('spurious_retransmission is decided before out_of_order', async () => {
+    await check([
+      ...handshake,
+      data('c', 1001, 5001, 100, 3),
+      data('c', 1101, 5001, 100, 3.2),
+      pureAck('s', 5001, 1201, 3.5),
+      data('c', 1001, 5001, 100, 3.6), // recent enough to be out of order, but already acknowledged
+    ], { 7: ['retransmission', 'spurious_retransmission'] });
+  });
+
+  test('a FIN sent again at once is a retransmission: its phantom byte counts in the out-of-order test', async () => {
+    await check([...handshake, { from: 'c', flags: FIN | ACK, seq: 1001, ack: 5001, t: 3 }, { from: 'c', flags: FIN | ACK, seq: 1001, ack: 5001, t: 3.5 }],
+      { 5: ['retransmission'] });
+  });
+
   test('lost_segment: a sequence gap; never on a RST', async () => {
     await check([...handshake, data('c', 1101, 5001, 100, 3), { from: 'c', flags: RST, seq: 9000, ack: 0, t: 4 }], { 4: ['lost_segment'] });
   });
