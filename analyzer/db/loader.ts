@@ -163,7 +163,8 @@ async function streamCapture(
     const dstId = dict.idOf(decoded.dst, decoded.ipVersion);
     tracker.track(
       captureId, srcId, decoded.sport, dstId, decoded.dport, decoded.ipVersion, decoded.vlan,
-      decoded.flags, decoded.seq, decoded.win, decoded.payloadLen, raw.wireLen, raw.tsSec, raw.tsNsec,
+      decoded.flags, decoded.seq, decoded.ack, decoded.win, decoded.payloadLen,
+      decoded.tcpOffset + decoded.doff * 4 + decoded.payloadLen <= raw.capLen, raw.wireLen, raw.tsSec, raw.tsNsec,
     );
     flagSource.push(raw.frame, raw.tsSec, raw.tsNsec, decoded);
     writePacket(packets, raw, decoded, captureId, srcId, dstId, tracker.flow.flowId, tracker.fromClient);

@@ -83,7 +83,8 @@ export class FlowTracker {
   /** Assigns the segment to its connection (creating or splitting one as needed) and updates it. */
   track(
     captureId: number, srcAddr: number, sport: number, dstAddr: number, dport: number, ipVersion: number, vlan: number,
-    flags: number, seq: number, win: number, payloadLen: number, wireLen: number, sec: number, nsec: number,
+    flags: number, seq: number, ack: number, win: number, payloadLen: number, payloadCaptured: boolean, wireLen: number,
+    sec: number, nsec: number,
   ): void {
     const srcEp = srcAddr * 65536 + sport;
     const dstEp = dstAddr * 65536 + dport;
@@ -114,7 +115,7 @@ export class FlowTracker {
       this.live++;
     }
     const fromClient = flow.clientAddr === srcAddr && flow.clientPort === sport;
-    this.update(flow, fromClient, flags, seq, win, payloadLen, wireLen, sec, nsec);
+    this.update(flow, fromClient, flags, seq, ack, win, payloadLen, payloadCaptured, wireLen, sec, nsec);
     this.flow = flow;
     this.fromClient = fromClient;
     if (++this.packetsSinceSweep >= 65536) this.sweep(sec);
@@ -145,34 +146,34 @@ export class FlowTracker {
   }
 
   private update(
-    flow: Flow, fromClient: boolean, flags: number, seq: number, win: number, payloadLen: number, wireLen: number,
-    sec: number, nsec: number,
+    flow: Flow, fromClient: boolean, flags: number, seq: number, ack: number, win: number, payloadLen: number,
+    payloadCaptured: boolean, wireLen: number, sec: number, nsec: number,
   ): void {
     flow.lastSec = sec;
     flow.lastNsec = nsec;
     const syn = (flags & TCP_SYN) !== 0;
-    const ack = (flags & TCP_ACK) !== 0;
+    const ackFlag = (flags & TCP_ACK) !== 0;
     if (fromClient) {
       flow.clientPackets++;
       flow.clientBytes += wireLen;
       flow.clientPayload += payloadLen;
-      if (syn && !ack && flow.clientIsn < 0) {
+      if (syn && !ackFlag && flow.clientIsn < 0) {
         flow.clientIsn = seq;
         flow.synSec = sec;
         flow.synNsec = nsec;
-      } else if (!syn && ack && flow.synAckSeen && flow.rttMs < 0 && flow.synSec >= 0 && (flags & TCP_RST) === 0) {
+      } else if (!syn && ackFlag && flow.synAckSeen && flow.rttMs < 0 && flow.synSec >= 0 && (flags & TCP_RST) === 0) {
         flow.rttMs = (sec - flow.synSec) * 1000 + (nsec - flow.synNsec) / 1e6;
       }
     } else {
       flow.serverPackets++;
       flow.serverBytes += wireLen;
       flow.serverPayload += payloadLen;
-      if (syn && ack && flow.serverIsn < 0) {
+      if (syn && ackFlag && flow.serverIsn < 0) {
         flow.serverIsn = seq;
         flow.synAckSeen = true;
       }
     }
-    flow.zeek.packet(fromClient, flags, seq, win, payloadLen);
+    flow.zeek.packet(fromClient, flags, seq, ack, win, payloadLen, payloadCaptured);
   }
 
   private finish(flow: Flow): void {

@@ -4,11 +4,14 @@
  * and its TCPSessionAdapter / conn/main.zeek so that `flows.state` and `flows.history` mean exactly what
  * a Zeek user expects.
  *
+ * Content gaps ('g') follow Zeek's reassembler without keeping bytes: each endpoint tracks the next
+ * byte it delivered in order (plus a few out-of-order ranges), and sequence space the peer ACKs that was
+ * never seen is a gap, counted only while both ends are established or cleanly closing, as Zeek does.
+ *
  * What is left out, and why: 'c' (bad checksum: tcplens does not verify checksums, as tshark by default),
- * 'g' (content gaps need Zeek's reassembler), 'x' (analysis limits), and the mid-connection SYN/SYN-ACK
- * role reversal. Every other letter follows Zeek: a, d, i, q once per direction; s, h, f, r again only
- * when their sequence number differs from the last one of that kind; t and w at the 1st, 10th, 100th ...
- * occurrence.
+ * 'x' (analysis limits), and the mid-connection SYN/SYN-ACK role reversal. Every other letter follows
+ * Zeek: a, d, i, q once per direction; s, h, f, r again only when their sequence number differs from
+ * the last one of that kind; t, w and g at the 1st, 10th, 100th ... occurrence.
  */
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/types.js';
 
@@ -34,6 +37,9 @@ const HIST_DATA = 16;
 const HIST_FIN_RST = 32;
 const HIST_MULTI = 64;
 
+/** Out-of-order ranges kept per endpoint for gap detection; beyond this they are dropped (bounded memory). */
+const MAX_BLOCKS = 32;
+
 /** Signed difference a - b in 32-bit sequence space. */
 function seqDelta(a: number, b: number): number {
   return ((a - b) | 0);
@@ -55,6 +61,15 @@ export class ZeekEndpoint {
   zeroWindowCount = 0;
   zeroWindowThreshold = 1;
   windowScale = 0;
+  /** Reassembly without bytes: next in-order sequence number, highest ACK taken, ranges above a hole. */
+  initialized = false;
+  reassem = 0;
+  trimSeq = 0;
+  blocks: number[] | null = null;
+  /** Sequence number just after this endpoint's FIN, or -1. */
+  finEnd = -1;
+  gapCount = 0;
+  gapThreshold = 1;
 
   setState(s: EndpointState): void {
     if (s !== this.state) {
@@ -68,6 +83,9 @@ export class ZeekConnection {
   readonly orig = new ZeekEndpoint();
   readonly resp = new ZeekEndpoint();
   history = '';
+  /** Zeek's is_partial: the connection did not start with the originator's pure SYN. */
+  private partial = false;
+  private packets = 0;
 
   /** Marks a role flip decided before the first packet (Zeek's '^'). */
   markFlipped(): void {
@@ -88,8 +106,11 @@ export class ZeekConnection {
     return true;
   }
 
-  /** One TCP segment. `isOrig` is relative to the roles already decided (client = originator). */
-  packet(isOrig: boolean, flags: number, seq: number, window: number, payloadLen: number): void {
+  /**
+   * One TCP segment. `isOrig` is relative to the roles already decided (client = originator);
+   * `payloadCaptured` is false when the snaplen cut the payload (Zeek then has no bytes to deliver).
+   */
+  packet(isOrig: boolean, flags: number, seq: number, ack: number, window: number, payloadLen: number, payloadCaptured = true): void {
     const ep = isOrig ? this.orig : this.resp;
     const peer = isOrig ? this.resp : this.orig;
     const syn = (flags & TCP_SYN) !== 0;
@@ -99,6 +120,7 @@ export class ZeekConnection {
     let segLen = payloadLen + (syn ? 1 : 0) + (fin ? 1 : 0);
     if (rst) segLen -= payloadLen;
     const onePast = (seq + segLen) >>> 0;
+    if (this.packets++ === 0) this.partial = isOrig ? !syn || ackFlag : !syn;
 
     this.initEndpoint(ep, syn, seq, onePast);
     this.updateHistory(ep, isOrig, syn, fin, rst, ackFlag, seq, payloadLen);
@@ -112,9 +134,91 @@ export class ZeekConnection {
       }
     }
 
+    if (fin) ep.finEnd = onePast;
     const deltaLast = this.updateLastSeq(ep, isOrig, onePast, syn, fin, rst, payloadLen);
     if (!rst) ep.size += payloadLen;
     this.updateStateMachine(ep, peer, isOrig, syn, fin, rst, ackFlag, seq, payloadLen, deltaLast);
+    // As Zeek: the ACK is applied to the peer's stream after the state machine, then this segment's data.
+    if (ackFlag) this.ackReceived(peer, ep, !isOrig, ack);
+    if (payloadLen > 0 && !rst && payloadCaptured) this.dataSent(ep, syn ? (seq + 1) >>> 0 : seq, payloadLen);
+  }
+
+  /** The peer acknowledged `ack` of `ep`'s stream: sequence space acked but never seen is a content gap. */
+  private ackReceived(ep: ZeekEndpoint, peer: ZeekEndpoint, epIsOrig: boolean, ack: number): void {
+    if (!ep.initialized) return;
+    let upTo = ack;
+    // The FIN's own sequence octet is not data.
+    if (ep.finEnd >= 0 && seqDelta(upTo, ep.finEnd) >= 0) upTo = (ep.finEnd - 1) >>> 0;
+    if (seqDelta(upTo, ep.trimSeq) <= 0) return;
+    ep.trimSeq = upTo;
+    if (seqDelta(upTo, ep.reassem) <= 0) return;
+    // A partial connection's first ACK may point one or two octets past the numbering Zeek made up.
+    if (this.partial && seqDelta(upTo, ep.startSeq) <= 2) {
+      ep.reassem = upTo;
+      return;
+    }
+    const blocks = ep.blocks;
+    if (blocks !== null) {
+      // Deliver ranges that start below the ACK, each hole before them being a gap.
+      let i = 0;
+      while (i < blocks.length && seqDelta(blocks[i]!, upTo) < 0) {
+        if (seqDelta(blocks[i]!, ep.reassem) > 0) this.gap(ep, peer, epIsOrig);
+        if (seqDelta(blocks[i + 1]!, ep.reassem) > 0) ep.reassem = blocks[i + 1]!;
+        i += 2;
+      }
+      if (i > 0) blocks.splice(0, i);
+    }
+    if (seqDelta(upTo, ep.reassem) > 0) {
+      this.gap(ep, peer, epIsOrig);
+      ep.reassem = upTo;
+    }
+    this.mergeBlocks(ep);
+  }
+
+  private gap(ep: ZeekEndpoint, peer: ZeekEndpoint, epIsOrig: boolean): void {
+    // Only for connections established or cleanly closing: elsewhere gaps come from RST sequence
+    // numbers or unseen earlier packets.
+    const clean = (e: ZeekEndpoint): boolean =>
+      e.state === EndpointState.Established || (e.state === EndpointState.Closed && e.prevState === EndpointState.Established);
+    if (!clean(ep) || !clean(peer)) return;
+    if (++ep.gapCount === ep.gapThreshold) {
+      this.add(epIsOrig, 'G');
+      ep.gapThreshold *= 10;
+    }
+  }
+
+  /** In-order data advances the stream; data above a hole is remembered as a range. */
+  private dataSent(ep: ZeekEndpoint, seq: number, len: number): void {
+    if (!ep.initialized) return;
+    let start = seq;
+    const end = (seq + len) >>> 0;
+    if (seqDelta(start, ep.trimSeq) < 0) {
+      if (seqDelta(end, ep.trimSeq) <= 0) return;
+      start = ep.trimSeq;
+    }
+    if (seqDelta(start, ep.reassem) <= 0) {
+      if (seqDelta(end, ep.reassem) > 0) {
+        ep.reassem = end;
+        this.mergeBlocks(ep);
+      }
+      return;
+    }
+    const blocks = (ep.blocks ??= []);
+    if (blocks.length >= MAX_BLOCKS * 2) return;
+    let i = 0;
+    while (i < blocks.length && seqDelta(blocks[i]!, start) < 0) i += 2;
+    blocks.splice(i, 0, start, end);
+  }
+
+  private mergeBlocks(ep: ZeekEndpoint): void {
+    const blocks = ep.blocks;
+    if (blocks === null) return;
+    let i = 0;
+    while (i < blocks.length && seqDelta(blocks[i]!, ep.reassem) <= 0) {
+      if (seqDelta(blocks[i + 1]!, ep.reassem) > 0) ep.reassem = blocks[i + 1]!;
+      i += 2;
+    }
+    if (i > 0) blocks.splice(0, i);
   }
 
   private initEndpoint(ep: ZeekEndpoint, syn: boolean, seq: number, onePast: number): void {
@@ -128,6 +232,11 @@ export class ZeekConnection {
           // first segment as a retransmission.
           ep.startSeq = (seq - 1) >>> 0;
           ep.lastSeq = seq;
+        }
+        if (!ep.initialized) {
+          ep.initialized = true;
+          ep.reassem = (ep.startSeq + 1) >>> 0;
+          ep.trimSeq = ep.reassem;
         }
         break;
       case EndpointState.SynSent:

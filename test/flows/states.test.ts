@@ -7,6 +7,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { openCaptures, type FlowRow } from '../../analyzer/index.js';
 import { corpusDir, fixturesDir } from '../support/paths.js';
@@ -124,8 +127,8 @@ test('a SYN with a new ISN on a used 4-tuple starts a new connection (reused_por
   const flows = await flowsOf(path.join(fixturesDir, 'flows', 'reused-ports.pcap'));
   assert.equal(flows.length, 2);
   assert.deepEqual(flows.map((f) => [f.cport, f.sport, f.state, f.reused_ports]), [[40123, 8080, 'SF', false], [40123, 8080, 'SF', true]]);
-  // The first exchange is closed by the server first, the second by the client first.
-  assert.deepEqual(flows.map((f) => f.history), ['ShADadfF', 'ShADadFf']);
+  // Which side's FIN comes first is a race between curl and http.server; either order is a clean close.
+  for (const f of flows) assert.match(f.history, /^ShADad(fF|Ff)$/);
   assert.notEqual(flows[0]!.client_isn, flows[1]!.client_isn);
 });
 
@@ -140,5 +143,44 @@ test("Zeek's own RST traces give Zeek's recorded history and conn_state", async 
   for (const [file, history, state] of expected) {
     const flows = await flowsOf(path.join(corpusDir, 'zeek/tcp', file));
     assert.deepEqual(flows.map((f) => [f.history, f.state]), [[history, state]], file);
+  }
+});
+
+test('content gaps: payload the snaplen cut off (editcap -s 100) is acked but never seen: G and g', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tcplens-flows-test-'));
+  try {
+    const cut = path.join(dir, 'sf-100.pcap');
+    execFileSync('editcap', ['-s', '100', path.join(fixturesDir, 'flows/sf.pcap'), cut]);
+    // The server's ACK of the cut request reveals the client's gap (G), the client's ACK of the cut
+    // response the server's (g); the second cut response is the 2nd gap (letters repeat at 10, 100 ...).
+    const flows = await flowsOf(cut);
+    assert.deepEqual(flows.map((f) => [f.history, f.state]), [['ShADaGdgfF', 'SF']]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("Zeek's conn.log baselines for its missing-SYN, flip and retransmission traces", async () => {
+  // zeek/zeek testing/btest/Baseline/core.tcp.missing-syn/conn.log, core.tcp.flip-without-syn/conn.log,
+  // core.tcp.rxmit-history/conn-1.log (retransmit-fast009: Zeek's history "ShADaGdgtR", RSTO).
+  const expected: [string, Partial<FlowRow>][] = [
+    ['missing-syn.pcap', {
+      client: '141.42.64.125', cport: 56730, server: '125.190.109.199', sport: 80, state: 'SF', history: '^hADdFaf',
+      client_packets: 11, server_packets: 10, client_payload: 98, server_payload: 9417,
+    }],
+    ['http-on-irc-port-missing-syn.pcapng', {
+      client: '141.142.228.5', cport: 6669, server: '192.150.187.43', sport: 80, state: 'SF', history: '^hADadFf',
+      client_packets: 6, server_packets: 7, client_payload: 136, server_payload: 5007,
+    }],
+    ['retransmit-fast009.pcap', {
+      client: '10.0.88.85', cport: 50368, server: '192.168.0.27', sport: 80, state: 'RSTO', history: 'ShADaGdgtR',
+      client_packets: 17, server_packets: 22,
+    }],
+  ];
+  for (const [file, want] of expected) {
+    const flows = await flowsOf(path.join(corpusDir, 'zeek/tcp', file));
+    assert.equal(flows.length, 1, file);
+    const got = Object.fromEntries(Object.keys(want).map((k) => [k, flows[0]![k as keyof FlowRow]]));
+    assert.deepEqual(got, want, file);
   }
 });
