@@ -86,6 +86,11 @@ export interface InterfaceCounters {
 export interface CaptureHandle {
   /** Counters summed over CPUs, one entry per interface the filter has run on. */
   counters(): InterfaceCounters[];
+  /**
+   * Acknowledges one batch as written. At most 32 batches are unacknowledged; then the drain thread waits
+   * and a slow consumer shows up as ring-full drops (counted by the kernel), not as growing memory.
+   */
+  ack(): void;
   /** Detaches every socket, delivers what is left in the ring as batches, then resolves. */
   stop(): Promise<void>;
   /** Frees the BPF object and the ring; call after stop() has resolved. */

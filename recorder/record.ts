@@ -76,6 +76,18 @@ export function ipv6Bytes(text: string): Buffer {
   return out;
 }
 
+function createError(code: string | undefined): string {
+  switch (code) {
+    case 'ENOENT': return 'no such directory';
+    case 'EACCES': case 'EPERM': return 'permission denied';
+    case 'EISDIR': return 'is a directory';
+    case 'ELOOP': return 'is a symbolic link (refused: the recorder runs as root)';
+    case 'ENOSPC': return 'no space left on device';
+    case 'EROFS': return 'read-only file system';
+    default: return code ?? 'unknown error';
+  }
+}
+
 export async function record(opts: RecordOptions): Promise<RecordResult> {
   const log = logger('record');
   const native: NativeBinding = loadNative();
@@ -130,7 +142,16 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
     hosts4,
     hosts6,
   }, (batch, count) => {
-    if (batch !== null && failure === null) enqueue(() => sink.writeBatch(batch, count));
+    if (batch === null) return;
+    // Every batch is acknowledged once written (or skipped after a failure), so the addon can bound
+    // how many wait here.
+    enqueue(async () => {
+      try {
+        if (failure === null) await sink.writeBatch(batch, count);
+      } finally {
+        capture?.ack();
+      }
+    });
   });
   const opened = sink.open(clock.toWallNs(process.hrtime.bigint()));
   work = opened;
@@ -139,7 +160,7 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
   } catch (err) {
     await capture.stop();
     capture.close();
-    throw err instanceof Error && 'code' in err ? new RuntimeError(`${opts.output}: cannot create (${String((err as NodeJS.ErrnoException).code)})`) : err;
+    throw err instanceof Error && 'code' in err ? new RuntimeError(`${opts.output}: cannot create: ${createError((err as NodeJS.ErrnoException).code)}`) : err;
   }
 
   const onSignal = (): void => requestStop('signal');

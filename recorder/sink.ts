@@ -85,7 +85,9 @@ export class PcapngSink {
       const id = this.#ids.get(key) ?? this.#addInterface(key, ifindex, link);
       const flags = batch[off + RECORD.pktType] === PACKET_OUTGOING ? EPB_DIRECTION_OUTBOUND : EPB_DIRECTION_INBOUND;
       const start = off + RECORD.data;
-      const roomy = this.#writer!.writePacket(id, tsNs, batch.readUInt32LE(off + RECORD.wireLen), batch.subarray(start, start + capLen), flags);
+      // A plain Uint8Array view is cheaper to make than Buffer#subarray (no Buffer subclass construction).
+      const data = new Uint8Array(batch.buffer, batch.byteOffset + start, capLen);
+      const roomy = this.#writer!.writePacket(id, tsNs, batch.readUInt32LE(off + RECORD.wireLen), data, flags);
       this.#captured++;
       this.#packetsInFile++;
       off += (RECORD.headerSize + capLen + RECORD.recordAlign - 1) & ~(RECORD.recordAlign - 1);

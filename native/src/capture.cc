@@ -23,7 +23,8 @@ namespace tcplens {
 // each drain (every kDrainMs at most), so a slow trickle is still written promptly.
 static constexpr size_t kBatchBytes = 256 * 1024;
 static constexpr int kDrainMs = 20;
-static constexpr size_t kMaxQueuedBatches = 16;  // then the drain thread waits and the ring absorbs bursts
+static constexpr size_t kMaxQueuedBatches = 16;  // thread-safe function queue: batches not yet called into JS
+static constexpr uint32_t kMaxInFlight = 32;      // batches in JS, called or not, before the drain thread waits
 
 static inline size_t Align8(size_t n) { return (n + 7) & ~size_t(7); }
 
@@ -51,6 +52,7 @@ Napi::Function Capture::Define(Napi::Env env) {
   libbpf_set_print(CaptureLibbpfMessage);
   return DefineClass(env, "Capture",
                      {InstanceMethod<&Capture::Counters>("counters"), InstanceMethod<&Capture::Stop>("stop"),
+                      InstanceMethod<&Capture::Ack>("ack"),
                       InstanceMethod<&Capture::Close>("close")});
 }
 
@@ -229,6 +231,12 @@ void Capture::Flush(bool final) {
     batch_->count = 0;
     return;
   }
+  if (!final) {
+    std::unique_lock<std::mutex> lock(ackMutex_);
+    ackCv_.wait(lock, [this] { return inFlight_ < kMaxInFlight || aborting_; });
+    if (aborting_) return;
+    inFlight_++;
+  }
   Batch* out = batch_.release();
   out->final = final;
   if (final) out->owner = this;
@@ -326,6 +334,15 @@ Napi::Value Capture::Stop(const Napi::CallbackInfo& info) {
   return stopped_->Promise();
 }
 
+// ack(): JS has written one batch (see kMaxInFlight).
+void Capture::Ack(const Napi::CallbackInfo& info) {
+  {
+    std::lock_guard<std::mutex> lock(ackMutex_);
+    if (inFlight_ > 0) inFlight_--;
+  }
+  ackCv_.notify_one();
+}
+
 void Capture::ResolveStopped(Napi::Env env) {
   if (stopped_) stopped_->Resolve(env.Undefined());
 }
@@ -341,6 +358,11 @@ void Capture::Shutdown(bool abort) {
       uint64_t one = 1;
       if (write(wakeFd_, &one, sizeof(one)) < 0) { /* timeout fallback */ }
     }
+    {
+      std::lock_guard<std::mutex> lock(ackMutex_);
+      aborting_ = true;  // a drain thread waiting for acknowledgements gives up
+    }
+    ackCv_.notify_all();
     {
       // The thread may be waiting in BlockingCall for JS, which cannot run while we join: abort the
       // queue so that call returns. Only if the thread has not released the function already.

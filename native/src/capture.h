@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -26,6 +27,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
   // JS methods (signatures in native/index.ts).
   Napi::Value Counters(const Napi::CallbackInfo& info);
   Napi::Value Stop(const Napi::CallbackInfo& info);
+  void Ack(const Napi::CallbackInfo& info);
   void Close(const Napi::CallbackInfo& info);
 
   void Drain();                       // the drain thread's body
@@ -58,6 +60,12 @@ class Capture : public Napi::ObjectWrap<Capture> {
   bool tsfnReleased_ = false;
   std::atomic<bool> tsfnClosing_{false};
   bool hookAdded_ = false;
+  // Batches handed to JS and not yet acknowledged (ack()): the drain thread waits at kMaxInFlight, so a
+  // slow disk turns into ring-full drops counted in the kernel, never into unbounded memory in JS.
+  std::mutex ackMutex_;
+  std::condition_variable ackCv_;
+  uint32_t inFlight_ = 0;
+  bool aborting_ = false;
 };
 
 }  // namespace tcplens

@@ -41,7 +41,7 @@ test('filter options keep exactly the selected frames', { skip, timeout: 120_000
           for (const f of [LOOPBACK, FLOW]) pair.exec(pair.a, process.execPath, [cliPath, 'replay', f, '-i', pair.vethA, '--pps', '5000'], 30_000);
           await new Promise((r) => setTimeout(r, 300));
           assert.equal(await stop(rec), 0, rec.stderr());
-        });
+        }, { mtu: 9000 }); // flows/sf.pcap holds a 1909-byte frame
         const got = (await readAll(out)).packets.map((p) => p.data);
         assert.deepEqual(got, c.want(loopback, flow));
       } finally {

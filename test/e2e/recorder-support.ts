@@ -59,8 +59,9 @@ export function startRecorder(pair: NetnsPair, ns: string, args: string[]): Prom
 
 export function startTcpdump(pair: NetnsPair, ns: string, iface: string, file: string, snaplen = 256): Promise<Started> {
   // -U and --immediate-mode: each packet is read and written at once instead of waiting in a ring block
-  // for libpcap's 1 s block timeout, which a SIGINT would otherwise discard; -n: no DNS.
-  return startAndWait(pair, ns, 'tcpdump', ['-i', iface, '-s', String(snaplen), '-U', '--immediate-mode', '-n', '-w', file, 'tcp'], /listening on/);
+  // for libpcap's 1 s block timeout, which a SIGINT would otherwise discard; -B 65536: a 64 MiB kernel
+  // buffer so a loaded CI machine does not make tcpdump drop; -n: no DNS.
+  return startAndWait(pair, ns, 'tcpdump', ['-i', iface, '-s', String(snaplen), '-U', '--immediate-mode', '-B', '65536', '-n', '-w', file, 'tcp'], /listening on/);
 }
 
 /** Sends `signal` to the process by PID and waits (bounded) for it to exit; returns its exit code. */
