@@ -4,8 +4,8 @@
  * is appended (so the packets table never has to be rewritten), and because the questions asked here
  * are stateful in packet order: who sent the SYN, did a SYN with a new ISN reuse the 4-tuple, which Zeek
  * state and history letters follow. Memory stays bounded by the connections alive at one time: a
- * connection idle for longer than Zeek's tcp_inactivity_timeout (5 minutes of capture time) is finished
- * and forgotten, as Zeek does.
+ * connection idle for longer than Zeek's tcp_inactivity_timeout (5 minutes of capture time), or 5 s
+ * after an unanswered attempt or a close, is finished and forgotten, as Zeek does.
  *
  * Connections are keyed per capture by the two (address id, port) endpoints; address ids come from the
  * loader's address dictionary so the key is two numbers, never a string built per packet.
@@ -15,6 +15,22 @@ import { ZeekConnection } from './zeek.js';
 
 /** Zeek's tcp_inactivity_timeout. */
 export const INACTIVITY_TIMEOUT_SEC = 300;
+/**
+ * Zeek's tcp_attempt_delay and tcp_close_delay / tcp_reset_delay: an unanswered attempt, and a connection
+ * closed or reset, are removed 5 s after their last packet; a later packet starts a new connection.
+ * This also keeps memory small on scans (a million unanswered SYNs are not all live at once).
+ */
+export const ATTEMPT_OR_CLOSE_DELAY_SEC = 5;
+
+/** Seconds of silence after which a connection is over, by Zeek's timers for its current state. */
+function idleLimit(flow: Flow): number {
+  return flow.zeek.finished() || flow.zeek.attemptOnly() ? ATTEMPT_OR_CLOSE_DELAY_SEC : INACTIVITY_TIMEOUT_SEC;
+}
+
+/** Capture time from the flow's last packet to (sec, nsec), in seconds. */
+function idleFor(flow: Flow, sec: number, nsec: number): number {
+  return sec - flow.lastSec + (nsec - flow.lastNsec) / 1e9;
+}
 
 export interface Flow {
   flowId: number;
@@ -99,7 +115,7 @@ export class FlowTracker {
     let flow = inner.get(hi);
     let reused = false;
     if (flow !== undefined) {
-      const idle = sec - flow.lastSec > INACTIVITY_TIMEOUT_SEC;
+      const idle = idleFor(flow, sec, nsec) > idleLimit(flow);
       const newIsn = isSyn && (flow.clientIsn >= 0 ? flow.clientIsn !== seq || flow.zeek.finished() : flow.zeek.finished());
       if (idle || newIsn) {
         reused = newIsn && !idle;
@@ -118,7 +134,7 @@ export class FlowTracker {
     this.update(flow, fromClient, flags, seq, ack, win, payloadLen, payloadCaptured, wireLen, sec, nsec);
     this.flow = flow;
     this.fromClient = fromClient;
-    if (++this.packetsSinceSweep >= 65536) this.sweep(sec);
+    if (++this.packetsSinceSweep >= 65536) this.sweep(sec, nsec);
   }
 
   private open(
@@ -181,12 +197,12 @@ export class FlowTracker {
     this.onDone(flow);
   }
 
-  /** Finishes connections idle longer than the inactivity timeout (bounded memory on long captures). */
-  private sweep(nowSec: number): void {
+  /** Finishes connections idle past their Zeek timeout (bounded memory on long captures and scans). */
+  private sweep(nowSec: number, nowNsec: number): void {
     this.packetsSinceSweep = 0;
     for (const [lo, inner] of this.table) {
       for (const [hi, flow] of inner) {
-        if (nowSec - flow.lastSec > INACTIVITY_TIMEOUT_SEC) {
+        if (idleFor(flow, nowSec, nowNsec) > idleLimit(flow)) {
           this.finish(flow);
           inner.delete(hi);
         }

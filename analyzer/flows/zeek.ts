@@ -398,6 +398,12 @@ export class ZeekConnection {
     return 'OTH';
   }
 
+  /** An attempt nobody answered (yet): Zeek's AttemptTimer removes it after tcp_attempt_delay. */
+  attemptOnly(): boolean {
+    const o = this.orig.state;
+    return (o === EndpointState.SynSent || o === EndpointState.SynAckSent) && this.resp.state === EndpointState.Inactive;
+  }
+
   /** Both sides closed or one reset: Zeek would remove the connection soon (tcp_close_delay). */
   finished(): boolean {
     const o = this.orig.state;

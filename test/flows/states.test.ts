@@ -184,3 +184,22 @@ test("Zeek's conn.log baselines for its missing-SYN, flip and retransmission tra
     assert.deepEqual(got, want, file);
   }
 });
+
+test("Zeek's timers: an unanswered SYN repeated within 5 s is one attempt, after 5 s a new one", async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tcplens-flows-test-'));
+  try {
+    const s0 = path.join(fixturesDir, 'flows/s0.pcap');
+    const run = async (shift: number): Promise<FlowRow[]> => {
+      // The same SYN (same ISN) again `shift` seconds later, as a SYN retransmission would be.
+      const later = path.join(dir, `later-${shift}.pcap`);
+      const both = path.join(dir, `both-${shift}.pcap`);
+      execFileSync('editcap', ['-t', String(shift), s0, later]);
+      execFileSync('mergecap', ['-a', '-F', 'pcap', '-w', both, s0, later]);
+      return flowsOf(both);
+    };
+    assert.deepEqual((await run(3)).map((f) => [f.state, f.history, f.packets, f.reused_ports]), [['S0', 'S', 2, false]]);
+    assert.deepEqual((await run(7)).map((f) => [f.state, f.history, f.packets, f.reused_ports]), [['S0', 'S', 1, false], ['S0', 'S', 1, false]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
