@@ -1,6 +1,6 @@
 /**
  * The recorder against tcpdump on the same veth end at the same time, with real traffic: HTTP requests to
- * a local server, a short iperf3 run and an nmap SYN scan of 200 ports. Both must see the same TCP
+ * a local server over IPv4 and IPv6, a short iperf3 run and an nmap SYN scan of 200 ports. Both must see the same TCP
  * packets, with the same bytes through the TCP header and timestamps within 1 ms; tshark must read the
  * tcplens file without a warning.
  */
@@ -24,6 +24,9 @@ test('record matches tcpdump on a veth carrying HTTP, iperf3 and an nmap SYN sca
       // HTTP: a local server in b, twenty requests from a.
       await startAndWait(pair, pair.b, 'python3', ['-u', '-m', 'http.server', '8080', '--bind', pair.addrB], /Serving HTTP/);
       for (let i = 0; i < 20; i++) pair.exec(pair.a, 'curl', ['-s', '-o', '/dev/null', '--max-time', '5', `http://${pair.addrB}:8080/`]);
+      // and over IPv6
+      await startAndWait(pair, pair.b, 'python3', ['-u', '-m', 'http.server', '8086', '--bind', pair.addr6B], /Serving HTTP/);
+      for (let i = 0; i < 5; i++) pair.exec(pair.a, 'curl', ['-s', '-g', '-o', '/dev/null', '--max-time', '5', `http://[${pair.addr6B}]:8086/`]);
       // A short bulk transfer.
       const iperfServer = pair.spawn(pair.b, 'iperf3', ['-s', '-1', '-p', '5201']);
       await new Promise((r) => setTimeout(r, 500));
@@ -44,6 +47,7 @@ test('record matches tcpdump on a veth carrying HTTP, iperf3 and an nmap SYN sca
     assert.equal(a.result.error, null);
     assert.equal(b.result.error, null);
     assert.ok(b.packets.length > 1000, `enough traffic was seen (${b.packets.length} packets)`);
+    assert.ok(a.packets.filter((p) => p.data.readUInt16BE(12) === 0x86dd).length >= 5 * 6, 'IPv6 segments recorded');
     assert.equal(a.packets.length, b.packets.length, 'the same number of TCP packets');
     const m = matchByHeaders(a.packets, b.packets);
     assert.equal(m.unmatchedA, 0, 'every tcplens packet has a tcpdump twin with the same bytes through the TCP header');
