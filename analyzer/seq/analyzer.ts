@@ -6,7 +6,7 @@
  * (raw) ones and windows the raw header values, exactly what tshark's analysis sees.
  *
  * Hot path: one call per TCP segment, numbers only, state in typed arrays (see state.ts); nothing is
- * allocated per packet except when a new connection or its first unacked-segment list appears.
+ * allocated per packet except when a new connection appears or a direction first has two segments in flight.
  */
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/types.js';
 import { ConversationIndex } from './conversations.js';
@@ -195,11 +195,10 @@ export class SequenceAnalyzer {
 
     let segEnd = (seq + seglen) >>> 0;
     if (seglen > 0 || synFin) {
-      const unacked = st.unackedOf(fwd);
       // Past 10,000 unacked segments tshark stops tracking them, and with them the SYN/FIN phantom byte.
-      if (unacked.count < MAX_UNACKED_SEGMENTS) {
+      if (st.unackedCount(fwd) < MAX_UNACKED_SEGMENTS) {
         if (synFin) segEnd = (segEnd + 1) >>> 0;
-        unacked.add(segEnd);
+        st.addUnacked(fwd, segEnd);
       }
     }
     if ((flags & ZERO_WINDOW_PROBE) === 0) {
@@ -217,7 +216,7 @@ export class SequenceAnalyzer {
     st.lastAckNsec[fwd] = tsNsec;
     st.lastSegmentFlags[fwd] = flags;
     // tshark drops acked segments on every segment's ack field, ACK bit or not.
-    st.unacked[rev]?.acknowledge(ack);
+    st.acknowledgeUnacked(rev, ack);
     return flags;
   }
 

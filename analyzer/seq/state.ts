@@ -18,6 +18,10 @@ export const WSCALE_NONE = -2;
 export const BASE_SEQ_SET = 1;
 /** A SYN was seen in this direction and no pure ACK since: window_full then ignores the scale. */
 export const FIRST_ACK_PENDING = 2;
+/** Exactly one unacked segment, kept inline in `unackedEnd` (no list object: the common case of scans). */
+const UNACKED_ONE = 4;
+/** The unacked segments live in a list in `unackedLists`. */
+const UNACKED_LIST = 8;
 
 const INITIAL_STREAMS = 256;
 
@@ -44,8 +48,10 @@ export class FlowState {
   winScale = new Int8Array(INITIAL_STREAMS * 2);
   /** Flag mask raised on the last segment of this direction (keep-alive / zero-window-probe matter). */
   lastSegmentFlags = new Uint16Array(INITIAL_STREAMS * 2);
-  /** Unacked segment lists, made on a direction's first segment that carries data, SYN or FIN. */
-  unacked: (UnackedSegments | undefined)[] = [];
+  /** End of the single unacked segment while UNACKED_ONE is set. */
+  unackedEnd = new Uint32Array(INITIAL_STREAMS * 2);
+  /** Lists for directions with two or more unacked segments at some point (bulk transfers, not probes). */
+  private readonly unackedLists = new Map<number, UnackedSegments>();
 
   // ---- per connection ----
   /** Time of the most recent pure SYN (0/0 = none), for the handshake RTT. */
@@ -65,13 +71,35 @@ export class FlowState {
     return stream;
   }
 
-  unackedOf(dir: number): UnackedSegments {
-    let list = this.unacked[dir];
-    if (list === undefined) {
-      list = new UnackedSegments();
-      this.unacked[dir] = list;
+  /** Segments sent in direction `dir` that the other direction has not acknowledged yet. */
+  unackedCount(dir: number): number {
+    const f = this.dirFlags[dir]!;
+    if ((f & UNACKED_LIST) !== 0) return this.unackedLists.get(dir)!.count;
+    return (f & UNACKED_ONE) !== 0 ? 1 : 0;
+  }
+
+  /** Records a segment of `dir` ending at `end` (seq + len, +1 for SYN/FIN). */
+  addUnacked(dir: number, end: number): void {
+    const f = this.dirFlags[dir]!;
+    if ((f & UNACKED_LIST) !== 0) {
+      this.unackedLists.get(dir)!.add(end);
+    } else if ((f & UNACKED_ONE) === 0) {
+      this.unackedEnd[dir] = end;
+      this.dirFlags[dir] = f | UNACKED_ONE;
+    } else {
+      const list = new UnackedSegments();
+      list.add(this.unackedEnd[dir]!);
+      list.add(end);
+      this.unackedLists.set(dir, list);
+      this.dirFlags[dir] = (f & ~UNACKED_ONE) | UNACKED_LIST;
     }
-    return list;
+  }
+
+  /** Drops the segments of `dir` that acknowledgement number `ack` (from the other direction) covers. */
+  acknowledgeUnacked(dir: number, ack: number): void {
+    const f = this.dirFlags[dir]!;
+    if ((f & UNACKED_LIST) !== 0) this.unackedLists.get(dir)!.acknowledge(ack);
+    else if ((f & UNACKED_ONE) !== 0 && ((this.unackedEnd[dir]! - ack) | 0) <= 0) this.dirFlags[dir] = f & ~UNACKED_ONE;
   }
 
   private grow(): void {
@@ -89,6 +117,7 @@ export class FlowState {
     this.dupAckNum = growTo(this.dupAckNum, new Int32Array(dirs));
     this.window = growTo(this.window, new Uint32Array(dirs));
     this.winScale = growTo(this.winScale, new Int8Array(dirs));
+    this.unackedEnd = growTo(this.unackedEnd, new Uint32Array(dirs));
     this.lastSegmentFlags = growTo(this.lastSegmentFlags, new Uint16Array(dirs));
     this.synSec = growTo(this.synSec, new Float64Array(streams));
     this.synNsec = growTo(this.synNsec, new Int32Array(streams));
