@@ -6,7 +6,7 @@
  *   for (const f of await lens.flows()) console.log(f.client, f.server, f.state, f.history);
  *   await lens.close();
  */
-import { CaptureError, RuntimeError } from './errors.js';
+import { CaptureError, RuntimeError, UsageError } from './errors.js';
 import { Database, isDuckDbFile, type QueryResult } from './db/database.js';
 import { loadCaptures, type LoadedCapture, type LoadProgress } from './db/loader.js';
 import type { SeqFlag } from './seq/flags.js';
@@ -121,6 +121,7 @@ export async function openInputs(inputs: readonly string[], opts: OpenCapturesOp
     return openDatabase(inputs[0]!);
   }
   for (const input of inputs) {
+    if (isDuckDbFile(input)) throw new UsageError(`${input}: a database must be the only input (got ${inputs.length})`);
     if (/\.(duckdb|ddb|db)$/i.test(input) && !isDuckDbFile(input)) {
       throw new RuntimeError(`${input}: no such database (or not a DuckDB file)`);
     }

@@ -28,7 +28,11 @@ function sqlString(s: string): string {
 }
 
 export async function exportTables(lens: Lens, dir: string, kind: 'parquet' | 'csv'): Promise<Row[]> {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new RuntimeError(`${dir}: cannot create the export directory (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
   const written: Row[] = [];
   for (const table of USER_TABLES) {
     const file = path.join(dir, `${table}.${kind}`);

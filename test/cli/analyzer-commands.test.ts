@@ -147,6 +147,12 @@ test('export --csv and --parquet write every table; --db keeps the database for 
     const p = await runCli(['export', dbFile, '--parquet', path.join(dir, 'pq')]);
     assert.equal(p.status, 0, p.stderr);
     assert.ok(existsSync(path.join(dir, 'pq', 'packets.parquet')));
+    const notDir = await runCli(['export', SF, '--csv', path.join(dbFile, 'sub')]);
+    assert.equal(notDir.status, 1);
+    assert.match(oneLine(notDir.stderr), /cannot create the export directory \(ENOTDIR\)/);
+    const mixed = await runCli(['query', dbFile, SF, 'SELECT 1']);
+    assert.equal(mixed.status, 2);
+    assert.match(oneLine(mixed.stderr), /a database must be the only input/);
     const usage = await runCli(['export', SF]);
     assert.equal(usage.status, 2);
     assert.match(oneLine(usage.stderr), /exactly one of --parquet DIR or --csv DIR/);
