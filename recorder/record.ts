@@ -91,7 +91,11 @@ function createError(code: string | undefined): string {
 export async function record(opts: RecordOptions): Promise<RecordResult> {
   const log = logger('record');
   const native: NativeBinding = loadNative();
-  const ifaces = opts.interfaces === 'any' ? [] : opts.interfaces.map((name) => native.interfaceByName(name));
+  // One socket per distinct interface: two sockets on one interface would record each packet twice.
+  const ifaces = opts.interfaces === 'any' ? [] : [...new Map(opts.interfaces.map((name) => {
+    const i = native.interfaceByName(name);
+    return [i.index, i] as const;
+  })).values()];
   const names = new Map<number, string | null>(ifaces.map((i) => [i.index, i.name]));
   const interfaceName = (ifindex: number): string | null => {
     if (!names.has(ifindex)) names.set(ifindex, native.interfaceByIndex(ifindex)?.name ?? null);
