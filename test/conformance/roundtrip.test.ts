@@ -1,9 +1,9 @@
 /**
  * Round trip through our reader and our writer: every TCP capture of the corpus is copied to pcapng with
  * convertToPcapng (one IDB per source interface, same link types and snaplens), and tshark must see the
- * copy exactly as it sees the original: the same frames with the same frame.len, frame.cap_len and
- * frame.time_epoch (to the nanosecond, or the source's resolution), and no warning that the original
- * does not also cause. Every disagreement is printed as a table; any disagreement fails.
+ * copy exactly as it sees the original: the same frames with the same frame.len, frame.cap_len,
+ * frame.time_epoch (to the nanosecond, or the source's resolution), link type (frame.encap_type) and
+ * interface, and no warning that the original does not also cause. Every disagreement is printed as a table; any disagreement fails.
  *
  * One case where tshark is no oracle: a pcap record whose sub-second field is out of range (>= 10^6 us or
  * 10^9 ns; tcpdump's timestamp_invalid_* tests). tshark prints the raw field ("1418145370.1000000000")
@@ -20,7 +20,8 @@ import { convertToPcapng } from '../../recorder/pcapng/convert.js';
 import { tcpCorpusEntries, type CorpusEntry } from '../support/corpus.js';
 import { tshark } from '../support/tshark.js';
 
-const FIELDS = ['frame.len', 'frame.cap_len', 'frame.time_epoch'] as const;
+/** frame.encap_type is tshark's per-frame link type; frame.interface_id is empty for pcap input (one interface, 0). */
+const FIELDS = ['frame.len', 'frame.cap_len', 'frame.time_epoch', 'frame.encap_type', 'frame.interface_id'] as const;
 /** tshark runs in parallel, bounded: the machine is shared. */
 const CONCURRENCY = 2;
 
@@ -115,6 +116,7 @@ async function compare(entry: CorpusEntry, outDir: string, index: number): Promi
       const a = orig.rows[i]![k] ?? '';
       const b = copy.rows[i]![k] ?? '';
       if (a === b) return;
+      if (field === 'frame.interface_id' && a === '' && b === '0') return; // pcap: the one interface
       if (field === 'frame.time_epoch') {
         headerTimes ??= outOfRangePcapTimes(entry.absPath);
         const fromHeader = headerTimes?.[i];
