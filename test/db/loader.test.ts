@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -164,6 +165,28 @@ test('export to Parquet reads back in DuckDB with the same rows', async () => {
     }
   } finally {
     await lens.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a pcapng with two interfaces: one interfaces row each, if_id per packet as tshark', async () => {
+  const dir = tmpDir();
+  try {
+    const two = path.join(dir, 'two.pcapng');
+    // mergecap -I none keeps one IDB per input file.
+    execFileSync('mergecap', ['-I', 'none', '-F', 'pcapng', '-w', two, path.join(fixturesDir, 'flows/sf.pcap'), path.join(fixturesDir, 'flows/rej.pcap')]);
+    const lens = await openCaptures([two]);
+    try {
+      const itf = await lens.query('SELECT if_id, linktype FROM interfaces ORDER BY if_id');
+      assert.deepEqual(itf.rows, [{ if_id: 0, linktype: 1 }, { if_id: 1, linktype: 1 }]);
+      const ours = await lens.query('SELECT frame, if_id FROM packets ORDER BY frame');
+      const theirs = await tsharkFields(two, ['frame.number', 'frame.interface_id'], 'tcp');
+      assert.deepEqual(ours.rows, theirs.map(([f, i]) => ({ frame: Number(f), if_id: Number(i) })));
+      assert.equal((await lens.flows()).length, 2);
+    } finally {
+      await lens.close();
+    }
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
