@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { cliPath, fixturesDir } from '../support/paths.js';
+import { cliPath, corpusDir, fixturesDir } from '../support/paths.js';
 import { netnsUnavailableReason, withNetnsPair } from '../support/netns.js';
 import { headersThroughTcp, readAll, startRecorder, stop, tmpFile } from './recorder-support.js';
 
@@ -48,5 +48,22 @@ test('filter options keep exactly the selected frames', { skip, timeout: 120_000
         rmSync(out, { force: true });
       }
     });
+  }
+});
+
+test('--host with an IPv6 address keeps both directions of that host\'s IPv6 traffic', { skip, timeout: 60_000 }, async () => {
+  const source = path.join(corpusDir, 'zeek/communityid/ipv6.pcap');
+  const out = tmpFile('filter6.pcapng');
+  try {
+    await withNetnsPair(async (pair) => {
+      const rec = await startRecorder(pair, pair.b, ['-i', pair.vethB, '-w', out, '--host', '2607:f8b0:400c:c03::1a']);
+      for (const f of [source, LOOPBACK]) pair.exec(pair.a, process.execPath, [cliPath, 'replay', f, '-i', pair.vethA, '--pps', '5000'], 30_000);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(await stop(rec), 0, rec.stderr());
+    });
+    const got = (await readAll(out)).packets.map((p) => p.data);
+    assert.deepEqual(got, await tcpFrames(source));
+  } finally {
+    rmSync(out, { force: true });
   }
 });
