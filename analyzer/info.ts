@@ -3,7 +3,7 @@
  * time span, drops. Gathering only; analyzer/cli/info.ts renders. The keys of CaptureInfo are the JSON
  * output contract (snake_case as printed).
  */
-import { decodeFrame } from './decode/index.js';
+import { decodeFrame, resetDecoder } from './decode/index.js';
 import { DecodeStatus, newDecodedPacket } from './decode/types.js';
 import type { CaptureError } from './errors.js';
 import { readCapture } from './readers/index.js';
@@ -76,6 +76,8 @@ export async function gatherInfo(path: string): Promise<CaptureInfo> {
     if (status === DecodeStatus.Tcp) tcp++;
     else if (status === DecodeStatus.UnknownLinktype) unknown.set(p.linktype, (unknown.get(p.linktype) ?? 0) + 1);
   };
+  // The decoder reassembles IP fragments across frames: start each capture with none pending.
+  resetDecoder();
   const r = await readCapture(path, onPacket);
 
   const warnings = [...r.warnings];

@@ -1,0 +1,38 @@
+/**
+ * Several captures in one process must not influence each other. The decoder reassembles IP fragments
+ * across frames (as tshark does), so a capture that ends mid-datagram must not complete a datagram in
+ * the next one: split a real fragmented capture in two and check each half against tshark alone.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runCli } from '../support/cli.js';
+import { corpusDir } from '../support/paths.js';
+import { tsharkFields } from '../support/tshark.js';
+
+test('info on two captures: fragments left open by the first are not reassembled in the second', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tcplens-multi-'));
+  try {
+    const source = path.join(corpusDir, 'zeek/ipv4/fragmented-4.pcap');
+    // Frames 2-5 are one fragmented datagram; cutting after frame 3 leaves it incomplete in both halves.
+    const first = path.join(dir, 'first.pcap');
+    const second = path.join(dir, 'second.pcap');
+    execFileSync('editcap', ['-r', source, first, '1-3']);
+    execFileSync('editcap', ['-r', source, second, '4-6']);
+    const expected = [];
+    for (const file of [first, second]) expected.push((await tsharkFields(file, ['frame.number'], 'tcp && !icmp')).length);
+
+    const { status, stdout, stderr } = await runCli(['info', '--format', 'json', first, second]);
+    assert.equal(status, 0, stderr);
+    const infos = JSON.parse(stdout) as Array<{ tcp_packets: number }>;
+    assert.deepEqual(infos.map((i) => i.tcp_packets), expected);
+    // The halves are meaningful only if the whole file needs the reassembly they break apart.
+    const whole = (await tsharkFields(source, ['frame.number'], 'tcp && !icmp')).length;
+    assert.ok(whole > expected[0]! + expected[1]!, `whole file ${whole} TCP frames vs halves ${expected.join('+')}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
