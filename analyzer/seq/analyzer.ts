@@ -26,6 +26,18 @@ const DEFAULT_OOO_NS = 3_000_000;
 /** RFC 7323: a shift above 14 is taken as 14 (Wireshark does the same). */
 const MAX_WSCALE = 14;
 
+/** Bytes from the start of the TCP header up to and including the window field. */
+const TCP_BYTES_THROUGH_WINDOW = 16;
+
+/**
+ * Whether a frame the decoder found TCP in takes part in the sequence analysis: tshark gives up on a
+ * header cut before its window field (no stream, no flags). `capturedLength` is the frame's captured
+ * byte count.
+ */
+export function isSequenceAnalyzable(p: DecodedPacket, capturedLength: number): boolean {
+  return !p.tcpTruncated || capturedLength >= p.tcpOffset + TCP_BYTES_THROUGH_WINDOW;
+}
+
 export interface SequenceAnalyzerOptions {
   /** Called for every raised flag, in frame order (one frame's flags in SEQ_FLAGS order). */
   onFlag?: (frame: number, code: number) => void;
@@ -79,8 +91,14 @@ export class SequenceAnalyzer {
   /**
    * Analyzes one TCP segment. Feed every decoded TCP segment in frame order; returns the segment's
    * connection index (tshark's tcp.stream). The flags raised are in `lastFlags` and go to onFlag/rows.
+   * With `capturedLength` (the frame's captured bytes), a header the snaplen cut before its window
+   * field is skipped as tshark skips it (returns -1, no flags).
    */
-  push(frame: number, tsSec: number, tsNsec: number, p: DecodedPacket): number {
+  push(frame: number, tsSec: number, tsNsec: number, p: DecodedPacket, capturedLength?: number): number {
+    if (capturedLength !== undefined && !isSequenceAnalyzable(p, capturedLength)) {
+      this.lastFlags = 0;
+      return -1;
+    }
     const st = this.state;
     const tcpFlags = p.flags;
     const seq = p.seq >>> 0;

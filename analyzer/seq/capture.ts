@@ -3,7 +3,7 @@
  * streaming pass. Frames the decoder finds no TCP header in (or a TCP header cut before its window field,
  * which tshark cannot dissect either) are skipped.
  */
-import { decodeFrame, DecodeStatus, newDecodedPacket, type DecodedPacket } from '../decode/index.js';
+import { decodeFrame, DecodeStatus, newDecodedPacket } from '../decode/index.js';
 import { readCapture, type ReadResult } from '../readers/index.js';
 import { SequenceAnalyzer, type SequenceAnalyzerOptions } from './analyzer.js';
 
@@ -23,18 +23,6 @@ export interface SeqCaptureResult {
   read: ReadResult;
 }
 
-/** Bytes from the start of the TCP header up to and including the window field. */
-const TCP_BYTES_THROUGH_WINDOW = 16;
-
-/**
- * Whether a frame the decoder found TCP in takes part in the sequence analysis: tshark gives up on a
- * header cut before its window field (no stream, no flags). Loaders that drive SequenceAnalyzer
- * themselves apply the same test. `capturedLength` is the frame's captured byte count.
- */
-export function isSequenceAnalyzable(decoded: DecodedPacket, capturedLength: number): boolean {
-  return !decoded.tcpTruncated || capturedLength >= decoded.tcpOffset + TCP_BYTES_THROUGH_WINDOW;
-}
-
 export async function analyzeCapture(
   path: string,
   opts: SequenceAnalyzerOptions & { signal?: AbortSignal } = {},
@@ -46,9 +34,7 @@ export async function analyzeCapture(
     path,
     (pkt) => {
       if (decodeFrame(pkt.linktype, pkt.data, pkt.wireLen, decoded) !== DecodeStatus.Tcp) return;
-      if (!isSequenceAnalyzable(decoded, pkt.data.length)) return;
-      tcpPackets++;
-      analyzer.push(pkt.frame, pkt.tsSec, pkt.tsNsec, decoded);
+      if (analyzer.push(pkt.frame, pkt.tsSec, pkt.tsNsec, decoded, pkt.data.length) >= 0) tcpPackets++;
     },
     opts.signal ? { signal: opts.signal } : {},
   );

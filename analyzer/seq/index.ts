@@ -3,6 +3,6 @@
  * SequenceAnalyzer is the streaming engine; analyzeCapture runs it over a capture file.
  */
 export { SEQ_FLAGS, seqFlagCode, seqFlagNames, type SeqFlag } from './flags.js';
-export { SequenceAnalyzer, type SequenceAnalyzerOptions } from './analyzer.js';
+export { isSequenceAnalyzable, SequenceAnalyzer, type SequenceAnalyzerOptions } from './analyzer.js';
 export { FlagRows } from './rows.js';
-export { analyzeCapture, isSequenceAnalyzable, type SeqCaptureResult } from './capture.js';
+export { analyzeCapture, type SeqCaptureResult } from './capture.js';
