@@ -66,6 +66,7 @@ export class PcapngFileWriter {
     const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
     if (!Number.isInteger(chunkSize) || chunkSize < 4096) throw new RangeError(`chunkSize must be an integer >= 4096, got ${chunkSize}`);
     const highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER;
+    if (!Number.isInteger(highWaterMark) || highWaterMark < 0) throw new RangeError(`highWaterMark must be a non-negative integer, got ${highWaterMark}`);
     const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC | fsConstants.O_NOFOLLOW;
     const fh = await open(path, flags, mode);
     try {
