@@ -114,8 +114,14 @@ export class Database {
     }
     if (created && file) chmodSync(file, 0o600);
     const db = new Database(instance, await instance.connect(), file, tempDir, opts.readOnly === true);
-    if (!opts.readOnly) await db.createSchema();
-    else await db.checkSchema();
+    try {
+      // An existing file must already be a tcplens database: never add our tables to someone else's.
+      if (file !== null && !created) await db.checkSchema();
+      if (!opts.readOnly) await db.createSchema();
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
     return db;
   }
 

@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { openCaptures, openDatabase } from '../../analyzer/index.js';
 import { exportTables } from '../../analyzer/cli/export.js';
 import { tcpCorpusEntries } from '../support/corpus.js';
@@ -186,6 +187,27 @@ test('a pcapng with two interfaces: one interfaces row each, if_id per packet as
     } finally {
       await lens.close();
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a DuckDB file that is not a tcplens database is refused, not written to', async () => {
+  const dir = tmpDir();
+  try {
+    const other = path.join(dir, 'other.duckdb');
+    const inst = await DuckDBInstance.create(other);
+    const conn = await inst.connect();
+    await conn.run('CREATE TABLE mine (x INTEGER)');
+    conn.closeSync();
+    inst.closeSync();
+    await assert.rejects(openCaptures([path.join(fixturesDir, 'flows/s0.pcap')], { db: other }), /not a tcplens database/);
+    const check = await DuckDBInstance.create(other);
+    const c2 = await check.connect();
+    const tables = (await c2.runAndReadAll('SELECT table_name FROM information_schema.tables ORDER BY 1')).getRows().flat();
+    c2.closeSync();
+    check.closeSync();
+    assert.deepEqual(tables, ['mine']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
