@@ -16,7 +16,7 @@ import { tcpCorpusEntries } from '../support/corpus.js';
 import { netnsUnavailableReason, withNetnsPair } from '../support/netns.js';
 import { repoRoot } from '../support/paths.js';
 import { compareWithTshark, failures, markdownTable, type FileAgreement } from './oracle.js';
-import { lossyBulkTransfer, recordWhile, stalledReceiverAndKeepalive } from './traffic.js';
+import { lossyBulkTransfer, recordWhile, reusedPorts, stalledReceiverAndKeepalive } from './traffic.js';
 
 /** tshark runs this many at a time: the machine is shared. */
 const PARALLEL = 2;
@@ -50,7 +50,8 @@ function writeReport(): void {
     `## Live captures made by the test (${liveResults.map((r) => `${r.path}: ${r.tcpPackets} segments`).join('; ') || 'none: network namespaces unavailable'})`,
     '',
     'A 20 Mbit/s token bucket with a 50 ms queue on a veth, iperf3 with 4 streams for 3 s (real loss), recorded by',
-    'tcpdump -s 128; and a receiver that stops reading for 2.5 s next to an idle connection with keep-alives.',
+    'tcpdump -s 128; a receiver that stops reading for 2.5 s next to an idle connection with keep-alives; and',
+    'IPv6 connections reusing one client port while the server holds TIME_WAIT.',
     '',
     markdownTable(liveResults),
     '',
@@ -98,6 +99,15 @@ describe('sequence analysis agrees with tshark 4.0 frame by frame', () => {
     liveResults.push(r);
     assert.ok(flagged(r, 'zero_window') > 0 && flagged(r, 'window_full') > 0 && flagged(r, 'keep_alive') > 0,
       'the stalled receiver should have produced zero windows and full windows, the idle connection keep-alives');
+    assertAgreement([r]);
+  });
+
+  test('connections reusing one client port over IPv6 between two namespaces', { skip: noNetns ?? false }, async () => {
+    const file = path.join(workDir, 'reused-ports.pcap');
+    await withNetnsPair((pair) => recordWhile(pair, pair.a, pair.vethA, file, () => reusedPorts(pair)));
+    const r = await compareWithTshark(file, 'reused ports (IPv6)');
+    liveResults.push(r);
+    assert.ok(flagged(r, 'reused_ports') > 0, 'the second connection from the same port should be flagged as a port reuse');
     assertAgreement([r]);
   });
 });

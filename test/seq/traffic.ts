@@ -123,3 +123,31 @@ for t in ts: t.join()
   pair.exec(pair.a, 'python3', ['-c', client], 30_000);
   await exited(srv, 20_000);
 }
+
+/**
+ * Five connections from the same client port (SO_REUSEADDR) over IPv6, each closed by the server first
+ * so the server, not the client, holds TIME_WAIT: every new SYN reuses the 4-tuple with a new ISN
+ * (reused_ports, new tcp.stream each time).
+ */
+export async function reusedPorts(pair: NetnsPair): Promise<void> {
+  const server = `
+import socket
+s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('${pair.addr6B}', 7003)); s.listen(8)
+print('ready', flush=True)
+for i in range(5):
+    c, _ = s.accept()
+    c.recv(100); c.sendall(b'bye'); c.close()
+`;
+  const client = `
+import socket, time
+for i in range(5):
+    c = socket.socket(socket.AF_INET6); c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    c.bind(('${pair.addr6A}', 45000)); c.connect(('${pair.addr6B}', 7003))
+    c.sendall(b'hi'); c.recv(100); time.sleep(0.05); c.close(); time.sleep(0.2)
+`;
+  const srv = pair.spawn(pair.b, 'python3', ['-c', server]);
+  await waitFor(srv, /ready/, 10_000);
+  pair.exec(pair.a, 'python3', ['-c', client], 30_000);
+  await exited(srv, 10_000);
+}
