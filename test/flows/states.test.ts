@@ -160,9 +160,9 @@ test('content gaps: payload the snaplen cut off (editcap -s 100) is acked but ne
   }
 });
 
-test("Zeek's conn.log baselines for its missing-SYN, flip and retransmission traces", async () => {
+test("Zeek's conn.log baselines for its missing-SYN, flip, end-gap, FIN and retransmission traces", async () => {
   // zeek/zeek testing/btest/Baseline/core.tcp.missing-syn/conn.log, core.tcp.flip-without-syn/conn.log,
-  // core.tcp.rxmit-history/conn-1.log (retransmit-fast009: Zeek's history "ShADaGdgtR", RSTO).
+  // core.tcp.miss-end-data/conn.log, core.tcp.fin-retransmit/out and core.tcp.rxmit-history/conn-1.log.
   const expected: [string, Partial<FlowRow>][] = [
     ['missing-syn.pcap', {
       client: '141.42.64.125', cport: 56730, server: '125.190.109.199', sport: 80, state: 'SF', history: '^hADdFaf',
@@ -172,6 +172,14 @@ test("Zeek's conn.log baselines for its missing-SYN, flip and retransmission tra
       client: '141.142.228.5', cport: 6669, server: '192.150.187.43', sport: 80, state: 'SF', history: '^hADadFf',
       client_packets: 6, server_packets: 7, client_payload: 136, server_payload: 5007,
     }],
+    // core.tcp.miss-end-data/conn.log
+    ['miss_end_data.pcap', {
+      client: '192.168.122.230', cport: 60648, server: '77.238.160.184', sport: 80, state: 'SF', history: 'ShADafgF',
+      client_packets: 5, server_packets: 4, client_payload: 538,
+    }],
+    // core.tcp.fin-retransmit/out: orig state 5 (closed), 3 packets; resp state 6 (reset), 2 packets,
+    // which conn_state() turns into RSTR.
+    ['fin_retransmission.pcap', { state: 'RSTR', client_packets: 3, server_packets: 2 }],
     ['retransmit-fast009.pcap', {
       client: '10.0.88.85', cport: 50368, server: '192.168.0.27', sport: 80, state: 'RSTO', history: 'ShADaGdgtR',
       client_packets: 17, server_packets: 22,
