@@ -73,25 +73,29 @@ export class PcapngSink {
     const clock = this.#o.clock;
     const rotation = this.#o.rotation;
     const checkRotation = rotation.enabled;
+    const limit = this.#o.maxPackets ?? Infinity;
+    // Nearly every packet of a batch comes from the interface of the one before: skip the map lookup.
+    let lastKey = -1;
+    let lastId = -1;
     for (let i = 0; i < count && !this.#done; i++) {
       const capLen = batch.readUInt16LE(off + RECORD.capLen);
-      const ifindex = batch.readUInt32LE(off + RECORD.ifindex);
-      const link = batch[off + RECORD.link]!;
       const tsNs = clock.toWallNs(batch.readBigUInt64LE(off + RECORD.tsNs));
       if (checkRotation && rotation.shouldRotate(this.#writer!.bytesWritten, this.#packetsInFile, tsNs)) {
         if (!(await this.#rotate(tsNs))) break;
       }
-      const key = ifindex * 4 + link;
-      const id = this.#ids.get(key) ?? this.#addInterface(key, ifindex, link);
+      const key = batch.readUInt32LE(off + RECORD.ifindex) * 4 + batch[off + RECORD.link]!;
+      if (key !== lastKey) {
+        lastKey = key;
+        lastId = this.#ids.get(key) ?? this.#addInterface(key, Math.floor(key / 4), key % 4);
+      }
       const flags = batch[off + RECORD.pktType] === PACKET_OUTGOING ? EPB_DIRECTION_OUTBOUND : EPB_DIRECTION_INBOUND;
-      const start = off + RECORD.data;
       // A plain Uint8Array view is cheaper to make than Buffer#subarray (no Buffer subclass construction).
-      const data = new Uint8Array(batch.buffer, batch.byteOffset + start, capLen);
-      const roomy = this.#writer!.writePacket(id, tsNs, batch.readUInt32LE(off + RECORD.wireLen), data, flags);
+      const data = new Uint8Array(batch.buffer, batch.byteOffset + off + RECORD.data, capLen);
+      const roomy = this.#writer!.writePacket(lastId, tsNs, batch.readUInt32LE(off + RECORD.wireLen), data, flags);
       this.#captured++;
       this.#packetsInFile++;
       off += (RECORD.headerSize + capLen + RECORD.recordAlign - 1) & ~(RECORD.recordAlign - 1);
-      if (this.#o.maxPackets !== undefined && this.#captured >= this.#o.maxPackets) {
+      if (this.#captured >= limit) {
         this.#done = true;
         this.#o.onDone('count');
       } else if (!roomy) {
