@@ -7,7 +7,7 @@
  * Each capture is loaded in its own transaction: a crash never leaves half a capture in a --db, and a
  * capture already present (same absolute path, size and mtime) is not loaded again.
  */
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CaptureError } from '../errors.js';
 import { decodeFrame, DecodeStatus, newDecodedPacket, type DecodedPacket } from '../decode/index.js';
@@ -28,7 +28,7 @@ export interface LoadProgress {
   index: number;
   count: number;
   packets: number;
-  /** Byte offset reached in the file (decompressed bytes for gzip) and the file size. */
+  /** Byte offset reached in the file and the file size; size 0 when unknown (gzip: offsets are decompressed). */
   offset: number;
   size: number;
 }
@@ -95,6 +95,19 @@ async function nextIds(db: Database): Promise<{ captureId: number; flowId: numbe
   return { captureId: Number(c), flowId: Number(f) };
 }
 
+/** gzip-compressed captures report offsets in decompressed bytes: no percentage can be given for them. */
+async function isGzip(file: string): Promise<boolean> {
+  const fd = await open(file, 'r').catch(() => null);
+  if (!fd) return false;
+  try {
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await fd.read(head, 0, 2, 0);
+    return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    await fd.close();
+  }
+}
+
 async function loadOne(
   db: Database, dict: AddressDictionary, file: string, index: number, count: number, opts: LoadOptions,
 ): Promise<LoadedCapture> {
@@ -107,7 +120,8 @@ async function loadOne(
   const { captureId, flowId } = await nextIds(db);
   await db.run('BEGIN TRANSACTION');
   try {
-    const loaded = await streamCapture(db, dict, file, abs, captureId, flowId, index, count, st?.size ?? 0, st?.mtimeMs ?? 0, opts);
+    const progressSize = st?.isFile() && !(await isGzip(abs)) ? st.size : 0;
+    const loaded = await streamCapture(db, dict, file, abs, captureId, flowId, index, count, st?.size ?? 0, st?.mtimeMs ?? 0, progressSize, opts);
     await db.run('COMMIT');
     return loaded;
   } catch (err) {
@@ -118,7 +132,7 @@ async function loadOne(
 
 async function streamCapture(
   db: Database, dict: AddressDictionary, file: string, abs: string, captureId: number, firstFlowId: number,
-  index: number, count: number, size: number, mtimeMs: number, opts: LoadOptions,
+  index: number, count: number, size: number, mtimeMs: number, progressSize: number, opts: LoadOptions,
 ): Promise<LoadedCapture> {
   const packets = new ChunkWriter(await db.connection.createAppender('packet_rows'), PACKET_COLUMNS);
   const flows = new ChunkWriter(await db.connection.createAppender('flows'), FLOW_COLUMNS);
@@ -149,7 +163,7 @@ async function streamCapture(
     counts.lastSec = raw.tsSec;
     counts.lastNsec = raw.tsNsec;
     if ((++seen & 0xffff) === 0 && opts.onProgress) {
-      opts.onProgress({ path: file, index, count, packets: seen, offset: raw.fileOffset, size });
+      opts.onProgress({ path: file, index, count, packets: seen, offset: raw.fileOffset, size: progressSize });
     }
     const status = decodeFrame(raw.linktype, raw.data, raw.wireLen, decoded);
     if (status !== DecodeStatus.Tcp) {

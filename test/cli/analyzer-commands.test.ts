@@ -4,11 +4,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../support/cli.js';
-import { corpusDir, fixturesDir } from '../support/paths.js';
+import { cliPath, corpusDir, fixturesDir } from '../support/paths.js';
 import { tsharkFields } from '../support/tshark.js';
 
 const SF = path.join(fixturesDir, 'flows/sf.pcap');
@@ -159,4 +160,17 @@ test('export --csv and --parquet write every table; --db keeps the database for 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('progress goes to stderr only when it is a terminal', async () => {
+  const sql = 'SELECT count(*) AS n FROM packets';
+  const piped = await runCli(['query', ECHO, sql, '--format', 'csv']);
+  assert.equal(piped.stderr, '');
+  assert.equal(piped.stdout, 'n\n82582\n');
+  // util-linux `script` runs the CLI on a pseudo-terminal (stdout and stderr both on it).
+  const quote = (a: string): string => `'${a.replace(/'/g, "'\\''")}'`;
+  const command = [process.execPath, cliPath, 'query', ECHO, sql, '--format', 'csv'].map(quote).join(' ');
+  const tty = execFileSync('script', ['-q', '-e', '-c', command, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+  assert.match(tty, /\rloading echo-connections\.pcap\.gz \(1\/1\): 65536 packets/);
+  assert.match(tty, /n\r?\n82582\r?\n$/);
 });
