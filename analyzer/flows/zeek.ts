@@ -135,9 +135,9 @@ export class ZeekConnection {
     }
 
     if (fin) ep.finEnd = onePast;
-    const deltaLast = this.updateLastSeq(ep, isOrig, onePast, syn, fin, rst, payloadLen);
+    this.updateLastSeq(ep, isOrig, onePast, syn, fin, rst, payloadLen);
     if (!rst) ep.size += payloadLen;
-    this.updateStateMachine(ep, peer, isOrig, syn, fin, rst, ackFlag, seq, payloadLen, deltaLast);
+    this.updateStateMachine(ep, peer, isOrig, syn, fin, rst, ackFlag, seq, payloadLen);
     // As Zeek: the ACK is applied to the peer's stream after the state machine, then this segment's data.
     if (ackFlag) this.ackReceived(peer, ep, !isOrig, ack);
     if (payloadLen > 0 && !rst && payloadCaptured) this.dataSent(ep, syn ? (seq + 1) >>> 0 : seq, payloadLen);
@@ -292,7 +292,7 @@ export class ZeekConnection {
 
   private updateLastSeq(
     ep: ZeekEndpoint, isOrig: boolean, onePast: number, syn: boolean, fin: boolean, rst: boolean, len: number,
-  ): number {
+  ): void {
     const delta = seqDelta(onePast, ep.lastSeq);
     if ((syn || rst) && (delta > TOO_LARGE_SEQ_DELTA || delta < -TOO_LARGE_SEQ_DELTA)) {
       // untrusted jump
@@ -308,12 +308,11 @@ export class ZeekConnection {
         ep.rxmitThreshold *= 10;
       }
     }
-    return delta;
   }
 
   private updateStateMachine(
     ep: ZeekEndpoint, peer: ZeekEndpoint, isOrig: boolean, syn: boolean, fin: boolean, rst: boolean, ack: boolean,
-    seq: number, len: number, deltaLast: number,
+    seq: number, len: number,
   ): void {
     switch (ep.state) {
       case EndpointState.Inactive:
@@ -339,7 +338,6 @@ export class ZeekConnection {
       case EndpointState.Closed:
         // After a FIN exchange from both sides a RST changes nothing.
         if (rst && peer.state !== EndpointState.Closed) ep.setState(EndpointState.Reset);
-        void deltaLast;
         break;
       case EndpointState.Reset:
         break;
