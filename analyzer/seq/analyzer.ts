@@ -114,7 +114,8 @@ export class SequenceAnalyzer {
     let flags = 0;
 
     // A SYN whose ISN differs from the one this direction started with opens a new connection on the
-    // same ports; the same ISN is a retransmitted SYN (tshark flags both as "ports reused").
+    // same ports. The same ISN is a retransmitted SYN: tshark 4.0 leaves it to the retransmission rules
+    // (newer versions also flag it as reused). A SYN/ACK with a new ISN is flagged and rebases the side.
     const synAck = tcpFlags & (TCP_SYN | TCP_ACK);
     if (synAck === TCP_SYN && (st.dirFlags[fwd]! & BASE_SEQ_SET) !== 0 && seq !== st.baseSeq[fwd]) {
       stream = st.newStream();
