@@ -10,7 +10,7 @@
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CaptureError } from '../errors.js';
-import { decodeFrame, DecodeStatus, newDecodedPacket, type DecodedPacket } from '../decode/index.js';
+import { decodeFrame, DecodeStatus, newDecodedPacket, resetDecoder, type DecodedPacket } from '../decode/index.js';
 import { readCapture, type RawPacket, type ReadResult } from '../readers/index.js';
 import { FlowTracker, type Flow } from '../flows/tracker.js';
 import { AddressDictionary } from './address-dictionary.js';
@@ -184,6 +184,8 @@ async function streamCapture(
     writePacket(packets, raw, decoded, captureId, srcId, dstId, tracker.flow.flowId, tracker.fromClient);
   };
 
+  // The decoder reassembles IP fragments across frames: start each capture with none pending.
+  resetDecoder();
   const result = await readCapture(file, onPacket, opts.signal ? { signal: opts.signal } : {});
   flagSource.finish();
   tracker.finishAll();

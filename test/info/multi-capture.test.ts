@@ -36,3 +36,24 @@ test('info on two captures: fragments left open by the first are not reassembled
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('query loads two captures into one database without one completing the other\'s fragments', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tcplens-multi-'));
+  try {
+    const source = path.join(corpusDir, 'zeek/ipv4/fragmented-4.pcap');
+    const first = path.join(dir, 'first.pcap');
+    const second = path.join(dir, 'second.pcap');
+    execFileSync('editcap', ['-r', source, first, '1-3']);
+    execFileSync('editcap', ['-r', source, second, '4-6']);
+    const expected = [];
+    for (const file of [first, second]) expected.push((await tsharkFields(file, ['frame.number'], 'tcp && !icmp')).length);
+
+    const sql = 'SELECT c.path, count(p.frame) AS n FROM captures c LEFT JOIN packets p USING (capture_id) GROUP BY c.path ORDER BY c.path';
+    const { status, stdout, stderr } = await runCli(['query', first, second, sql, '--format', 'json']);
+    assert.equal(status, 0, stderr);
+    const rows = JSON.parse(stdout) as Array<{ path: string; n: number }>;
+    assert.deepEqual(rows.map((r) => [path.basename(r.path), Number(r.n)]), [['first.pcap', expected[0]], ['second.pcap', expected[1]]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
