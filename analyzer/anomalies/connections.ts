@@ -36,11 +36,13 @@ WITH scales AS (
          arg_min(wscale, frame) FILTER (WHERE from_client AND (flags & 18) = 2) AS client_ws,
          arg_min(wscale, frame) FILTER (WHERE NOT from_client AND (flags & 18) = 18) AS server_ws
   FROM packets WHERE flow_id IS NOT NULL GROUP BY ALL
+  -- Without both SYNs the window scale is unknown and a small raw window may be a large real one.
+  HAVING bool_or(from_client AND (flags & 18) = 2) AND bool_or(NOT from_client AND (flags & 18) = 18)
 ),
 segments AS (
   SELECT p.capture_id, p.flow_id, p.from_client, p.frame, p.src, p.dst, p.sport, p.dport,
          p.win::BIGINT << CASE WHEN s.client_ws IS NOT NULL AND s.server_ws IS NOT NULL
-                               THEN CASE WHEN p.from_client THEN s.client_ws ELSE s.server_ws END ELSE 0 END AS adv_window
+                               THEN LEAST(CASE WHEN p.from_client THEN s.client_ws ELSE s.server_ws END, 14) ELSE 0 END AS adv_window
   FROM packets p JOIN scales s USING (capture_id, flow_id)
   WHERE (p.flags & 6) = 0 AND (p.flags & 16) <> 0 AND ${NOT_PROBE}
 )

@@ -10,7 +10,11 @@ export const ANOMALY_SELECT = `capture_id, frame, frames, flow_id, src, dst, spo
 
 const NOT_IN_SCAN = `NOT EXISTS (SELECT 1 FROM scan_probes s WHERE s.capture_id = p.capture_id AND s.frame = p.frame)`;
 
-/** SYN+FIN, SYN+RST, FIN/PSH/URG without ACK outside a scan, no flags at all outside a scan, reserved bits. */
+/**
+ * SYN+FIN, SYN+RST, FIN/PSH/URG without ACK outside a scan, no flags at all outside a scan, and the three
+ * reserved bits (RFC 9293). The fourth bit beside them, once ECN's NS and now AccECN's AE (RFC 9768),
+ * is a real flag and is not reported.
+ */
 export const INVALID_FLAGS_SQL = `
 SELECT capture_id, frame, 1 AS frames, flow_id, src, dst, sport, dport,
        CASE
@@ -20,9 +24,9 @@ SELECT capture_id, frame, 1 AS frames, flow_id, src, dst, sport, dport,
          WHEN (flags & 63) = 0 THEN 'null_flags'
          ELSE 'reserved_bits'
        END AS kind,
-       printf('flags 0x%02x', flags) || CASE WHEN reserved <> 0 THEN printf(', reserved bits 0x%x', reserved) ELSE '' END AS detail
+       printf('flags 0x%02x', flags) || CASE WHEN (reserved & 14) <> 0 THEN printf(', reserved bits 0x%x', reserved & 14) ELSE '' END AS detail
 FROM packets p
-WHERE ((flags & 3) = 3 OR (flags & 6) = 6 OR reserved <> 0
+WHERE ((flags & 3) = 3 OR (flags & 6) = 6 OR (reserved & 14) <> 0
        OR ((flags & 16) = 0 AND (flags & 41) <> 0 AND (flags & 6) = 0 AND ${NOT_IN_SCAN})
        OR ((flags & 63) = 0 AND ${NOT_IN_SCAN}))`;
 
@@ -31,7 +35,9 @@ WHERE ((flags & 3) = 3 OR (flags & 6) = 6 OR reserved <> 0
  * receiver: rcv_nxt is the last ACK number the receiver sent in this connection, window its last
  * advertised window scaled by its SYN's window scale (when both SYNs carried one; unknown scale counts
  * as the largest, 14, so an unknown scale never invents a finding). A RST before the receiver sent any
- * ACK cannot be judged and is skipped, as are probe flows (a closed port's RST answers a probe).
+ * ACK cannot be judged and is skipped, as are probe flows (a closed port's RST answers a probe). Two
+ * benign cases are let through: seq one below rcv_nxt (stacks that reset with the sequence number of
+ * their already-ACKed FIN), and seq at the sender's own next sequence number as seen in the capture.
  */
 export const BLIND_RESET_SQL = `
 WITH scales AS (
@@ -43,7 +49,7 @@ WITH scales AS (
 ),
 rst_flows AS (SELECT DISTINCT capture_id, flow_id FROM packets WHERE (flags & 4) <> 0 AND flow_id IS NOT NULL),
 state AS (
-  SELECT p.capture_id, p.frame, p.flow_id, p.src, p.dst, p.sport, p.dport, p.flags, p.seq, p.from_client,
+  SELECT p.capture_id, p.frame, p.flow_id, p.src, p.dst, p.sport, p.dport, p.flags, p.seq, p.ack, p.from_client,
          last_value(CASE WHEN p.from_client AND (p.flags & 16) <> 0 THEN p.ack END IGNORE NULLS)
            OVER w AS client_ack,
          last_value(CASE WHEN p.from_client AND (p.flags & 16) <> 0 THEN p.win END IGNORE NULLS)
@@ -51,7 +57,14 @@ state AS (
          last_value(CASE WHEN NOT p.from_client AND (p.flags & 16) <> 0 THEN p.ack END IGNORE NULLS)
            OVER w AS server_ack,
          last_value(CASE WHEN NOT p.from_client AND (p.flags & 16) <> 0 THEN p.win END IGNORE NULLS)
-           OVER w AS server_win
+           OVER w AS server_win,
+         -- where each side's own sequence space stood: seq + length (+1 for SYN or FIN) of its last segment
+         -- (the highest, not the last: a RST carries snd_nxt even while older data is being retransmitted)
+         max(CASE WHEN p.from_client AND (p.flags & 4) = 0 THEN (p.seq::BIGINT + p.payload_len + CASE WHEN (p.flags & 3) <> 0 THEN 1 ELSE 0 END) % 4294967296 END)
+           OVER w AS client_nxt,
+         max(CASE WHEN NOT p.from_client AND (p.flags & 4) = 0 THEN (p.seq::BIGINT + p.payload_len + CASE WHEN (p.flags & 3) <> 0 THEN 1 ELSE 0 END) % 4294967296 END)
+           OVER w AS server_nxt,
+         last_value(CASE WHEN p.from_client AND (p.flags & 18) = 2 THEN p.seq END IGNORE NULLS) OVER w AS client_syn_seq
   FROM packets p SEMI JOIN rst_flows r ON r.capture_id = p.capture_id AND r.flow_id = p.flow_id
   WINDOW w AS (PARTITION BY p.capture_id, p.flow_id ORDER BY p.frame ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ),
@@ -59,17 +72,29 @@ judged AS (
   SELECT s.*,
          CASE WHEN s.from_client THEN s.server_ack ELSE s.client_ack END AS rcv_nxt,
          CASE WHEN s.from_client THEN s.server_win ELSE s.client_win END AS rcv_win,
+         CASE WHEN s.from_client THEN s.client_nxt ELSE s.server_nxt END AS snd_nxt,
          CASE WHEN c.client_ws IS NOT NULL AND c.server_ws IS NOT NULL
               THEN CASE WHEN s.from_client THEN c.server_ws ELSE c.client_ws END
               WHEN c.saw_both_syns THEN 0 ELSE 14 END AS rcv_scale
   FROM state s JOIN scales c USING (capture_id, flow_id)
   WHERE (s.flags & 4) <> 0
-    AND NOT EXISTS (SELECT 1 FROM scan_probe_flows f WHERE f.capture_id = s.capture_id AND f.flow_id = s.flow_id)
 )
+-- A RST answering a SYN must acknowledge exactly that SYN (RFC 9293 3.10.7.3, SYN-SENT): one that does
+-- not was forged by someone who saw the SYN's ports but not its sequence number.
+SELECT capture_id, frame, 1 AS frames, flow_id, src, dst, sport, dport, 'blind_reset' AS kind,
+       printf('RST answering a SYN acknowledges %d, not the SYN''s %d', ack, (client_syn_seq::BIGINT + 1) % 4294967296) AS detail
+FROM judged
+WHERE NOT from_client AND (flags & 16) <> 0 AND client_ack IS NULL AND client_syn_seq IS NOT NULL
+  AND ack::BIGINT <> (client_syn_seq::BIGINT + 1) % 4294967296
+UNION ALL
 SELECT capture_id, frame, 1 AS frames, flow_id, src, dst, sport, dport, 'blind_reset' AS kind,
        printf('RST seq %d is %d bytes from the receiver''s next expected %d (window %d)', seq, rst_offset, rcv_nxt, rcv_window) AS detail
 FROM (
   SELECT *, ((seq::BIGINT - rcv_nxt::BIGINT + 6442450944) % 4294967296) - 2147483648 AS rst_offset,
          rcv_win::BIGINT << LEAST(rcv_scale, 14) AS rcv_window
-  FROM judged WHERE rcv_nxt IS NOT NULL AND rcv_win IS NOT NULL)
-WHERE rst_offset < 0 OR rst_offset >= GREATEST(rcv_window, 1)`;
+  FROM judged j WHERE rcv_nxt IS NOT NULL AND rcv_win IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM scan_probe_flows f WHERE f.capture_id = j.capture_id AND f.flow_id = j.flow_id))
+WHERE (rst_offset < -1 OR rst_offset >= GREATEST(rcv_window, 1))
+  -- A RST at the sender's own next sequence number is the real endpoint (the capture missed the ACKs
+  -- that would have moved the window); a blind attacker cannot know that number.
+  AND (snd_nxt IS NULL OR abs(((seq::BIGINT - snd_nxt + 6442450944) % 4294967296) - 2147483648) > 1)`;
