@@ -20,6 +20,8 @@ export interface OpenCapturesOptions {
   db?: string | null;
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
+  /** Write the packets table (default true); see LoadOptions.packets. Ignored with `db`: a kept database is always complete. */
+  packets?: boolean;
 }
 
 /** One row of the `flows` table. Times are text with nanoseconds ("2024-01-02 03:04:05.123456789"). */
@@ -98,7 +100,11 @@ export class Lens {
 export async function openCaptures(paths: readonly string[], opts: OpenCapturesOptions = {}): Promise<Lens> {
   const db = await Database.open({ path: opts.db ?? null });
   try {
-    const loadOpts = { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
+    const loadOpts = {
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.packets === false && !opts.db ? { packets: false } : {}),
+    };
     return new Lens(db, await loadCaptures(db, paths, loadOpts));
   } catch (err) {
     await db.close();

@@ -88,14 +88,24 @@ async function frameWidths(lens: Lens, withCapture: boolean): Promise<number[]> 
   return withCapture ? w : w.slice(1);
 }
 
+/**
+ * Where a flagged frame's flow_id is: flag_flows when the captures were loaded without packet rows
+ * (the usual `seq CAPTURE`), else packet_rows (a --db, or a kept database given as input).
+ */
+async function frameFlowTable(lens: Lens): Promise<string> {
+  const r = await lens.query(`SELECT count(*) AS n FROM duckdb_tables() WHERE temporary AND table_name = 'flag_flows'`);
+  return Number(r.rows[0]!['n']) > 0 ? 'flag_flows' : 'packet_rows';
+}
+
 async function connectionRows(lens: Lens, withCapture: boolean, format: OutputFormat): Promise<{ rows: Row[]; columns: string[] }> {
+  const frameFlows = await frameFlowTable(lens);
   const counts = SEQ_FLAGS.map((f) => `count(*) FILTER (WHERE a.flag = '${f}') AS ${f}`).join(',\n       ');
   const r = await lens.query(
     `SELECT f.flow_id, c.path AS capture, f.client, f.cport, f.server, f.sport, f.state,
        ${counts},
        count(*) AS total
      FROM tcp_analysis a
-     JOIN packet_rows p USING (capture_id, frame)
+     JOIN ${frameFlows} p USING (capture_id, frame)
      JOIN flows f ON f.flow_id = p.flow_id
      JOIN captures c ON c.capture_id = f.capture_id
      GROUP BY ALL ORDER BY f.flow_id`,
@@ -125,7 +135,8 @@ export function registerSeq(program: Command): void {
     .action(action(async (inputs: string[], opts: { frames?: boolean; failOn?: string; db?: string; format: string }) => {
       const format = parseFormat(opts.format);
       const failOn = parseFailOn(opts.failOn);
-      const lens = await openForCommand(inputs, opts.db);
+      // Nothing but tcp_analysis and flows is queried: a throw-away database skips the packet rows.
+      const lens = await openForCommand(inputs, opts.db, { packets: false });
       try {
         const withCapture = (await captureCount(lens)) > 1;
         if (opts.frames) {

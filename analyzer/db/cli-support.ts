@@ -24,11 +24,11 @@ function progressPrinter(): ((p: LoadProgress) => void) | undefined {
  * Opens the inputs. When not one capture could be read at all there is nothing to show: the damage is
  * thrown (each other unreadable file gets its own line first) so stdout stays empty.
  */
-export async function openForCommand(inputs: readonly string[], db?: string): Promise<Lens> {
+export async function openForCommand(inputs: readonly string[], db?: string, opts: { packets?: boolean } = {}): Promise<Lens> {
   const onProgress = progressPrinter();
   let lens: Lens;
   try {
-    lens = await openInputs(inputs, { db: db ?? null, ...(onProgress ? { onProgress } : {}) });
+    lens = await openInputs(inputs, { db: db ?? null, ...(onProgress ? { onProgress } : {}), ...(opts.packets === false ? { packets: false } : {}) });
   } finally {
     if (onProgress) process.stderr.write('\r\x1b[K');
   }

@@ -16,12 +16,13 @@ import { FlowTracker, type Flow } from '../flows/tracker.js';
 import { AddressDictionary } from './address-dictionary.js';
 import { ChunkWriter, columnIndex } from './chunk-writer.js';
 import type { Database } from './database.js';
-import { FLAG_COLUMNS, FLOW_COLUMNS, PACKET_COLUMNS } from './schema.js';
+import { FLAG_COLUMNS, FLAG_FLOW_COLUMNS, FLAG_FLOW_TABLE_SQL, FLOW_COLUMNS, PACKET_COLUMNS } from './schema.js';
 import { createFlagSource, type FlagSource } from './seq-hook.js';
 
 const P = columnIndex(PACKET_COLUMNS);
 const F = columnIndex(FLOW_COLUMNS);
 const G = columnIndex(FLAG_COLUMNS);
+const FF = columnIndex(FLAG_FLOW_COLUMNS);
 
 export interface LoadProgress {
   path: string;
@@ -37,6 +38,13 @@ export interface LoadOptions {
   /** Called about every 64k packets; the CLI turns it into a progress line on a TTY. */
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
+  /**
+   * Write packet_rows (default true). `seq` into a throw-away in-memory database answers from
+   * tcp_analysis and flows alone, and appending one row per packet is most of a load's cost (measured
+   * in bench/NOTES.md); with false, each flagged frame's flow_id goes to the TEMP table flag_flows
+   * instead. Never false for a kept database: every table must be complete there.
+   */
+  packets?: boolean;
 }
 
 export interface LoadedCapture {
@@ -134,7 +142,10 @@ async function streamCapture(
   db: Database, dict: AddressDictionary, file: string, abs: string, captureId: number, firstFlowId: number,
   index: number, count: number, size: number, mtimeMs: number, progressSize: number, opts: LoadOptions,
 ): Promise<LoadedCapture> {
-  const packets = new ChunkWriter(await db.connection.createAppender('packet_rows'), PACKET_COLUMNS);
+  const withPackets = opts.packets !== false;
+  const packets = withPackets ? new ChunkWriter(await db.connection.createAppender('packet_rows'), PACKET_COLUMNS) : null;
+  if (!withPackets) await db.run(FLAG_FLOW_TABLE_SQL);
+  const flagFlows = withPackets ? null : new ChunkWriter(await db.connection.createAppender('flag_flows', 'main', 'temp'), FLAG_FLOW_COLUMNS);
   const flows = new ChunkWriter(await db.connection.createAppender('flows'), FLOW_COLUMNS);
   const flags = new ChunkWriter(await db.connection.createAppender('tcp_analysis'), FLAG_COLUMNS);
   await dict.beginLoad(db);
@@ -151,6 +162,13 @@ async function streamCapture(
     flags.enum8(G.flag, code);
     flags.endRow();
     counts.flags++;
+    if (flagFlows) {
+      // Flags are raised synchronously for the segment being pushed, which the tracker has just placed.
+      flagFlows.i32(FF.capture_id, captureId);
+      flagFlows.i64(FF.frame, frame);
+      flagFlows.i64(FF.flow_id, tracker.flow.flowId);
+      flagFlows.endRow();
+    }
   });
   const decoded = newDecodedPacket();
   let seen = 0;
@@ -181,7 +199,7 @@ async function streamCapture(
       decoded.tcpOffset + decoded.doff * 4 + decoded.payloadLen <= raw.capLen, raw.wireLen, raw.tsSec, raw.tsNsec,
     );
     flagSource.push(raw.frame, raw.tsSec, raw.tsNsec, decoded);
-    writePacket(packets, raw, decoded, captureId, srcId, dstId, tracker.flow.flowId, tracker.fromClient);
+    if (packets) writePacket(packets, raw, decoded, captureId, srcId, dstId, tracker.flow.flowId, tracker.fromClient);
   };
 
   // The decoder reassembles IP fragments across frames: start each capture with none pending.
@@ -189,7 +207,8 @@ async function streamCapture(
   const result = await readCapture(file, onPacket, opts.signal ? { signal: opts.signal } : {});
   flagSource.finish();
   tracker.finishAll();
-  packets.close();
+  packets?.close();
+  flagFlows?.close();
   flows.close();
   flags.close();
   dict.endLoad();

@@ -84,6 +84,19 @@ export const FLAG_COLUMNS = [
   { name: 'flag', sql: 'tcp_flag NOT NULL', kind: 'enum8' },
 ] as const satisfies readonly ColumnSpec[];
 
+/**
+ * Only in a load without packet rows (`seq` into a throw-away database, see LoadOptions.packets): the
+ * connection of each flagged frame, which packet_rows would otherwise give. A TEMP table, so it can
+ * never end up in a kept database.
+ */
+export const FLAG_FLOW_COLUMNS = [
+  { name: 'capture_id', sql: 'INTEGER NOT NULL', kind: 'i32' },
+  { name: 'frame', sql: 'BIGINT NOT NULL', kind: 'i64' },
+  { name: 'flow_id', sql: 'BIGINT', kind: 'i64' },
+] as const satisfies readonly ColumnSpec[];
+
+export const FLAG_FLOW_TABLE_SQL = `CREATE TEMP TABLE IF NOT EXISTS flag_flows (${columnsSql(FLAG_FLOW_COLUMNS)})`;
+
 export const ADDRESS_COLUMNS = [
   { name: 'addr_id', sql: 'UINTEGER NOT NULL', kind: 'u32' },
   { name: 'addr', sql: 'VARCHAR NOT NULL', kind: 'varchar' },

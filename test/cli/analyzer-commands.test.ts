@@ -121,6 +121,26 @@ test('seq without --frames: one row per flagged connection plus a total; --fail-
   assert.match(oneLine(bad.stderr), /unknown flag 'bogus'/);
 });
 
+test('seq prints the same with and without --db (which loads every table; without it packet rows are skipped)', async () => {
+  const dir = tmpDir();
+  try {
+    const inputs = [ECHO, path.join(corpusDir, 'zeek/tunnels/gre-aruba.pcap')];
+    for (const extra of [['--format', 'csv'], ['--frames', '--format', 'csv']]) {
+      const slim = await runCli(['seq', ...inputs, ...extra]);
+      const kept = await runCli(['seq', ...inputs, ...extra, '--db', path.join(dir, `k${extra.length}.duckdb`)]);
+      assert.equal(slim.status, 0, slim.stderr);
+      assert.equal(kept.status, 0, kept.stderr);
+      assert.ok(slim.stdout.split('\n').length > 100);
+      assert.equal(slim.stdout, kept.stdout, extra.join(' '));
+      // The kept database as the only input answers the same again.
+      const reopened = await runCli(['seq', path.join(dir, `k${extra.length}.duckdb`), ...extra]);
+      assert.equal(reopened.stdout, slim.stdout);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('analyze: one report with captures, states, top talkers and flags', async () => {
   const r = await runCli(['analyze', SF, REJ, '--format', 'json']);
   assert.equal(r.status, 0, r.stderr);

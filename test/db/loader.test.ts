@@ -118,6 +118,43 @@ test('several captures in one database keep their own ids, frames and flows', as
   }
 });
 
+test('packets: false (seq into a throw-away database) gives the same flows and flags, and each flag its flow in flag_flows', async () => {
+  const inputs = [ECHO, path.join(corpusDir, 'zeek/tunnels/gre-aruba.pcap'), path.join(corpusDir, 'zeek/mysql/auth.pcap')];
+  const full = await openCaptures(inputs);
+  const slim = await openCaptures(inputs, { packets: false });
+  try {
+    for (const sql of [
+      'SELECT * EXCLUDE (loaded_at) FROM captures ORDER BY capture_id',
+      'SELECT * FROM flows ORDER BY flow_id',
+      'SELECT capture_id, frame, flag::VARCHAR AS flag FROM tcp_analysis ORDER BY ALL',
+    ]) {
+      assert.deepEqual((await slim.query(sql)).rows, (await full.query(sql)).rows, sql);
+    }
+    const byPackets = await full.query(
+      'SELECT a.capture_id, a.frame, p.flow_id FROM tcp_analysis a JOIN packet_rows p USING (capture_id, frame) ORDER BY ALL',
+    );
+    assert.ok(byPackets.rows.length > 1000);
+    assert.ok(new Set(byPackets.rows.map((r) => r['flow_id'])).size > 10, 'flags spread over many connections');
+    assert.deepEqual((await slim.query('SELECT capture_id, frame, flow_id FROM flag_flows ORDER BY ALL')).rows, byPackets.rows);
+    assert.equal((await slim.query('SELECT count(*) AS n FROM packet_rows')).rows[0]!['n'], 0);
+  } finally {
+    await full.close();
+    await slim.close();
+  }
+  // A kept database is always complete: packets: false is ignored there.
+  const dir = tmpDir();
+  try {
+    const kept = await openCaptures([ECHO], { db: path.join(dir, 'k.duckdb'), packets: false });
+    try {
+      assert.equal((await kept.query('SELECT count(*) AS n FROM packet_rows')).rows[0]!['n'], 82582);
+    } finally {
+      await kept.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('reopening a --db does not load the same capture again', async () => {
   const dir = tmpDir();
   try {
