@@ -143,7 +143,7 @@ SELECT CAST(row_number() OVER (ORDER BY t.first_ts, k.prober) AS INTEGER) AS sca
        k.prober AS scanner, k.kind, t.probe_types, k.targets, t.target_list, k.ports, r.port_ranges,
        coalesce(a.open_ports, []) AS open_ports, a.closed, a.unanswered, t.probes, t.first_ts, t.last_ts,
        round((epoch_ns(t.last_ts) - epoch_ns(t.first_ts)) / 1e9, 6) AS duration_s,
-       CASE WHEN t.last_ts > t.first_ts THEN round(t.probes / ((epoch_ns(t.last_ts) - epoch_ns(t.first_ts)) / 1e9), 3) END AS rate_per_s,
+       CASE WHEN t.last_ts > t.first_ts THEN round(t.probes / ((epoch_ns(t.last_ts) - epoch_ns(t.first_ts)) / 1e9), 6) END AS rate_per_s,
        k.episode
 FROM kinds k
 JOIN totals t USING (prober, episode)
