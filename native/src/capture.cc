@@ -5,6 +5,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -264,6 +265,7 @@ void Capture::Flush(bool final) {
 // The BPF program does not wake us per record (see tcp_snapshot.bpf.c): we drain every kDrainMs, or
 // sooner when it signals a quarter-full ring, and hand JS one batch per drain (or per kBatchBytes).
 void Capture::Drain() {
+  pthread_setname_np(pthread_self(), "tcplens-drain");  // visible in top -H and /proc/PID/task/*/comm
   while (!stopping_.load(std::memory_order_acquire)) {
     struct epoll_event evs[2];
     int n = epoll_wait(epollFd_, evs, 2, kDrainMs);
