@@ -177,7 +177,14 @@ export function loadNative(): NativeBinding {
     throw new RecorderUnavailableError(`the recorder is not built: ${why} (needs clang, libbpf-dev, libelf-dev, make and g++; then run: npm run build:native)`);
   }
   const require = createRequire(import.meta.url);
-  const loaded = require(file) as NativeBinding;
+  let loaded: NativeBinding;
+  try {
+    loaded = require(file) as NativeBinding;
+  } catch (err) {
+    // e.g. built for another Node ABI, or libbpf.so missing at run time
+    const why = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    throw new RecorderUnavailableError(`the recorder addon ${file} does not load: ${why} (rebuild it: npm run build:native)`);
+  }
   loaded.setErrorClass(NativeError);
   binding = loaded;
   return loaded;
