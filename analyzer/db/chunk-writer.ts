@@ -9,8 +9,7 @@
  * one at flush time. Tables on the per-packet path therefore keep text out of their rows (addresses go
  * through a dictionary, see address-dictionary.ts); VARCHAR is used where rows are rare (flags, flows).
  */
-import duckdb from '@duckdb/node-bindings';
-import { DuckDBDataChunk, DuckDBTypeId, type DuckDBAppender } from '@duckdb/node-api';
+import { duckdb, DuckDBDataChunk, DuckDBTypeId, type DuckDBAppender } from './duckdb-modules.js';
 
 export type ColumnKind = 'enum8' | 'bool' | 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32' | 'i64' | 'ts_ns' | 'f64' | 'varchar';
 

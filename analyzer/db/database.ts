@@ -7,7 +7,7 @@
 import { chmodSync, existsSync, mkdtempSync, rmSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBResult, type DuckDBResultReader } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBResult, type DuckDBResultReader } from './duckdb-modules.js';
 import { RuntimeError } from '../errors.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 
