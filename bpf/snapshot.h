@@ -51,6 +51,9 @@ struct snapshot {
 	__u8 data[];    /* cap_len frame bytes */
 };
 
+/* Counters key used once the per-interface map is full (0 is never an ifindex). */
+#define SNAPSHOT_OTHER_IFINDEX 0
+
 /* Per interface, per CPU; the addon sums the CPUs. */
 struct snapshot_counters {
 	__u64 seen;    /* packets the filter ran on (lo's outgoing copies excluded) */

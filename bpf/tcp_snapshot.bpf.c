@@ -28,8 +28,8 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32); /* ifindex */
+	__uint(max_entries, 4096);
+	__type(key, __u32); /* ifindex; SNAPSHOT_OTHER_IFINDEX when full */
 	__type(value, struct snapshot_counters);
 } counters SEC(".maps");
 
@@ -51,7 +51,13 @@ static __always_inline struct snapshot_counters *counters_for(__u32 ifindex)
 		return c;
 	struct snapshot_counters zero = {};
 	bpf_map_update_elem(&counters, &ifindex, &zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&counters, &ifindex);
+	c = bpf_map_lookup_elem(&counters, &ifindex);
+	if (c)
+		return c;
+	/* The map is full (a host with thousands of interfaces): count under key 0, which user space
+	 * creates before attaching, rather than lose the packet. */
+	__u32 other = SNAPSHOT_OTHER_IFINDEX;
+	return bpf_map_lookup_elem(&counters, &other);
 }
 
 static __always_inline int is_vlan(__u16 proto_be)

@@ -157,6 +157,15 @@ Capture::Capture(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Capture>(inf
     int progFd = prog ? bpf_program__fd(prog) : -1;
     countersFd_ = bpf_object__find_map_fd_by_name(obj_, "counters");
     if (progFd < 0 || countersFd_ < 0) throw NativeError(env, "bpf_object__load", ENOENT, "BPF object lacks tcp_snapshot/counters");
+    {
+      // The overflow entry the program falls back to when the per-interface map is full.
+      int ncpu = libbpf_num_possible_cpus();
+      std::vector<struct snapshot_counters> zeros(ncpu > 0 ? ncpu : 1);
+      std::memset(zeros.data(), 0, zeros.size() * sizeof(zeros[0]));
+      __u32 other = SNAPSHOT_OTHER_IFINDEX;
+      if (bpf_map_update_elem(countersFd_, &other, zeros.data(), BPF_ANY) != 0)
+        throw NativeError(env, "bpf_map_update_elem", errno, DescribeErrno("bpf_map_update_elem", errno));
+    }
 
     for (uint32_t i = 0; i < nsock; i++) {
       int fd = sockets_[i];
@@ -303,6 +312,7 @@ Napi::Value Capture::Counters(const Napi::CallbackInfo& info) {
       sum.kept += v.kept;
       sum.dropped += v.dropped;
     }
+    if (key == SNAPSHOT_OTHER_IFINDEX && sum.seen == 0) continue;  // the overflow entry, unused
     Napi::Object o = Napi::Object::New(env);
     o.Set("ifindex", Napi::Number::New(env, key));
     o.Set("seen", Napi::Number::New(env, static_cast<double>(sum.seen)));
