@@ -158,11 +158,13 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
     });
   });
   const opened = sink.open(clock.toWallNs(process.hrtime.bigint()));
-  work = opened;
+  work = opened.catch(() => undefined); // batches queue behind the open; they still run (and ack) if it fails
   try {
     await opened;
   } catch (err) {
+    failure = err;
     await capture.stop();
+    await work;
     capture.close();
     throw err instanceof Error && 'code' in err ? new RuntimeError(`${opts.output}: cannot create: ${createError((err as NodeJS.ErrnoException).code)}`) : err;
   }
