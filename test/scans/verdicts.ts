@@ -48,7 +48,7 @@ export function nmapVerdict(xmlFile: string, kind: ExpectedScan['kind']): Expect
 export const NMAP_RECIPES: Record<string, ExpectedScan['kind']> = {
   'scan-syn': 'vertical', 'scan-connect': 'vertical', 'scan-fin': 'vertical', 'scan-null': 'vertical',
   'scan-xmas': 'vertical', 'scan-ack': 'vertical', 'scan-maimon': 'vertical', 'scan-window': 'vertical',
-  'scan-ipv6': 'vertical', 'scan-sweep': 'horizontal', 'scan-slow': 'vertical',
+  'scan-ipv6': 'vertical', 'scan-sweep': 'horizontal', 'scan-block': 'block', 'scan-slow': 'vertical',
 };
 
 /** hping3.pcap: five hping3 runs from 10.199.1.11-15, ports 70-94 of 10.199.0.2 where 80 is open. */
