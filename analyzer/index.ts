@@ -8,11 +8,11 @@
  */
 import { CaptureError, RuntimeError, UsageError } from './errors.js';
 import { Database, isDuckDbFile, type QueryResult } from './db/database.js';
-import { loadCaptures, type LoadedCapture, type LoadProgress } from './db/loader.js';
+import { loadCaptures, type LoadedCapture, type LoadProgress, type LoadTables } from './db/loader.js';
 import type { SeqFlag } from './seq/flags.js';
 
 export type { QueryResult } from './db/database.js';
-export type { LoadedCapture, LoadProgress } from './db/loader.js';
+export type { LoadedCapture, LoadProgress, LoadTables } from './db/loader.js';
 export { CaptureError, RuntimeError, UsageError } from './errors.js';
 
 export interface OpenCapturesOptions {
@@ -20,8 +20,8 @@ export interface OpenCapturesOptions {
   db?: string | null;
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
-  /** Write the packets table (default true); see LoadOptions.packets. Ignored with `db`: a kept database is always complete. */
-  packets?: boolean;
+  /** Which tables to fill (default 'all'); see LoadOptions.tables. Ignored with `db`: a kept database is always complete. */
+  tables?: LoadTables;
 }
 
 /** One row of the `flows` table. Times are text with nanoseconds ("2024-01-02 03:04:05.123456789"). */
@@ -103,7 +103,7 @@ export async function openCaptures(paths: readonly string[], opts: OpenCapturesO
     const loadOpts = {
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.packets === false && !opts.db ? { packets: false } : {}),
+      ...(opts.tables && !opts.db ? { tables: opts.tables } : {}),
     };
     return new Lens(db, await loadCaptures(db, paths, loadOpts));
   } catch (err) {

@@ -135,8 +135,8 @@ export function registerSeq(program: Command): void {
     .action(action(async (inputs: string[], opts: { frames?: boolean; failOn?: string; db?: string; format: string }) => {
       const format = parseFormat(opts.format);
       const failOn = parseFailOn(opts.failOn);
-      // Nothing but tcp_analysis and flows is queried: a throw-away database skips the packet rows.
-      const lens = await openForCommand(inputs, opts.db, { packets: false });
+      // Only tcp_analysis (and flows, without --frames) is queried: a throw-away database loads just those.
+      const lens = await openForCommand(inputs, opts.db, { tables: opts.frames ? 'flags' : 'flows' });
       try {
         const withCapture = (await captureCount(lens)) > 1;
         if (opts.frames) {

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { openInputs, type Lens } from '../index.js';
 import { EXIT_OK, EXIT_RUNTIME, reportError } from '../cli/run.js';
-import type { LoadProgress } from './loader.js';
+import type { LoadProgress, LoadTables } from './loader.js';
 
 function progressPrinter(): ((p: LoadProgress) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
@@ -24,11 +24,11 @@ function progressPrinter(): ((p: LoadProgress) => void) | undefined {
  * Opens the inputs. When not one capture could be read at all there is nothing to show: the damage is
  * thrown (each other unreadable file gets its own line first) so stdout stays empty.
  */
-export async function openForCommand(inputs: readonly string[], db?: string, opts: { packets?: boolean } = {}): Promise<Lens> {
+export async function openForCommand(inputs: readonly string[], db?: string, opts: { tables?: LoadTables } = {}): Promise<Lens> {
   const onProgress = progressPrinter();
   let lens: Lens;
   try {
-    lens = await openInputs(inputs, { db: db ?? null, ...(onProgress ? { onProgress } : {}), ...(opts.packets === false ? { packets: false } : {}) });
+    lens = await openInputs(inputs, { db: db ?? null, ...(onProgress ? { onProgress } : {}), ...(opts.tables ? { tables: opts.tables } : {}) });
   } finally {
     if (onProgress) process.stderr.write('\r\x1b[K');
   }

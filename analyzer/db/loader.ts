@@ -39,13 +39,17 @@ export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
   /**
-   * Write packet_rows (default true). `seq` into a throw-away in-memory database answers from
-   * tcp_analysis and flows alone, and appending one row per packet is most of a load's cost (measured
-   * in bench/NOTES.md); with false, each flagged frame's flow_id goes to the TEMP table flag_flows
-   * instead. Never false for a kept database: every table must be complete there.
+   * Which tables the load fills besides captures, interfaces and tcp_analysis (default 'all'). Only for
+   * `seq` into a throw-away in-memory database, whose SQL reads nothing else; appending one row per
+   * packet was most of a load's cost and connection tracking much of the rest (bench/NOTES.md):
+   * - 'flows': flows, and each flagged frame's flow_id in the TEMP table flag_flows (no packet_rows);
+   * - 'flags': no connection tracking either (flows and addresses stay empty, captures.flows is 0).
+   * Never anything but 'all' for a kept database: every table must be complete there.
    */
-  packets?: boolean;
+  tables?: LoadTables;
 }
+
+export type LoadTables = 'all' | 'flows' | 'flags';
 
 export interface LoadedCapture {
   captureId: number | null;
@@ -142,10 +146,11 @@ async function streamCapture(
   db: Database, dict: AddressDictionary, file: string, abs: string, captureId: number, firstFlowId: number,
   index: number, count: number, size: number, mtimeMs: number, progressSize: number, opts: LoadOptions,
 ): Promise<LoadedCapture> {
-  const withPackets = opts.packets !== false;
-  const packets = withPackets ? new ChunkWriter(await db.connection.createAppender('packet_rows'), PACKET_COLUMNS) : null;
-  if (!withPackets) await db.run(FLAG_FLOW_TABLE_SQL);
-  const flagFlows = withPackets ? null : new ChunkWriter(await db.connection.createAppender('flag_flows', 'main', 'temp'), FLAG_FLOW_COLUMNS);
+  const tables = opts.tables ?? 'all';
+  const trackFlows = tables !== 'flags';
+  const packets = tables === 'all' ? new ChunkWriter(await db.connection.createAppender('packet_rows'), PACKET_COLUMNS) : null;
+  if (tables === 'flows') await db.run(FLAG_FLOW_TABLE_SQL);
+  const flagFlows = tables === 'flows' ? new ChunkWriter(await db.connection.createAppender('flag_flows', 'main', 'temp'), FLAG_FLOW_COLUMNS) : null;
   const flows = new ChunkWriter(await db.connection.createAppender('flows'), FLOW_COLUMNS);
   const flags = new ChunkWriter(await db.connection.createAppender('tcp_analysis'), FLAG_COLUMNS);
   await dict.beginLoad(db);
@@ -191,6 +196,10 @@ async function streamCapture(
       return;
     }
     counts.tcp++;
+    if (!trackFlows) {
+      flagSource.push(raw.frame, raw.tsSec, raw.tsNsec, decoded);
+      return;
+    }
     const srcId = dict.idOf(decoded.src, decoded.ipVersion);
     const dstId = dict.idOf(decoded.dst, decoded.ipVersion);
     tracker.track(

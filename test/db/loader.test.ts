@@ -118,10 +118,11 @@ test('several captures in one database keep their own ids, frames and flows', as
   }
 });
 
-test('packets: false (seq into a throw-away database) gives the same flows and flags, and each flag its flow in flag_flows', async () => {
+test("tables 'flows' and 'flags' (seq into a throw-away database) give the same flows and flags as a full load, each flag its flow in flag_flows", async () => {
   const inputs = [ECHO, path.join(corpusDir, 'zeek/tunnels/gre-aruba.pcap'), path.join(corpusDir, 'zeek/mysql/auth.pcap')];
   const full = await openCaptures(inputs);
-  const slim = await openCaptures(inputs, { packets: false });
+  const slim = await openCaptures(inputs, { tables: 'flows' });
+  const flagsOnly = await openCaptures(inputs, { tables: 'flags' });
   try {
     for (const sql of [
       'SELECT * EXCLUDE (loaded_at) FROM captures ORDER BY capture_id',
@@ -130,6 +131,11 @@ test('packets: false (seq into a throw-away database) gives the same flows and f
     ]) {
       assert.deepEqual((await slim.query(sql)).rows, (await full.query(sql)).rows, sql);
     }
+    const flagSql = 'SELECT capture_id, frame, flag::VARCHAR AS flag FROM tcp_analysis ORDER BY ALL';
+    assert.deepEqual((await flagsOnly.query(flagSql)).rows, (await full.query(flagSql)).rows);
+    const capSql = 'SELECT * EXCLUDE (loaded_at, flows) FROM captures ORDER BY capture_id';
+    assert.deepEqual((await flagsOnly.query(capSql)).rows, (await full.query(capSql)).rows);
+    assert.equal((await flagsOnly.query('SELECT count(*) AS n FROM packet_rows')).rows[0]!['n'], 0);
     const byPackets = await full.query(
       'SELECT a.capture_id, a.frame, p.flow_id FROM tcp_analysis a JOIN packet_rows p USING (capture_id, frame) ORDER BY ALL',
     );
@@ -140,11 +146,12 @@ test('packets: false (seq into a throw-away database) gives the same flows and f
   } finally {
     await full.close();
     await slim.close();
+    await flagsOnly.close();
   }
-  // A kept database is always complete: packets: false is ignored there.
+  // A kept database is always complete: `tables` is ignored there.
   const dir = tmpDir();
   try {
-    const kept = await openCaptures([ECHO], { db: path.join(dir, 'k.duckdb'), packets: false });
+    const kept = await openCaptures([ECHO], { db: path.join(dir, 'k.duckdb'), tables: 'flags' });
     try {
       assert.equal((await kept.query('SELECT count(*) AS n FROM packet_rows')).rows[0]!['n'], 82582);
     } finally {
