@@ -88,13 +88,26 @@ shape AS (
          (SELECT count(*) FROM per_host h WHERE h.prober = e.prober AND h.episode = e.episode AND h.host_ports >= ${t.minPorts}) AS wide_hosts
   FROM scan_episodes e GROUP BY ALL
 ),
+-- A busy benign client is never a scanner: an episode whose prober, between its first and last probe,
+-- completed more connections that carried its data than it sent probes (a browser or crawler whose
+-- few failures hit many ports or hosts) is left out.
+span AS (
+  SELECT prober, episode, min(first_ts) AS t0, max(last_ts) AS t1, count(*) AS probe_flows
+  FROM scan_episodes GROUP BY ALL
+),
+busy AS (
+  SELECT s.prober, s.episode
+  FROM span s JOIN flows f ON f.client = s.prober AND f.first_ts BETWEEN s.t0 AND s.t1 AND f.client_payload > 0
+  GROUP BY s.prober, s.episode, s.probe_flows
+  HAVING count(*) > s.probe_flows
+),
 kinds AS (
   SELECT *, CASE
       WHEN wide_hosts >= 2 OR (targets >= ${t.minHosts} AND ports >= ${t.minPorts}) THEN 'block'
       WHEN max_host_ports >= ${t.minPorts} THEN 'vertical'
       WHEN targets >= ${t.minHosts} THEN 'horizontal'
     END AS kind
-  FROM shape
+  FROM shape ANTI JOIN busy USING (prober, episode)
 ),
 port_answers AS (
   SELECT prober, episode, target, dport, probe_type,

@@ -38,7 +38,7 @@ function make(out: string, recipes: string[], env: NodeJS.ProcessEnv, timeoutMs:
 test('live nmap, hping3 and benign runs between namespaces are reported exactly', { skip: skip ?? false, timeout: 300_000 }, async (t) => {
   const out = mkdtempSync(path.join(tmpdir(), 'tcplens-live-scans-'));
   try {
-    const recorded = [...Object.keys(NMAP_RECIPES), 'benign-http', 'benign-bulk', 'benign-clients'];
+    const recorded = [...Object.keys(NMAP_RECIPES), 'benign-http', 'benign-busy', 'benign-bulk', 'benign-clients'];
     const log = await make(out, recorded, { TCPLENS_CLI: cliPath }, 200_000);
     // hping3 runs are recorded by tcpdump only: tcplens record stops capturing after an hping3 run on
     // the veth and does not stop on SIGINT (reported to the recorder's owner).
@@ -57,7 +57,7 @@ test('live nmap, hping3 and benign runs between namespaces are reported exactly'
     for (const name of BENIGN) {
       await t.test(`${name}: no scan`, async () => assert.deepEqual(await scansOf(path.join(out, `${name}.pcap`)), []));
     }
-    for (const name of ['benign-http', 'benign-bulk', 'benign-clients']) {
+    for (const name of ['benign-http', 'benign-busy', 'benign-bulk', 'benign-clients']) {
       await t.test(`${name} recorded by tcplens: no scan`, async () => assert.deepEqual(await scansOf(path.join(out, `${name}.tcplens.pcapng`)), []));
     }
     await t.test('anomalies: every kind the recipe makes is found, and --fail-on anomaly exits 4', async () => {
