@@ -12,11 +12,12 @@ import path from 'node:path';
 import { buildRoot, repoRoot } from '../test/support/paths.js';
 import { benchmark as analyze } from './analyze.js';
 import { benchmark as read } from './read.js';
+import { benchmark as record } from './record.js';
 import { benchmark as write } from './write.js';
 import type { BenchContext, BenchModule, BenchRow } from './types.js';
 
 /** Every benchmark, in the order they run. Add new modules here. */
-const MODULES: BenchModule[] = [read, write, analyze];
+const MODULES: BenchModule[] = [read, write, analyze, record];
 
 function parseArgs(argv: string[]): { packets: number; runs: number; only: string[] | null } {
   const opts = { packets: 1_000_000, runs: 5, only: null as string[] | null };
