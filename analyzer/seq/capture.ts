@@ -3,7 +3,7 @@
  * streaming pass. Frames the decoder finds no TCP header in (or a TCP header cut before its window field,
  * which tshark cannot dissect either) are skipped.
  */
-import { decodeFrame, DecodeStatus, newDecodedPacket } from '../decode/index.js';
+import { decodeFrame, DecodeStatus, newDecodedPacket, resetDecoder } from '../decode/index.js';
 import { readCapture, type ReadResult } from '../readers/index.js';
 import { SequenceAnalyzer, type SequenceAnalyzerOptions } from './analyzer.js';
 
@@ -30,6 +30,8 @@ export async function analyzeCapture(
   const analyzer = new SequenceAnalyzer(opts);
   const decoded = newDecodedPacket();
   let tcpPackets = 0;
+  // The decoder reassembles IP fragments across frames: start each capture with none pending.
+  resetDecoder();
   const read = await readCapture(
     path,
     (pkt) => {
