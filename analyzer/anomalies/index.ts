@@ -6,7 +6,7 @@
  */
 import type { Database } from '../db/database.js';
 import { findScans } from '../scans/index.js';
-import { createDerivedTable } from '../scans/tables.js';
+import { createDerivedTable, createEmptyDerivedTable } from '../scans/tables.js';
 import { DEFAULT_THRESHOLDS, type ScanThresholds } from '../scans/thresholds.js';
 import { SYN_FLOOD_SQL, TINY_WINDOW_SQL, ZERO_WINDOW_SQL } from './connections.js';
 import { assessHosts, type IsnHostRow } from './isn.js';
@@ -42,27 +42,38 @@ async function tableExists(db: Database, name: string): Promise<boolean> {
   return Number(r.rows[0]!['n']) > 0;
 }
 
-function isnRows(hosts: IsnHostRow[]): string {
-  const predictable = hosts.filter((h) => h.class === 'constant' || h.class === 'incremental' || h.class === 'time-dependent');
-  if (predictable.length === 0) return '';
-  const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
-  return predictable
-    .map((h) => `SELECT NULL::INTEGER AS capture_id, NULL::BIGINT AS frame, ${h.samples} AS frames, NULL::BIGINT AS flow_id, ${quote(h.host)} AS src,
-      NULL::VARCHAR AS dst, NULL::USMALLINT AS sport, NULL::USMALLINT AS dport, 'isn_predictable' AS kind, ${quote(`${h.role === 'syn' ? 'SYN' : 'SYN/ACK'} ISNs are ${h.class}: ${h.reason}; SP ${h.sp ?? '?'} (${h.difficulty})`)} AS detail`)
-    .join('\nUNION ALL\n');
+const ISN_TABLE_COLUMNS = `host VARCHAR, role VARCHAR, samples INTEGER, class VARCHAR, gcd UBIGINT, rate_per_s DOUBLE,
+  isr INTEGER, sp INTEGER, difficulty VARCHAR, reason VARCHAR, first_ts TIMESTAMP_NS, last_ts TIMESTAMP_NS`;
+const ISN_INSERT_BATCH = 500;
+
+/** Writes every graded generator into `isn_hosts`, in batches of bound parameters (no quoting by hand). */
+async function writeIsnHosts(db: Database, hosts: IsnHostRow[]): Promise<void> {
+  await createEmptyDerivedTable(db, 'isn_hosts', ISN_TABLE_COLUMNS);
+  for (let i = 0; i < hosts.length; i += ISN_INSERT_BATCH) {
+    const batch = hosts.slice(i, i + ISN_INSERT_BATCH);
+    const values: unknown[] = [];
+    for (const h of batch) {
+      values.push(h.host, h.role, h.samples, h.class, h.gcd, h.rate_per_s, h.isr, h.sp, h.difficulty, h.reason, h.first_ts, h.last_ts);
+    }
+    const row = `(${Array(12).fill('?').join(', ')})`;
+    await db.query(`INSERT INTO isn_hosts VALUES ${batch.map(() => row).join(', ')}`, values);
+  }
 }
+
+/** Predictable generators as anomaly rows (one per host and role). */
+const ISN_ANOMALY_SQL = `
+SELECT NULL::INTEGER AS capture_id, NULL::BIGINT AS frame, samples AS frames, NULL::BIGINT AS flow_id, host AS src,
+       NULL::VARCHAR AS dst, NULL::USMALLINT AS sport, NULL::USMALLINT AS dport, 'isn_predictable' AS kind,
+       printf('%s ISNs are %s: %s; SP %s (%s)', CASE role WHEN 'syn' THEN 'SYN' ELSE 'SYN/ACK' END, class, reason,
+              coalesce(sp::VARCHAR, '?'), difficulty) AS detail
+FROM isn_hosts WHERE class IN ('constant', 'incremental', 'time-dependent')`;
 
 export async function findAnomalies(db: Database, thresholds: ScanThresholds = DEFAULT_THRESHOLDS): Promise<AnomalyRow[]> {
   if (!(await tableExists(db, 'scan_flows'))) await findScans(db, thresholds);
   const hosts = await assessHosts(db);
-  await createDerivedTable(db, 'isn_hosts', hosts.length === 0
-    ? `SELECT NULL::VARCHAR AS host, NULL::VARCHAR AS role, 0 AS samples, NULL::VARCHAR AS class, 0::UBIGINT AS gcd,
-              NULL::DOUBLE AS rate_per_s, NULL::INTEGER AS isr, NULL::INTEGER AS sp, NULL::VARCHAR AS difficulty, NULL::VARCHAR AS reason WHERE false`
-    : `SELECT * FROM (VALUES ${hosts.map((h) => `(${[h.host, h.role].map((s) => `'${s.replace(/'/g, "''")}'`).join(', ')}, ${h.samples}, '${h.class}', ${h.gcd}, ${h.rate_per_s ?? 'NULL'}, ${h.isr ?? 'NULL'}, ${h.sp ?? 'NULL'}, '${h.difficulty.replace(/'/g, "''")}', '${h.reason.replace(/'/g, "''")}')`).join(', ')})
-         AS t(host, role, samples, class, gcd, rate_per_s, isr, sp, difficulty, reason)`);
-  const parts = [INVALID_FLAGS_SQL, BLIND_RESET_SQL, SYN_FLOOD_SQL, ZERO_WINDOW_SQL, TINY_WINDOW_SQL].map((sql) => `SELECT ${ANOMALY_SELECT} FROM (${sql})`);
-  const isn = isnRows(hosts);
-  if (isn) parts.push(isn);
+  await writeIsnHosts(db, hosts);
+  const parts = [INVALID_FLAGS_SQL, BLIND_RESET_SQL, SYN_FLOOD_SQL, ZERO_WINDOW_SQL, TINY_WINDOW_SQL, ISN_ANOMALY_SQL]
+    .map((sql) => `SELECT ${ANOMALY_SELECT} FROM (${sql})`);
   await createDerivedTable(db, 'anomalies', `SELECT * FROM (${parts.join('\nUNION ALL BY NAME\n')}) ORDER BY kind, capture_id, frame, src`);
   const r = await db.query(`SELECT ${ANOMALY_COLUMNS.join(', ')} FROM anomalies ORDER BY list_position([${ANOMALY_KINDS.map((k) => `'${k}'`).join(', ')}], kind), capture_id, frame, src`);
   return r.rows as unknown as AnomalyRow[];

@@ -7,3 +7,8 @@ import type { Database } from '../db/database.js';
 export async function createDerivedTable(db: Database, name: string, select: string): Promise<void> {
   await db.query(`CREATE OR REPLACE ${db.readOnly ? 'TEMP ' : ''}TABLE ${name} AS ${select}`);
 }
+
+/** An empty derived table with the given column definitions, to be filled with INSERTs. */
+export async function createEmptyDerivedTable(db: Database, name: string, columns: string): Promise<void> {
+  await db.query(`CREATE OR REPLACE ${db.readOnly ? 'TEMP ' : ''}TABLE ${name} (${columns})`);
+}
