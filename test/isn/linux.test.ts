@@ -6,6 +6,7 @@ import path from 'node:path';
 import { assessIsn } from '../../analyzer/isn/index.js';
 import { netnsUnavailableReason, withNetnsPair } from '../support/netns.js';
 import { tsharkFields } from '../support/tshark.js';
+import { runCli } from '../support/cli.js';
 import { startListeners, startTcpdump } from '../scans/netcapture.js';
 
 const skip = netnsUnavailableReason();
@@ -22,6 +23,7 @@ test('real Linux SYN/ACK and SYN ISNs from 40 connections are classed random', {
     await withNetnsPair(async (pair) => {
       await startListeners(pair, pair.b, [8080]);
       const cap = await startTcpdump(pair, pair.b, pair.vethB, file);
+      // 40 connections from 40 client ports, 10 ms apart.
       const client = `
 import socket, time
 for i in range(40):
@@ -42,6 +44,14 @@ for i in range(40):
       assert.equal(a.class, 'random', `${role}: ${a.reason}`);
       assert.equal(a.difficulty, 'Good luck!', `${role}: SP ${a.sp}`);
     }
+    // The whole pipeline (reader, loader, flows, isn_hosts) grades the same two generators the same way.
+    const r = await runCli(['scans', file, '--show', 'isn', '--format', 'json']);
+    assert.equal(r.status, 0, r.stderr);
+    const hosts = JSON.parse(r.stdout) as { host: string; role: string; samples: number; class: string }[];
+    assert.deepEqual(hosts.map((h) => [h.host, h.role, h.samples, h.class]), [
+      ['10.199.0.1', 'syn', 40, 'random'],
+      ['10.199.0.2', 'synack', 40, 'random'],
+    ]);
   } finally {
     if (!process.env["KEEP"]) rmSync(dir, { recursive: true, force: true });
   }
