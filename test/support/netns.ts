@@ -111,10 +111,12 @@ export async function withNetnsPair<T>(fn: (pair: NetnsPair) => Promise<T>, opts
       ip(['-n', ns, 'addr', 'add', `${v6}/64`, 'dev', dev, 'nodad']);
       if (opts.mtu) ip(['-n', ns, 'link', 'set', dev, 'mtu', String(opts.mtu)]);
       ip(['-n', ns, 'link', 'set', dev, 'up']);
+      // Without this the kernel may hand captures 64 KiB super-segments that never crossed a wire, and
+      // tcpdump-vs-tcplens comparisons would test offload behaviour instead of our code: fail loudly.
       try {
         execFileSync('ip', ['netns', 'exec', ns, 'ethtool', '-K', dev, 'tso', 'off', 'gso', 'off', 'gro', 'off'], { stdio: 'ignore' });
-      } catch {
-        /* ethtool missing: segments may be coalesced, tests that care check for it */
+      } catch (err) {
+        throw new Error(`turning off segmentation offload on ${dev} failed (is ethtool installed? .ci/run installs it): ${(err as Error).message}`);
       }
     }
     return await fn(pair);
