@@ -1,15 +1,22 @@
 /**
- * Analysis speed and memory: `tcplens seq --frames` (load into DuckDB + connection tracking + sequence
- * analysis, then every flag out) against tshark computing the same flags, on the same capture
- * (bench/make-capture.ts, ctx.packets packets: run with --packets 10000000 for the 10-million-packet
- * memory figure). Each command runs under `/usr/bin/time -v`, so every row also reports the peak RSS.
- *   - tcplens seq FILE --frames --format csv   the CLI as a user runs it
- *   - tcplens analyze FILE --format json        load + the whole report
- *   - tshark -n -r FILE -T fields -e frame.number -e tcp.analysis.flags   the reference
+ * Analysis speed and memory on the same capture (bench/make-capture.ts, ctx.packets packets: run with
+ * --packets 10000000 for the 10-million-packet memory figure), each command as a user runs it (process
+ * start to exit) under `/usr/bin/time -v`, so every row also reports peak RSS and CPU seconds:
+ *   - tcplens seq FILE --frames --format csv   every flag out, frame by frame (the main comparison)
+ *   - tcplens seq FILE --format csv            flags per connection
+ *   - tcplens scans FILE --format csv          scan detection (when the command exists)
+ *   - tcplens analyze FILE --format json       load every table + the whole report
+ *   - tshark -n -r FILE -T fields -e frame.number -e tcp.analysis.flags   the reference (same flags)
+ *   - capinfos -M FILE                         a floor: one pass over the file, no TCP analysis
+ *
+ * The machine is shared, so the runs are interleaved: round i runs every command once, one after
+ * another, and noise from other work falls on all of them alike. Rows give median/min/max wall seconds;
+ * the notes add the median CPU seconds (user + sys, steadier than wall time here) and the peak RSS.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ensureCapture } from './make-capture.js';
-import { repeat, timeChild, type ChildRun } from './timing.js';
+import { summarize, timeChild, type ChildRun } from './timing.js';
 import type { BenchContext, BenchModule, BenchRow } from './types.js';
 
 const TIME = '/usr/bin/time';
@@ -20,6 +27,32 @@ function peakRssMb(run: ChildRun): number {
   return kb / 1024;
 }
 
+/** User + system CPU seconds from `time -v` output on stderr (all threads of the process). */
+function cpuSeconds(run: ChildRun): number {
+  const user = Number(/User time \(seconds\): ([\d.]+)/.exec(run.stderr)?.[1]);
+  const sys = Number(/System time \(seconds\): ([\d.]+)/.exec(run.stderr)?.[1]);
+  return user + sys;
+}
+
+interface Measurement {
+  tool: string;
+  /** The row every other row's ratio is against. */
+  reference?: 'tshark';
+  /** A second yardstick, named in the notes of the seq rows. */
+  floor?: boolean;
+  args: string[];
+  /** What the output says, checked on the last run; throws when the output is wrong. */
+  check: (r: ChildRun) => string;
+}
+
+interface Samples {
+  seconds: number[];
+  cpu: number[];
+  rssMb: number[];
+  last: ChildRun | null;
+  error: string | null;
+}
+
 export const benchmark: BenchModule = {
   name: 'analyze',
   async run(ctx: BenchContext): Promise<BenchRow[]> {
@@ -27,62 +60,104 @@ export const benchmark: BenchModule = {
     const what = `sequence analysis of ${ctx.packets.toLocaleString('en-US')} packets (${(meta.sizeBytes / 1e6).toFixed(0)} MB pcap)`;
     const rel = path.relative(ctx.repoRoot, file);
     const cli = path.join(ctx.buildRoot, 'bin/tcplens.js');
-    const frameLines = (r: ChildRun): number => r.stdout.split('\n').filter((l) => l.length > 0).length;
+    const lines = (r: ChildRun): number => r.stdout.split('\n').filter((l) => l.length > 0).length;
+    const node = (args: string[]): string[] => ['-v', process.execPath, cli, ...args];
 
-    const measurements: { tool: string; reference?: boolean; run: () => Promise<ChildRun>; check: (r: ChildRun) => string }[] = [
+    const measurements: Measurement[] = [
       {
         tool: `tcplens seq ${rel} --frames --format csv`,
-        run: () => timeChild(TIME, ['-v', process.execPath, cli, 'seq', file, '--frames', '--format', 'csv']),
-        check: (r) => `${frameLines(r) - 1} flag rows`,
+        args: node(['seq', file, '--frames', '--format', 'csv']),
+        check: (r) => `${lines(r) - 1} flag rows`,
       },
       {
+        tool: `tcplens seq ${rel} --format csv`,
+        args: node(['seq', file, '--format', 'csv']),
+        check: (r) => `${lines(r) - 2} flagged connections`,
+      },
+      ...(existsSync(path.join(ctx.buildRoot, 'analyzer/cli/scans.js'))
+        ? [{
+            tool: `tcplens scans ${rel} --format csv`,
+            args: node(['scans', file, '--format', 'csv']),
+            check: (r: ChildRun) => `${lines(r) - 1} scans`,
+          }]
+        : []),
+      {
         tool: `tcplens analyze ${rel} --format json`,
-        run: () => timeChild(TIME, ['-v', process.execPath, cli, 'analyze', file, '--format', 'json']),
+        args: node(['analyze', file, '--format', 'json']),
         check: (r) => {
           const doc = JSON.parse(r.stdout) as { captures: { tcp_packets: number }[] };
           if (doc.captures[0]?.tcp_packets !== ctx.packets) throw new Error(`analyze loaded ${doc.captures[0]?.tcp_packets} TCP packets of ${ctx.packets}`);
-          return '';
+          return 'every table loaded';
         },
       },
       {
         tool: `tshark -n -r ${rel} -T fields -e frame.number -e tcp.analysis.flags`,
-        reference: true,
-        run: () => timeChild(TIME, ['-v', 'tshark', '-n', '-r', file, '-T', 'fields', '-e', 'frame.number', '-e', 'tcp.analysis.flags']),
+        reference: 'tshark',
+        args: ['-v', 'tshark', '-n', '-r', file, '-T', 'fields', '-e', 'frame.number', '-e', 'tcp.analysis.flags'],
         check: (r) => `reference; ${r.stdout.split('\n').filter((l) => /\t\S/.test(l)).length} flagged frames`,
+      },
+      {
+        tool: `capinfos -M ${rel}`,
+        floor: true,
+        args: ['-v', 'capinfos', '-M', file],
+        check: () => 'one pass over the file, no TCP analysis (a floor, not a competitor)',
       },
     ];
 
-    const rows: BenchRow[] = [];
-    let reference: BenchRow | undefined;
-    for (const m of measurements) {
-      ctx.log(`${ctx.runs} runs: ${m.tool}`);
-      try {
-        const peaks: number[] = [];
-        const { summary, last } = await repeat(ctx.runs, async () => {
-          const run = await m.run();
-          peaks.push(peakRssMb(run));
-          return run;
-        });
-        const row: BenchRow = {
-          benchmark: what, tool: m.tool, runs: ctx.runs,
-          medianSeconds: summary.median, minSeconds: summary.min, maxSeconds: summary.max,
-          ratePerSecond: ctx.packets / summary.median, ratio: '',
-          notes: [`peak RSS ${Math.max(...peaks).toFixed(0)} MB`, m.check(last)].filter(Boolean).join('; '),
-        };
-        if (m.reference) reference = row;
-        rows.push(row);
-      } catch (err) {
-        const message = (err instanceof Error ? err.message : String(err)).split('\n').slice(0, 3).join(' ');
-        ctx.log(`failed: ${message}`);
-        rows.push({
-          benchmark: what, tool: m.tool, runs: 0, medianSeconds: NaN, minSeconds: NaN, maxSeconds: NaN,
-          ratePerSecond: null, ratio: '', notes: `FAILED: ${message}`,
-        });
+    const samples: Samples[] = measurements.map(() => ({ seconds: [], cpu: [], rssMb: [], last: null, error: null }));
+    for (let round = 1; round <= ctx.runs; round++) {
+      for (const [i, m] of measurements.entries()) {
+        const s = samples[i]!;
+        if (s.error !== null) continue;
+        ctx.log(`round ${round}/${ctx.runs}: ${m.tool}`);
+        try {
+          const run = await timeChild(TIME, m.args);
+          s.seconds.push(run.seconds);
+          s.cpu.push(cpuSeconds(run));
+          s.rssMb.push(peakRssMb(run));
+          s.last = run;
+        } catch (err) {
+          s.error = (err instanceof Error ? err.message : String(err)).split('\n').slice(0, 3).join(' ');
+          ctx.log(`failed: ${s.error}`);
+        }
       }
     }
+
+    const rows: BenchRow[] = [];
+    let reference: BenchRow | undefined;
+    let floor: BenchRow | undefined;
+    for (const [i, m] of measurements.entries()) {
+      const s = samples[i]!;
+      let notes: string;
+      try {
+        notes = s.error ?? m.check(s.last!);
+      } catch (err) {
+        s.error = err instanceof Error ? err.message : String(err);
+        notes = s.error;
+      }
+      if (s.error !== null) {
+        rows.push({
+          benchmark: what, tool: m.tool, runs: 0, medianSeconds: NaN, minSeconds: NaN, maxSeconds: NaN,
+          ratePerSecond: null, ratio: '', notes: `FAILED: ${s.error}`,
+        });
+        continue;
+      }
+      const wall = summarize(s.seconds);
+      const row: BenchRow = {
+        benchmark: what, tool: m.tool, runs: s.seconds.length,
+        medianSeconds: wall.median, minSeconds: wall.min, maxSeconds: wall.max,
+        ratePerSecond: ctx.packets / wall.median, ratio: '',
+        notes: [`CPU ${summarize(s.cpu).median.toFixed(2)} s`, `peak RSS ${Math.max(...s.rssMb).toFixed(0)} MB`, notes].join('; '),
+      };
+      if (m.reference) reference = row;
+      if (m.floor) floor = row;
+      rows.push(row);
+    }
     for (const r of rows) {
-      if (reference && r !== reference && r.ratePerSecond !== null) {
-        r.ratio = `${(r.ratePerSecond / reference.ratePerSecond!).toFixed(2)}x tshark`;
+      if (r.ratePerSecond === null) continue;
+      if (reference && r !== reference) r.ratio = `${(reference.medianSeconds / r.medianSeconds).toFixed(2)}x tshark`;
+      if (floor && r !== floor && r.tool.startsWith('tcplens seq')) {
+        r.notes += `; ${(r.medianSeconds / floor.medianSeconds).toFixed(2)}x capinfos -M's time`;
       }
     }
     return rows;

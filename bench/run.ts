@@ -1,7 +1,8 @@
 /**
- * `npm run bench` (node dist/bench/run.js [--packets N] [--runs N] [--only NAME,...]): runs the benchmark
- * modules one after another (never in parallel: they measure CPU), prints one Markdown table on stdout
- * and writes it, with the machine it ran on, to bench/RESULTS.md. Progress goes to stderr. A module that
+ * `npm run bench` (node dist/bench/run.js [--packets N] [--runs N] [--only NAME,...] [--out FILE]): runs the
+ * benchmark modules one after another (never in parallel: they measure CPU), prints one Markdown table on
+ * stdout and writes it, with the machine it ran on, to bench/RESULTS.md (or --out FILE, so a run of a
+ * few modules need not replace the full results). Progress goes to stderr. A module that
  * fails is reported in the table and makes the exit status 1; the others still run.
  * Not a test: nothing here asserts a speed. See bench/README.md.
  */
@@ -19,8 +20,8 @@ import type { BenchContext, BenchModule, BenchRow } from './types.js';
 /** Every benchmark, in the order they run. Add new modules here. */
 const MODULES: BenchModule[] = [read, write, analyze, record];
 
-function parseArgs(argv: string[]): { packets: number; runs: number; only: string[] | null } {
-  const opts = { packets: 1_000_000, runs: 5, only: null as string[] | null };
+function parseArgs(argv: string[]): { packets: number; runs: number; only: string[] | null; out: string } {
+  const opts = { packets: 1_000_000, runs: 5, only: null as string[] | null, out: path.join(repoRoot, 'bench/RESULTS.md') };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = argv[i + 1];
@@ -35,7 +36,10 @@ function parseArgs(argv: string[]): { packets: number; runs: number; only: strin
     else if (arg === '--only' && value) {
       opts.only = value.split(',');
       i++;
-    } else throw new RangeError(`unknown argument ${arg} (use --packets N, --runs N, --only NAME,...)`);
+    } else if (arg === '--out' && value) {
+      opts.out = path.resolve(value);
+      i++;
+    } else throw new RangeError(`unknown argument ${arg} (use --packets N, --runs N, --only NAME,... --out FILE)`);
   }
   return opts;
 }
@@ -97,7 +101,7 @@ async function main(): Promise<number> {
     `- machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores (shared with other work while measuring), Node ${process.version}`,
     `- ${version('tshark', ['-v'])}; ${version('tcpdump', ['--version'])}`,
   ].join('\n');
-  writeFileSync(path.join(repoRoot, 'bench/RESULTS.md'),
+  writeFileSync(opts.out,
     `# Benchmark results\n\nWritten by \`bench/run.ts\`; see bench/README.md for what each row measures.\n\n${machine}\n\n${table}`);
   return failed ? 1 : 0;
 }
