@@ -1,7 +1,7 @@
 /**
  * The real thing, live: fixtures/scans/make.sh runs nmap (-sS -sT -sF -sN -sX -sA -sM -sW, IPv6, a
  * 24-host sweep, a slow scan), hping3 and benign curl traffic between two fresh network namespaces,
- * recorded by tcpdump and, for the nmap and benign recipes, by `tcplens record` too. Every capture must
+ * recorded by tcpdump and by `tcplens record` on the same veth end. Every capture must
  * be reported exactly as nmap itself saw the scan (its -oX file), the hping3 recipe says, or not at all.
  */
 import { test } from 'node:test';
@@ -21,6 +21,7 @@ const makeScript = path.join(fixturesDir, 'scans', 'make.sh');
 /** Runs make.sh with a hard time limit; resolves with its stderr (progress lines), rejects on failure. */
 function make(out: string, recipes: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
+    // No recipe = every recipe.
     const child = spawn(makeScript, [out, ...recipes], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -38,11 +39,11 @@ function make(out: string, recipes: string[], env: NodeJS.ProcessEnv, timeoutMs:
 test('live nmap, hping3 and benign runs between namespaces are reported exactly', { skip: skip ?? false, timeout: 300_000 }, async (t) => {
   const out = mkdtempSync(path.join(tmpdir(), 'tcplens-live-scans-'));
   try {
-    const recorded = [...Object.keys(NMAP_RECIPES), 'benign-http', 'benign-busy', 'benign-bulk', 'benign-clients'];
-    const log = await make(out, recorded, { TCPLENS_CLI: cliPath }, 200_000);
-    // hping3 runs are recorded by tcpdump only: tcplens record stops capturing after an hping3 run on
-    // the veth and does not stop on SIGINT (reported to the recorder's owner).
-    await make(out, ['hping3', 'anomalies'], {}, 100_000);
+    const log = await make(out, [], { TCPLENS_CLI: cliPath }, 240_000);
+    const both = (name: string) => [
+      [`${name} (tcpdump)`, path.join(out, `${name}.pcap`)],
+      [`${name} (tcplens record)`, path.join(out, `${name}.tcplens.pcapng`)],
+    ] as const;
 
     for (const [name, kind] of Object.entries(NMAP_RECIPES)) {
       const expected = [nmapVerdict(path.join(out, `${name}.nmap.xml`), kind)];
@@ -53,19 +54,22 @@ test('live nmap, hping3 and benign runs between namespaces are reported exactly'
         assertScans(`${name} recorded by tcplens`, await scansOf(file), expected);
       });
     }
-    await t.test('hping3 probes', async () => assertScans('hping3', await scansOf(path.join(out, 'hping3.pcap')), HPING3_EXPECTED));
+    for (const [label, file] of both('hping3')) {
+      await t.test(label, async () => assertScans(label, await scansOf(file), HPING3_EXPECTED));
+    }
     for (const name of BENIGN) {
-      await t.test(`${name}: no scan`, async () => assert.deepEqual(await scansOf(path.join(out, `${name}.pcap`)), []));
+      for (const [label, file] of both(name)) {
+        await t.test(`${label}: no scan`, async () => assert.deepEqual(await scansOf(file), []));
+      }
     }
-    for (const name of ['benign-http', 'benign-busy', 'benign-bulk', 'benign-clients']) {
-      await t.test(`${name} recorded by tcplens: no scan`, async () => assert.deepEqual(await scansOf(path.join(out, `${name}.tcplens.pcapng`)), []));
+    for (const [label, file] of both('anomalies')) {
+      await t.test(`${label}: every kind the recipe makes is found, and --fail-on anomaly exits 4`, async () => {
+        const r = await runCli(['scans', file, '--show', 'anomalies', '--format', 'json', '--fail-on', 'anomaly']);
+        assert.equal(r.status, 4, r.stderr);
+        const kinds = new Set((JSON.parse(r.stdout) as { kind: string }[]).map((f) => f.kind));
+        assert.deepEqual([...kinds].sort(), ['blind_reset', 'isn_predictable', 'no_ack_flags', 'reserved_bits', 'syn_fin', 'syn_flood', 'syn_rst', 'tiny_window', 'zero_window']);
+      });
     }
-    await t.test('anomalies: every kind the recipe makes is found, and --fail-on anomaly exits 4', async () => {
-      const r = await runCli(['scans', path.join(out, 'anomalies.pcap'), '--show', 'anomalies', '--format', 'json', '--fail-on', 'anomaly']);
-      assert.equal(r.status, 4, r.stderr);
-      const kinds = new Set((JSON.parse(r.stdout) as { kind: string }[]).map((f) => f.kind));
-      assert.deepEqual([...kinds].sort(), ['blind_reset', 'isn_predictable', 'no_ack_flags', 'reserved_bits', 'syn_fin', 'syn_flood', 'syn_rst', 'tiny_window', 'zero_window']);
-    });
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
