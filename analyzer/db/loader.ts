@@ -161,14 +161,17 @@ async function streamCapture(
     writeFlow(flows, dict, flow);
     counts.flows++;
   });
+  let lastFlowFrame = -1;
   const flagSource: FlagSource = createFlagSource((frame, code) => {
     flags.i32(G.capture_id, captureId);
     flags.i64(G.frame, frame);
     flags.enum8(G.flag, code);
     flags.endRow();
     counts.flags++;
-    if (flagFlows) {
+    if (flagFlows && frame !== lastFlowFrame) {
       // Flags are raised synchronously for the segment being pushed, which the tracker has just placed.
+      // One row per flagged frame (as packet_rows has), however many flags it raised.
+      lastFlowFrame = frame;
       flagFlows.i32(FF.capture_id, captureId);
       flagFlows.i64(FF.frame, frame);
       flagFlows.i64(FF.flow_id, tracker.flow.flowId);

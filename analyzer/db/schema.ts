@@ -85,8 +85,8 @@ export const FLAG_COLUMNS = [
 ] as const satisfies readonly ColumnSpec[];
 
 /**
- * Only in a load without packet rows (`seq` into a throw-away database, see LoadOptions.packets): the
- * connection of each flagged frame, which packet_rows would otherwise give. A TEMP table, so it can
+ * Only in a load without packet rows (`seq` into a throw-away database, see LoadOptions.tables): the
+ * connection of each flagged frame, one row per frame as packet_rows would give it. A TEMP table, so it can
  * never end up in a kept database.
  */
 export const FLAG_FLOW_COLUMNS = [

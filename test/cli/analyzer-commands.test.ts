@@ -124,7 +124,8 @@ test('seq without --frames: one row per flagged connection plus a total; --fail-
 test('seq prints the same with and without --db (which loads every table; without it packet rows are skipped)', async () => {
   const dir = tmpDir();
   try {
-    const inputs = [ECHO, path.join(corpusDir, 'zeek/tunnels/gre-aruba.pcap')];
+    // ssh-dups.pcap: 92 frames raise two flags each (each flag is still counted once per connection).
+    const inputs = [ECHO, path.join(corpusDir, 'zeek/tunnels/gre-aruba.pcap'), path.join(corpusDir, 'zeek/tcp/ssh-dups.pcap')];
     for (const extra of [['--format', 'csv'], ['--frames', '--format', 'csv']]) {
       const slim = await runCli(['seq', ...inputs, ...extra]);
       const kept = await runCli(['seq', ...inputs, ...extra, '--db', path.join(dir, `k${extra.length}.duckdb`)]);
@@ -132,6 +133,12 @@ test('seq prints the same with and without --db (which loads every table; withou
       assert.equal(kept.status, 0, kept.stderr);
       assert.ok(slim.stdout.split('\n').length > 100);
       assert.equal(slim.stdout, kept.stdout, extra.join(' '));
+      if (!extra.includes('--frames')) {
+        // The total row counts every flag exactly once: as many as --frames prints rows.
+        const frames = await runCli(['seq', ...inputs, '--frames', '--format', 'csv']);
+        const total = slim.stdout.trimEnd().split('\n').at(-1)!.split(',').at(-1);
+        assert.equal(Number(total), frames.stdout.trimEnd().split('\n').length - 1);
+      }
       // The kept database as the only input answers the same again.
       const reopened = await runCli(['seq', path.join(dir, `k${extra.length}.duckdb`), ...extra]);
       assert.equal(reopened.stdout, slim.stdout);
