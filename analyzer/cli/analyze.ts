@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { SCAN_REPORT_SECTIONS } from '../scans/report.js';
 import { captureErrorsStatus, openForCommand } from '../db/cli-support.js';
 import type { Lens } from '../index.js';
 import { action } from './run.js';
@@ -95,11 +96,8 @@ const flagsSection: ReportSection = {
   },
 };
 
-/**
- * The report, in order. Hook for engineer "scans": import its section and add it after flagsSection,
- * e.g. `import { scansSection } from '../scans/report.js';` ... `flagsSection, scansSection,`.
- */
-export const REPORT_SECTIONS: ReportSection[] = [capturesSection, statesSection, talkersSection, flagsSection];
+/** The report, in order: what was loaded, how connections ended, who talked, TCP analysis, then scans and anomalies. */
+export const REPORT_SECTIONS: ReportSection[] = [capturesSection, statesSection, talkersSection, flagsSection, ...SCAN_REPORT_SECTIONS];
 
 export function renderReport(sections: { section: ReportSection; columns: string[]; rows: Row[] }[], format: OutputFormat): string {
   if (format === 'json') {
