@@ -38,39 +38,78 @@ function csvCell(text: string): string {
 /** Writes and waits for stdout to drain, so a slow reader bounds memory instead of a growing buffer. */
 function writeOut(text: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (process.stdout.write(text)) resolve();
-    else process.stdout.once('drain', resolve).once('error', reject);
+    if (process.stdout.write(text)) return resolve();
+    // Each wait removes both of its listeners, so millions of rows never pile up listeners on stdout.
+    const onDrain = (): void => {
+      process.stdout.off('error', onError);
+      resolve();
+    };
+    const onError = (err: Error): void => {
+      process.stdout.off('drain', onDrain);
+      reject(err);
+    };
+    process.stdout.once('drain', onDrain).once('error', onError);
   });
+}
+
+/** Flag names by ENUM code, as the database defines the tcp_flag type (a kept database included). */
+async function flagNames(lens: Lens): Promise<string[]> {
+  const r = await lens.query(`SELECT unnest(enum_range(NULL::tcp_flag)) AS name`);
+  return r.rows.map((row) => String(row['name']));
+}
+
+/** Capture paths by capture_id. */
+async function capturePaths(lens: Lens): Promise<Map<number, string>> {
+  const r = await lens.query('SELECT capture_id, path FROM captures');
+  return new Map(r.rows.map((row) => [Number(row['capture_id']), String(row['path'])]));
 }
 
 /**
  * --frames: one line per raised flag, streamed a DuckDB chunk at a time (a long capture can raise
  * millions of flags; they are never all held in memory). Output is the same as renderRows would
  * give for the same rows.
+ *
+ * The query returns numbers only (capture_id, frame as DOUBLE, the flag's ENUM code) and the text is
+ * made here from small lookup tables: reading a path and a flag name as VARCHAR cells for every row
+ * was most of the time on captures with millions of flags (bench/NOTES.md).
  */
 async function streamFrames(lens: Lens, withCapture: boolean, format: OutputFormat): Promise<void> {
-  // Widths first: another query on the connection would end the streaming result.
+  // Lookups and widths first: another query on the connection would end the streaming result.
   const widths = format === 'table' ? await frameWidths(lens, withCapture) : [];
-  const columns = withCapture ? ['capture', 'frame', 'flag'] : ['frame', 'flag'];
+  const names = await flagNames(lens);
+  const paths = await capturePaths(lens);
   const result = await lens.db.stream(
-    `SELECT c.path AS capture, a.frame, a.flag::VARCHAR AS flag
+    `SELECT a.capture_id, a.frame::DOUBLE AS frame, enum_code(a.flag)::UTINYINT AS code
      FROM tcp_analysis a JOIN captures c USING (capture_id)
      ORDER BY a.capture_id, a.frame, a.flag`,
   );
+  const columns = withCapture ? ['capture', 'frame', 'flag'] : ['frame', 'flag'];
   const line = (cells: string[]): string =>
     format === 'csv' ? cells.map(csvCell).join(',') : cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  // The capture cell of each capture as it is printed: CSV-quoted once per capture, not once per row.
+  const captureCsv = new Map([...paths].map(([id, p]) => [id, `${csvCell(p)},`]));
   if (format === 'json') await writeOut('[');
   else await writeOut(`${line(columns)}\n${format === 'table' ? `${line(widths.map((w) => '-'.repeat(w)))}\n` : ''}`);
   let first = true;
-  for await (const rows of result.yieldRows()) {
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const captureIds = chunk.getColumnVector(0);
+    const frames = chunk.getColumnVector(1);
+    const codes = chunk.getColumnVector(2);
     let text = '';
-    for (const [capture, frame, flag] of rows) {
-      if (format === 'json') {
-        const obj = withCapture ? { capture, frame: Number(frame), flag } : { frame: Number(frame), flag };
+    for (let r = 0; r < chunk.rowCount; r++) {
+      const captureId = captureIds.getItem(r) as number;
+      const frame = frames.getItem(r) as number;
+      const flag = names[codes.getItem(r) as number]!;
+      if (format === 'csv') {
+        text += `${withCapture ? captureCsv.get(captureId)! : ''}${frame},${flag}\n`;
+      } else if (format === 'json') {
+        const obj = withCapture ? { capture: paths.get(captureId)!, frame, flag } : { frame, flag };
         text += `${first ? '\n  ' : ',\n  '}${JSON.stringify(obj)}`;
         first = false;
       } else {
-        text += `${line(withCapture ? [String(capture), String(frame), String(flag)] : [String(frame), String(flag)])}\n`;
+        text += `${line(withCapture ? [paths.get(captureId)!, String(frame), flag] : [String(frame), flag])}\n`;
       }
     }
     await writeOut(text);
