@@ -1,0 +1,33 @@
+/**
+ * The README's first command is the project's front door: run exactly what it says (after `npm ci`) and
+ * check the report shows what the README promises, so a change that breaks it cannot land silently.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { runCli } from './support/cli.js';
+import { repoRoot } from './support/paths.js';
+
+function firstCommandArgs(): string[] {
+  const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+  const block = /```sh\n([\s\S]*?)```/.exec(readme);
+  assert.ok(block, 'README has no sh block');
+  const line = block[1]!.split('\n').find((l) => l.includes('npx tcplens'));
+  assert.ok(line, 'README first block has no npx tcplens command');
+  return line.slice(line.indexOf('npx tcplens') + 'npx tcplens'.length).trim().split(/\s+/);
+}
+
+test('the README first command analyzes the bundled captures and reports the scan and the anomalies', async () => {
+  const args = firstCommandArgs();
+  assert.equal(args[0], 'analyze');
+  const { status, stdout, stderr } = await runCli(args, { cwd: repoRoot });
+  assert.equal(status, 0, stderr);
+  // The SYN scan fixture: nmap -sS from 10.199.1.1 over ports 1-200,2222,8080 with 80, 2222, 8080 open.
+  assert.match(stdout, /10\.199\.1\.1\s+vertical\s+syn\s/);
+  assert.match(stdout, /1-200,2222,8080\s+80 2222 8080/);
+  // The anomaly fixture: each kind it was made to hold (fixtures/README.md).
+  for (const kind of ['syn_fin', 'syn_rst', 'reserved_bits', 'blind_reset', 'syn_flood', 'zero_window', 'tiny_window', 'isn_predictable']) {
+    assert.match(stdout, new RegExp(`^${kind}\\s`, 'm'), `${kind} missing from the report`);
+  }
+});
