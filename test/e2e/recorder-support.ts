@@ -3,79 +3,16 @@
  * namespace and wait until each is attached, stop them by PID with a signal, read captures back with the
  * project's reader, and match packets of two captures by their header bytes.
  */
-import { randomBytes } from 'node:crypto';
-import type { ChildProcess } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { readCapture } from '../../analyzer/readers/index.js';
 import type { ReadResult } from '../../analyzer/readers/types.js';
 import { cliPath } from '../support/paths.js';
 import type { NetnsPair } from '../support/netns.js';
+import { startAndWait, type Started } from '../support/processes.js';
 
-/** A unique path in the temp directory. */
-export function tmpFile(name: string): string {
-  return path.join(tmpdir(), `tcplens-e2e-${process.pid}-${randomBytes(4).toString('hex')}-${name}`);
-}
-
-export interface Started {
-  child: ChildProcess;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts a process in a namespace and resolves once its stderr or stdout shows `ready` (or rejects on exit/timeout). */
-export function startAndWait(pair: NetnsPair, ns: string, cmd: string, args: string[], ready: RegExp, timeoutMs = 20_000): Promise<Started> {
-  const child = pair.spawn(ns, cmd, args);
-  let err = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${cmd} not ready after ${timeoutMs} ms; stderr: ${err}`)), timeoutMs);
-    let out = '';
-    const check = (): void => {
-      if (ready.test(err) || ready.test(out)) {
-        clearTimeout(timer);
-        resolve({ child, stderr: () => err, exited });
-      }
-    };
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-      err += d;
-      check();
-    });
-    // Some tools announce readiness on stdout (python's http.server); keep only a bounded tail.
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out = (out + d).slice(-4096);
-      check();
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`${cmd} exited (${code}) before it was ready; stderr: ${err}`));
-    });
-  });
-}
+export { startAndWait, startTcpdump, stop, tmpFile, type Started } from '../support/processes.js';
 
 export function startRecorder(pair: NetnsPair, ns: string, args: string[]): Promise<Started> {
   return startAndWait(pair, ns, process.execPath, [cliPath, 'record', ...args], /"msg":"recording"/);
-}
-
-export function startTcpdump(pair: NetnsPair, ns: string, iface: string, file: string, snaplen = 256): Promise<Started> {
-  // -U and --immediate-mode: each packet is read and written at once instead of waiting in a ring block
-  // for libpcap's 1 s block timeout, which a SIGINT would otherwise discard; -B 65536: a 64 MiB kernel
-  // buffer so a loaded CI machine does not make tcpdump drop; -n: no DNS.
-  return startAndWait(pair, ns, 'tcpdump', ['-i', iface, '-s', String(snaplen), '-U', '--immediate-mode', '-B', '65536', '-n', '-w', file, 'tcp'], /listening on/);
-}
-
-/** Sends `signal` to the process by PID and waits (bounded) for it to exit; returns its exit code. */
-export async function stop(s: Started, signal: NodeJS.Signals = 'SIGINT', timeoutMs = 20_000): Promise<number | null> {
-  if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill(signal);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`process did not exit within ${timeoutMs} ms of ${signal}`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([s.exited, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export interface Pkt {

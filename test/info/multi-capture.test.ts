@@ -13,47 +13,46 @@ import { runCli } from '../support/cli.js';
 import { corpusDir } from '../support/paths.js';
 import { tsharkFields } from '../support/tshark.js';
 
-test('info on two captures: fragments left open by the first are not reassembled in the second', async () => {
+interface SplitCapture {
+  first: string;
+  second: string;
+  /** tshark's TCP frame count of each half read alone. */
+  expected: [number, number];
+}
+
+/** zeek/ipv4/fragmented-4.pcap cut after frame 3, inside the datagram that frames 2-5 carry. */
+async function withSplitFragmentedCapture(fn: (split: SplitCapture) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tcplens-multi-'));
   try {
     const source = path.join(corpusDir, 'zeek/ipv4/fragmented-4.pcap');
-    // Frames 2-5 are one fragmented datagram; cutting after frame 3 leaves it incomplete in both halves.
     const first = path.join(dir, 'first.pcap');
     const second = path.join(dir, 'second.pcap');
     execFileSync('editcap', ['-r', source, first, '1-3']);
     execFileSync('editcap', ['-r', source, second, '4-6']);
-    const expected = [];
-    for (const file of [first, second]) expected.push((await tsharkFields(file, ['frame.number'], 'tcp && !icmp')).length);
+    const tcpCount = async (file: string) => (await tsharkFields(file, ['frame.number'], 'tcp && !icmp')).length;
+    const expected: [number, number] = [await tcpCount(first), await tcpCount(second)];
+    // The halves are meaningful only if the whole file needs the reassembly they break apart.
+    const whole = await tcpCount(source);
+    assert.ok(whole > expected[0] + expected[1], `whole file ${whole} TCP frames vs halves ${expected.join('+')}`);
+    await fn({ first, second, expected });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
+test('info on two captures: fragments left open by the first are not reassembled in the second', () =>
+  withSplitFragmentedCapture(async ({ first, second, expected }) => {
     const { status, stdout, stderr } = await runCli(['info', '--format', 'json', first, second]);
     assert.equal(status, 0, stderr);
     const infos = JSON.parse(stdout) as Array<{ tcp_packets: number }>;
     assert.deepEqual(infos.map((i) => i.tcp_packets), expected);
-    // The halves are meaningful only if the whole file needs the reassembly they break apart.
-    const whole = (await tsharkFields(source, ['frame.number'], 'tcp && !icmp')).length;
-    assert.ok(whole > expected[0]! + expected[1]!, `whole file ${whole} TCP frames vs halves ${expected.join('+')}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('query loads two captures into one database without one completing the other\'s fragments', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tcplens-multi-'));
-  try {
-    const source = path.join(corpusDir, 'zeek/ipv4/fragmented-4.pcap');
-    const first = path.join(dir, 'first.pcap');
-    const second = path.join(dir, 'second.pcap');
-    execFileSync('editcap', ['-r', source, first, '1-3']);
-    execFileSync('editcap', ['-r', source, second, '4-6']);
-    const expected = [];
-    for (const file of [first, second]) expected.push((await tsharkFields(file, ['frame.number'], 'tcp && !icmp')).length);
-
+test('query loads two captures into one database without one completing the other\'s fragments', () =>
+  withSplitFragmentedCapture(async ({ first, second, expected }) => {
     const sql = 'SELECT c.path, count(p.frame) AS n FROM captures c LEFT JOIN packets p USING (capture_id) GROUP BY c.path ORDER BY c.path';
     const { status, stdout, stderr } = await runCli(['query', first, second, sql, '--format', 'json']);
     assert.equal(status, 0, stderr);
     const rows = JSON.parse(stdout) as Array<{ path: string; n: number }>;
     assert.deepEqual(rows.map((r) => [path.basename(r.path), Number(r.n)]), [['first.pcap', expected[0]], ['second.pcap', expected[1]]]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));

@@ -1,18 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assessIsn, type IsnSample } from '../../analyzer/isn/index.js';
+import { prng } from '../support/prng.js';
 
-/** A small seeded generator (mulberry32) so every run sees the same "random" sequences. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Irregular connection times: gaps of 50 ms to 2 s, as in a real capture (not nmap's fixed 100 ms). */
 function times(count: number, rand: () => number): number[] {

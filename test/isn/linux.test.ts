@@ -7,7 +7,8 @@ import { assessIsn } from '../../analyzer/isn/index.js';
 import { netnsUnavailableReason, withNetnsPair } from '../support/netns.js';
 import { tsharkFields } from '../support/tshark.js';
 import { runCli } from '../support/cli.js';
-import { startListeners, startTcpdump } from '../scans/netcapture.js';
+import { startListeners } from '../scans/netcapture.js';
+import { recordWhile } from '../support/processes.js';
 
 const skip = netnsUnavailableReason();
 
@@ -22,7 +23,6 @@ test('real Linux SYN/ACK and SYN ISNs from 40 connections are classed random', {
     const file = path.join(dir, 'linux-isn.pcap');
     await withNetnsPair(async (pair) => {
       await startListeners(pair, pair.b, [8080]);
-      const cap = await startTcpdump(pair, pair.b, pair.vethB, file);
       // 40 connections from 40 client ports, 10 ms apart.
       const client = `
 import socket, time
@@ -31,8 +31,7 @@ for i in range(40):
     s.sendall(b'x'); s.recv(100); s.close()
     time.sleep(0.01)
 `;
-      pair.exec(pair.a, 'python3', ['-c', client], 60_000);
-      await cap.stop();
+      await recordWhile(pair, pair.b, pair.vethB, file, async () => pair.exec(pair.a, 'python3', ['-c', client], 60_000), 200);
     });
     const rows = await tsharkFields(file, ['frame.time_epoch', 'tcp.seq_raw', 'tcp.flags.ack'], 'tcp.flags.syn == 1');
     const synAcks = rows.filter((r) => r[2] === '1' || r[2] === 'True').map((r) => ({ ts: Number(r[0]), isn: Number(r[1]) }));

@@ -17,23 +17,13 @@ import { corpusDir } from '../support/paths.js';
 import {
   customBlock, endOfOptions, epb, idb, isb, option, pb, pcapHeader, pcapRecord, shb, spb, tcpSynFrame, textOption, u32Option, u64Option,
 } from './build-capture.js';
+import { prng } from '../support/prng.js';
 
 /** Fixed by default so CI is repeatable; TCPLENS_FUZZ_SEED explores other sequences by hand. */
 const SEED = Number(process.env['TCPLENS_FUZZ_SEED'] ?? 0x7c91e5);
 const CASES_PER_SEED = 400;
 const CASE_TIME_LIMIT_MS = 5_000;
 
-/** mulberry32: small, fast, and the same sequence on every platform. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Delivered {
   /** frame:ifId:sec:nsec:cap:wire:flags:checksum, one per packet. */

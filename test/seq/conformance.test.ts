@@ -88,7 +88,7 @@ describe('sequence analysis agrees with tshark 4.0 frame by frame', () => {
 
   test('a lossy bulk transfer between two namespaces (iperf3 through a 20 Mbit/s token bucket)', { skip: noNetns ?? false }, async () => {
     const file = path.join(workDir, 'lossy-iperf3.pcap');
-    await withNetnsPair((pair) => recordWhile(pair, pair.b, pair.vethB, file, () => lossyBulkTransfer(pair, 3)));
+    await withNetnsPair((pair) => recordWhile(pair, pair.b, pair.vethB, file, () => lossyBulkTransfer(pair, 3), 128));
     const r = await compareWithTshark(file, 'lossy iperf3');
     liveResults.push(r);
     assert.ok(flagged(r, 'retransmission') > 0 && flagged(r, 'lost_segment') > 0 && flagged(r, 'duplicate_ack') > 0,
@@ -98,7 +98,7 @@ describe('sequence analysis agrees with tshark 4.0 frame by frame', () => {
 
   test('a stalled receiver (zero window, window full) and keep-alives between two namespaces', { skip: noNetns ?? false }, async () => {
     const file = path.join(workDir, 'stall-keepalive.pcap');
-    await withNetnsPair((pair) => recordWhile(pair, pair.a, pair.vethA, file, () => stalledReceiverAndKeepalive(pair)));
+    await withNetnsPair((pair) => recordWhile(pair, pair.a, pair.vethA, file, () => stalledReceiverAndKeepalive(pair), 128));
     const r = await compareWithTshark(file, 'stalled receiver + keep-alive');
     liveResults.push(r);
     assert.ok(flagged(r, 'zero_window') > 0 && flagged(r, 'window_full') > 0 && flagged(r, 'keep_alive') > 0,
@@ -108,7 +108,7 @@ describe('sequence analysis agrees with tshark 4.0 frame by frame', () => {
 
   test('connections reusing one client port over IPv6 between two namespaces', { skip: noNetns ?? false }, async () => {
     const file = path.join(workDir, 'reused-ports.pcap');
-    await withNetnsPair((pair) => recordWhile(pair, pair.a, pair.vethA, file, () => reusedPorts(pair)));
+    await withNetnsPair((pair) => recordWhile(pair, pair.a, pair.vethA, file, () => reusedPorts(pair), 128));
     const r = await compareWithTshark(file, 'reused ports (IPv6)');
     liveResults.push(r);
     assert.ok(flagged(r, 'reused_ports') > 0, 'the second connection from the same port should be flagged as a port reuse');

@@ -4,57 +4,10 @@
  * (retransmissions, lost segments, duplicate ACKs, SACK), a receiver that stops reading (zero window,
  * window full, zero-window probes, window updates) and idle connections with keep-alives.
  */
-import type { ChildProcess } from 'node:child_process';
 import type { NetnsPair } from '../support/netns.js';
+import { startAndWait, waitForExit } from '../support/processes.js';
 
-function waitFor(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => done(new Error(`timed out waiting for ${pattern}; output: ${seen.slice(-300)}`)), timeoutMs);
-    const onData = (d: Buffer) => {
-      seen += d.toString();
-      if (pattern.test(seen)) done();
-    };
-    const onExit = (code: number | null) => done(new Error(`exited (${code}) before ${pattern}; output: ${seen.slice(-300)}`));
-    function done(err?: Error): void {
-      clearTimeout(timer);
-      child.stdout?.off('data', onData);
-      child.stderr?.off('data', onData);
-      child.off('exit', onExit);
-      if (err) reject(err);
-      else resolve();
-    }
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.on('exit', onExit);
-  });
-}
-
-function exited(child: ChildProcess, timeoutMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('process did not exit in time')), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Records `dev` in namespace `ns` into `file` (snaplen 128, TCP only) while `fn` runs. */
-export async function recordWhile(pair: NetnsPair, ns: string, dev: string, file: string, fn: () => Promise<void>): Promise<void> {
-  const dump = pair.spawn(ns, 'tcpdump', ['-i', dev, '-n', '-U', '-s', '128', '-w', file, 'tcp']);
-  await waitFor(dump, /listening on/, 10_000);
-  try {
-    await fn();
-    await sleep(300); // let the last segments reach the capture socket
-  } finally {
-    dump.kill('SIGINT');
-    await exited(dump, 10_000);
-  }
-}
+export { recordWhile } from '../support/processes.js';
 
 /**
  * iperf3 from a to b with several parallel streams for a few seconds through a token bucket of 20 Mbit/s
@@ -63,10 +16,9 @@ export async function recordWhile(pair: NetnsPair, ns: string, dev: string, file
  */
 export async function lossyBulkTransfer(pair: NetnsPair, seconds = 3): Promise<void> {
   pair.exec(pair.a, 'tc', ['qdisc', 'add', 'dev', pair.vethA, 'root', 'tbf', 'rate', '20mbit', 'burst', '32kbit', 'latency', '50ms']);
-  const server = pair.spawn(pair.b, 'iperf3', ['-s', '-1', '--forceflush', '-B', pair.addrB, '-p', '5201']);
-  await waitFor(server, /listening/i, 10_000);
+  const server = await startAndWait(pair, pair.b, 'iperf3', ['-s', '-1', '--forceflush', '-B', pair.addrB, '-p', '5201'], /listening/i, 10_000);
   pair.exec(pair.a, 'iperf3', ['-c', pair.addrB, '-p', '5201', '-P', '4', '-t', String(seconds), '-f', 'm'], (seconds + 20) * 1000);
-  await exited(server, 10_000);
+  await waitForExit(server, 10_000);
 }
 
 /**
@@ -118,10 +70,9 @@ ts = [threading.Thread(target=pusher), threading.Thread(target=idler)]
 for t in ts: t.start()
 for t in ts: t.join()
 `;
-  const srv = pair.spawn(pair.b, 'python3', ['-c', server]);
-  await waitFor(srv, /ready/, 10_000);
+  const srv = await startAndWait(pair, pair.b, 'python3', ['-c', server], /ready/, 10_000);
   pair.exec(pair.a, 'python3', ['-c', client], 30_000);
-  await exited(srv, 20_000);
+  await waitForExit(srv, 20_000);
 }
 
 /**
@@ -146,8 +97,7 @@ for i in range(5):
     c.bind(('${pair.addr6A}', 45000)); c.connect(('${pair.addr6B}', 7003))
     c.sendall(b'hi'); c.recv(100); time.sleep(0.05); c.close(); time.sleep(0.2)
 `;
-  const srv = pair.spawn(pair.b, 'python3', ['-c', server]);
-  await waitFor(srv, /ready/, 10_000);
+  const srv = await startAndWait(pair, pair.b, 'python3', ['-c', server], /ready/, 10_000);
   pair.exec(pair.a, 'python3', ['-c', client], 30_000);
-  await exited(srv, 10_000);
+  await waitForExit(srv, 10_000);
 }
