@@ -148,11 +148,11 @@ test('seq prints the same with and without --db (which loads every table; withou
   }
 });
 
-test('analyze: one report with captures, states, top talkers and flags', async () => {
+test('analyze: one report with captures, states, top talkers, flags, scans, anomalies and ISN grades', async () => {
   const r = await runCli(['analyze', SF, REJ, '--format', 'json']);
   assert.equal(r.status, 0, r.stderr);
   const doc = JSON.parse(r.stdout) as Record<string, Record<string, unknown>[]>;
-  assert.deepEqual(Object.keys(doc), ['captures', 'states', 'top_talkers', 'flags']);
+  assert.deepEqual(Object.keys(doc), ['captures', 'states', 'top_talkers', 'flags', 'scans', 'anomalies', 'isn']);
   assert.deepEqual(doc['captures']!.map((c) => c['packets']), [12, 2]);
   assert.deepEqual(doc['states']!.map((s) => [s['state'], s['connections']]), [['REJ', 1], ['SF', 1]]);
   assert.equal(doc['top_talkers']![0]!['host'], '10.199.0.1');
