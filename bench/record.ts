@@ -7,7 +7,7 @@
  * program; tcpdump's copy into its mmap ring) is charged to no process and is not in these numbers.
  * Needs root (network namespaces). Not a test: nothing asserts a speed. See docs/recorder.md.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
@@ -23,6 +23,8 @@ interface ToolResult {
   captured: number;
   dropped: number;
   cpuSeconds: number;
+  /** CPU seconds from attach to exit per thread name (comm), largest first. */
+  threads: [string, number][];
 }
 
 function cpuTicks(pid: number): number | null {
@@ -35,6 +37,38 @@ function cpuTicks(pid: number): number | null {
   }
 }
 
+/** utime + stime ticks of every thread of `pid`, keyed "tid comm" (threads that ended are not listed). */
+function threadTicks(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(`${tid} ${comm}`, Number(fields[11]) + Number(fields[12]));
+    } catch {
+      /* the thread ended */
+    }
+  }
+  return out;
+}
+
+/** Per thread name: ticks in `last` minus ticks in `first` (threads born later count from 0), in seconds. */
+function threadSeconds(first: Map<string, number>, last: Map<string, number>): [string, number][] {
+  const byName = new Map<string, number>();
+  for (const [key, ticks] of last) {
+    const name = key.slice(key.indexOf(' ') + 1).replace(/\d+$/, 'N');
+    byName.set(name, (byName.get(name) ?? 0) + (ticks - (first.get(key) ?? 0)) / TICKS_PER_SECOND);
+  }
+  return [...byName].filter(([, s]) => s > 0).sort((a, b) => b[1] - a[1]);
+}
+
 interface Watched {
   child: ChildProcess;
   stderr: () => string;
@@ -42,16 +76,22 @@ interface Watched {
   lastTicks: () => number;
   /** CPU ticks when the tool reported itself attached. */
   readyTicks: number;
+  lastThreads: () => Map<string, number>;
+  readyThreads: Map<string, number>;
 }
 
 function watch(pair: NetnsPair, ns: string, cmd: string, args: string[], ready: RegExp): Promise<Watched> {
   const child = pair.spawn(ns, cmd, args);
   let err = '';
   let ticks = 0;
+  let threads = new Map<string, number>();
   // ip netns exec execs the command in place: the child's PID is the tool's.
   const sampler = setInterval(() => {
     const t = cpuTicks(child.pid!);
-    if (t !== null) ticks = t;
+    if (t !== null) {
+      ticks = t;
+      threads = threadTicks(child.pid!);
+    }
   }, 50);
   const exited = new Promise<void>((resolve) => child.on('exit', () => {
     clearInterval(sampler);
@@ -64,7 +104,8 @@ function watch(pair: NetnsPair, ns: string, cmd: string, args: string[], ready: 
       err += d;
       if (ready.test(err)) {
         clearTimeout(timer);
-        resolve({ child, stderr: () => err, exited, lastTicks: () => ticks, readyTicks: cpuTicks(child.pid!) ?? ticks });
+        resolve({ child, stderr: () => err, exited, lastTicks: () => ticks, readyTicks: cpuTicks(child.pid!) ?? ticks,
+          lastThreads: () => threads, readyThreads: threadTicks(child.pid!) });
       }
     });
   });
@@ -73,7 +114,7 @@ function watch(pair: NetnsPair, ns: string, cmd: string, args: string[], ready: 
 async function stopAndCount(w: Watched, parse: (stderr: string) => { captured: number; dropped: number }): Promise<ToolResult> {
   w.child.kill('SIGINT');
   await Promise.race([w.exited, new Promise((r) => setTimeout(r, 30_000))]);
-  return { ...parse(w.stderr()), cpuSeconds: (w.lastTicks() - w.readyTicks) / TICKS_PER_SECOND };
+  return { ...parse(w.stderr()), cpuSeconds: (w.lastTicks() - w.readyTicks) / TICKS_PER_SECOND, threads: threadSeconds(w.readyThreads, w.lastThreads()) };
 }
 
 function number(re: RegExp, text: string): number {
@@ -124,7 +165,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       medianSeconds: r.cpuSeconds, minSeconds: r.cpuSeconds, maxSeconds: r.cpuSeconds,
       ratePerSecond: r.captured / seconds,
       ratio,
-      notes: `CPU s (user+sys, from attach to exit) in the s columns; captured ${r.captured}, dropped ${r.dropped}, ${perM(r).toFixed(2)} CPU s per million packets`,
+      notes: `CPU s (user+sys, from attach to exit) in the s columns; captured ${r.captured}, dropped ${r.dropped}, ${perM(r).toFixed(2)} CPU s per million packets; by thread: ${r.threads.map(([n, s]) => `${n} ${s.toFixed(2)}`).join(', ') || '-'}`,
     });
     rows.push(row('tcpdump -s 128 -w', d, ''));
     rows.push(row('tcplens record -s 128', t, perM(d) > 0 ? `${(perM(t) / perM(d)).toFixed(2)}x tcpdump CPU/packet` : ''));
