@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RuntimeError } from '../analyzer/errors.js';
+import { EPB_LAYOUT } from '../recorder/pcapng/blocks.js';
 
 /** Where in a ring record (bpf/snapshot.h struct snapshot) each field lives. Little-endian host order. */
 export const RECORD = {
@@ -33,6 +34,7 @@ export const RECORD = {
 } as const;
 
 export type RecordLayout = { [K in keyof typeof RECORD]: number };
+export type EpbLayout = { [K in keyof typeof EPB_LAYOUT]: number };
 
 /** linux/if_packet.h packet types the filter reports. */
 export const PACKET_HOST = 0;
@@ -97,7 +99,10 @@ export interface CaptureHandle {
   close(): void;
 }
 
-/** Called with a batch of records back to back, or (buffer null) once after the last batch. */
+/**
+ * Called with a batch of `count` pcapng EPBs back to back (EPB_LAYOUT; interface id word = ifindex * 4 +
+ * link, timestamp CLOCK_MONOTONIC ns), or (buffer null) once after the last batch.
+ */
 export type BatchCallback = (batch: Buffer | null, count: number) => void;
 
 export interface ClockSample {
@@ -118,6 +123,8 @@ export interface ReplayFrames {
 export interface NativeBinding {
   setErrorClass(ctor: new (message: string, operation: string, errno: number) => Error): void;
   layout(): RecordLayout;
+  /** The EPB layout the drain thread writes batches in (native/src/epb.h); must equal EPB_LAYOUT. */
+  epbLayout(): EpbLayout;
   clockSample(): ClockSample;
   interfaceByName(name: string): NetInterface;
   interfaceByIndex(index: number): NetInterface | null;
@@ -186,6 +193,13 @@ export function loadNative(): NativeBinding {
     throw new RecorderUnavailableError(`the recorder addon ${file} does not load: ${why} (rebuild it: npm run build:native)`);
   }
   loaded.setErrorClass(NativeError);
+  // The drain thread writes EPBs the sink appends as they are: an addon built against another layout
+  // would write corrupt files, so it is refused here, on every load, not only in a test.
+  const epb = loaded.epbLayout();
+  const differs = (Object.keys(EPB_LAYOUT) as (keyof typeof EPB_LAYOUT)[]).filter((k) => epb[k] !== EPB_LAYOUT[k]);
+  if (differs.length > 0 || Object.keys(epb).length !== Object.keys(EPB_LAYOUT).length) {
+    throw new RecorderUnavailableError(`the recorder addon ${file} lays out EPBs differently from recorder/pcapng (${differs.join(', ') || 'other fields'}); rebuild it: npm run build:native`);
+  }
   binding = loaded;
   return loaded;
 }

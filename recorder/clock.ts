@@ -16,12 +16,22 @@ export class MonotonicToWall {
   #sample: () => ClockPair;
   #offsetNs: bigint;
   #widthNs: number;
+  /** The offset modulo 2^64 as two 32-bit halves, for toWallWords. */
+  #offsetHigh = 0;
+  #offsetLow = 0;
 
   constructor(sample: () => ClockPair) {
     this.#sample = sample;
     const first = sample();
     this.#offsetNs = first.realtimeNs - first.monotonicNs;
     this.#widthNs = first.widthNs;
+    this.#splitOffset();
+  }
+
+  #splitOffset(): void {
+    const u = BigInt.asUintN(64, this.#offsetNs);
+    this.#offsetHigh = Number(u >> 32n);
+    this.#offsetLow = Number(u & 0xffffffffn);
   }
 
   /** REALTIME - MONOTONIC in nanoseconds, as last sampled. */
@@ -41,7 +51,18 @@ export class MonotonicToWall {
     const change = next - this.#offsetNs;
     this.#offsetNs = next;
     this.#widthNs = s.widthNs;
+    this.#splitOffset();
     return change;
+  }
+
+  /**
+   * toWallNs in place on a stamp held as two 32-bit words (as in a pcapng EPB): the recorder's per-packet
+   * form, with no bigint allocated. Arithmetic modulo 2^64, exactly as toWallNs for any stamp >= 0.
+   */
+  toWallWords(words: Uint32Array, high: number, low: number): void {
+    const lo = words[low]! + this.#offsetLow;
+    words[low] = lo; // stored modulo 2^32
+    words[high] = words[high]! + this.#offsetHigh + (lo > 0xffffffff ? 1 : 0);
   }
 
   /** Wall-clock nanoseconds since the Unix epoch for a CLOCK_MONOTONIC stamp. */

@@ -151,7 +151,7 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
     // how many wait here.
     enqueue(async () => {
       try {
-        if (failure === null) await sink.writeBatch(batch, count);
+        if (failure === null) await sink.writeEpbBatch(batch, count);
       } finally {
         capture?.ack();
       }

@@ -1,21 +1,29 @@
 /**
- * The pcapng side of the recorder: turns batches of ring records (bpf/snapshot.h) into EPBs, one IDB per
+ * The pcapng side of the recorder: writes batches of EPBs (laid out by the addon, see EPB_LAYOUT), one IDB per
  * (interface, link type) actually seen, rotation with SHB + IDBs re-emitted in every file, and ISBs with
  * the kernel counters at every file close. It only sees bytes, so the same code path runs on records
  * fed from a capture file in tests (see test/recorder/sink.test.ts).
  *
- * Hot path: one synchronous loop per batch, no per-packet promise; it awaits only to rotate a file or
- * when the writer has more than its high-water mark waiting for the disk.
+ * Hot path: one synchronous loop per batch that patches two fields per packet in place (interface id,
+ * monotonic -> wall clock), then one copy of the batch into the writer; no per-packet promise or
+ * allocation (unless -C/-G rotation is on, which needs each packet's time as a bigint). It awaits only to
+ * rotate a file, add an interface, or when the writer has more than its high-water mark waiting for the disk.
  */
 import { hostname, release, type } from 'node:os';
-import { EPB_DIRECTION_INBOUND, EPB_DIRECTION_OUTBOUND, type IdbOptions } from './pcapng/blocks.js';
+import { EPB_LAYOUT, type IdbOptions } from './pcapng/blocks.js';
+import { epbBatchFromRecords } from './epb-batch.js';
 import { PcapngFileWriter } from './pcapng/writer.js';
 import type { Rotation } from './rotate.js';
 import type { MonotonicToWall } from './clock.js';
-import { PACKET_OUTGOING, RECORD, type InterfaceCounters } from '../native/index.js';
+import { RECORD, type InterfaceCounters } from '../native/index.js';
 
 export const LINKTYPE_ETHERNET = 1;
 export const LINKTYPE_RAW = 101;
+
+const INTERFACE_WORD = EPB_LAYOUT.interfaceId / 4;
+const TS_HIGH_WORD = EPB_LAYOUT.tsHigh / 4;
+const TS_LOW_WORD = EPB_LAYOUT.tsLow / 4;
+const MIN_EPB = EPB_LAYOUT.data + EPB_LAYOUT.trailerSize;
 
 export interface SinkOptions {
   rotation: Rotation;
@@ -67,41 +75,80 @@ export class PcapngSink {
     await this.#openFile(this.#o.rotation.first(nowNs));
   }
 
-  /** Writes the records of one ring batch (records back to back, each padded to RECORD.recordAlign). */
-  async writeBatch(batch: Buffer, count: number): Promise<void> {
-    let off = 0;
+  /** Writes ring records (bpf/snapshot.h) back to back, each padded to RECORD.recordAlign: records fed from a capture. */
+  async writeBatch(records: Buffer, count: number): Promise<void> {
+    await this.writeEpbBatch(epbBatchFromRecords(records, count), count);
+  }
+
+  /**
+   * Writes one batch as the addon delivers it: `count` EPBs back to back (EPB_LAYOUT) whose interface id
+   * word holds ifindex * keyLinks + link and whose timestamp is CLOCK_MONOTONIC. Per packet this only
+   * patches those two fields in place; the batch then goes to the writer in one piece (or one piece per
+   * file when it rotates mid-batch). The batch is modified.
+   */
+  async writeEpbBatch(batch: Buffer, count: number): Promise<void> {
+    if (this.#done || count === 0) return;
+    // The addon's buffers are malloc'd and records fed from captures are fresh allocations, so this view
+    // is always possible; copy otherwise rather than fail.
+    const bytes = batch.byteOffset % 4 === 0 ? batch : Buffer.from(batch);
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
     const clock = this.#o.clock;
     const rotation = this.#o.rotation;
     const checkRotation = rotation.enabled;
-    const limit = this.#o.maxPackets ?? Infinity;
+    const n = Math.min(count, (this.#o.maxPackets ?? Infinity) - this.#captured);
+    const end = bytes.length;
+    let off = 0;
+    let segmentStart = 0; // bytes [segmentStart, off) and segmentPackets packets are patched, not yet written
+    let segmentPackets = 0;
     // Nearly every packet of a batch comes from the interface of the one before: skip the map lookup.
     let lastKey = -1;
     let lastId = -1;
-    for (let i = 0; i < count && !this.#done; i++) {
-      const capLen = batch.readUInt16LE(off + RECORD.capLen);
-      const tsNs = clock.toWallNs(batch.readBigUInt64LE(off + RECORD.tsNs));
-      if (checkRotation && rotation.shouldRotate(this.#writer!.bytesWritten, this.#packetsInFile, tsNs)) {
-        if (!(await this.#rotate(tsNs))) break;
+    for (let i = 0; i < n; i++) {
+      const w = off >>> 2;
+      const total = words[w + 1]!;
+      if (total < MIN_EPB || off + total > end) throw new RangeError(`batch: no whole EPB at byte ${off} of ${end}`);
+      clock.toWallWords(words, w + TS_HIGH_WORD, w + TS_LOW_WORD);
+      if (checkRotation) {
+        const tsNs = (BigInt(words[w + TS_HIGH_WORD]!) << 32n) | BigInt(words[w + TS_LOW_WORD]!);
+        if (rotation.shouldRotate(this.#writer!.bytesWritten + off - segmentStart, this.#packetsInFile + segmentPackets, tsNs)) {
+          await this.#writeSegment(bytes, segmentStart, off, segmentPackets);
+          segmentStart = off;
+          segmentPackets = 0;
+          if (!(await this.#rotate(tsNs))) return;
+        }
       }
-      const key = batch.readUInt32LE(off + RECORD.ifindex) * 4 + batch[off + RECORD.link]!;
+      const key = words[w + INTERFACE_WORD]!;
       if (key !== lastKey) {
         lastKey = key;
-        lastId = this.#ids.get(key) ?? this.#addInterface(key, Math.floor(key / 4), key % 4);
+        const known = this.#ids.get(key);
+        if (known === undefined) {
+          // Its IDB goes right before its first packet, as the writer checks ids against the section.
+          await this.#writeSegment(bytes, segmentStart, off, segmentPackets);
+          segmentStart = off;
+          segmentPackets = 0;
+          lastId = this.#addInterface(key, Math.floor(key / EPB_LAYOUT.keyLinks), key % EPB_LAYOUT.keyLinks);
+        } else {
+          lastId = known;
+        }
       }
-      const flags = batch[off + RECORD.pktType] === PACKET_OUTGOING ? EPB_DIRECTION_OUTBOUND : EPB_DIRECTION_INBOUND;
-      // A plain Uint8Array view is cheaper to make than Buffer#subarray (no Buffer subclass construction).
-      const data = new Uint8Array(batch.buffer, batch.byteOffset + off + RECORD.data, capLen);
-      const roomy = this.#writer!.writePacket(lastId, tsNs, batch.readUInt32LE(off + RECORD.wireLen), data, flags);
-      this.#captured++;
-      this.#packetsInFile++;
-      off += (RECORD.headerSize + capLen + RECORD.recordAlign - 1) & ~(RECORD.recordAlign - 1);
-      if (this.#captured >= limit) {
-        this.#done = true;
-        this.#o.onDone('count');
-      } else if (!roomy) {
-        await this.#writer!.flush(); // the disk is behind: let it catch up (the ring absorbs the wait)
-      }
+      words[w + INTERFACE_WORD] = lastId;
+      off += total;
+      segmentPackets++;
     }
+    await this.#writeSegment(bytes, segmentStart, off, segmentPackets);
+    if (this.#captured >= (this.#o.maxPackets ?? Infinity) && !this.#done) {
+      this.#done = true;
+      this.#o.onDone('count');
+    }
+  }
+
+  /** Hands bytes [from, to) of a patched batch to the writer; waits when the disk is behind. */
+  async #writeSegment(bytes: Buffer, from: number, to: number, packets: number): Promise<void> {
+    if (packets === 0) return;
+    const roomy = this.#writer!.writeEncodedPackets(bytes.subarray(from, to));
+    this.#captured += packets;
+    this.#packetsInFile += packets;
+    if (!roomy) await this.#writer!.flush(); // the disk is behind: let it catch up (the ring absorbs the wait)
   }
 
   /** Pushes what is buffered to disk, so a SIGKILL loses at most the time since the last flush. */

@@ -1,11 +1,12 @@
 // Node-API entry of the recorder's kernel path. Exports (TS signatures in native/index.ts):
-//   setErrorClass(ctor), layout(), clockSample(), interfaceByName(name), interfaceByIndex(index), replay(...), Capture
+//   setErrorClass(ctor), layout(), epbLayout(), clockSample(), interfaceByName(name), interfaceByIndex(index), replay(...), Capture
 #include <napi.h>
 
 #include <stddef.h>
 #include <time.h>
 
 #include "capture.h"
+#include "epb.h"
 #include "errors.h"
 #include "netif.h"
 #include "replay.h"
@@ -42,6 +43,30 @@ static Napi::Value Layout(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// epbLayout(): the EPB layout the drain thread writes (epb.h), held to recorder/pcapng's EPB_LAYOUT when
+// the addon is loaded (native/index.ts).
+static Napi::Value EpbLayout(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  auto set = [&](const char* k, double v) { o.Set(k, Napi::Number::New(env, v)); };
+  set("blockType", kEpbBlockType);
+  set("type", kEpbOffType);
+  set("length", kEpbOffLength);
+  set("interfaceId", kEpbOffInterfaceId);
+  set("tsHigh", kEpbOffTsHigh);
+  set("tsLow", kEpbOffTsLow);
+  set("capLen", kEpbOffCapLen);
+  set("wireLen", kEpbOffWireLen);
+  set("data", kEpbOffData);
+  set("flagsOptionHeader", kEpbFlagsOptionHeader);
+  set("flagsOptionSize", kEpbFlagsOptionSize);
+  set("trailerSize", kEpbTrailerSize);
+  set("inbound", kEpbInbound);
+  set("outbound", kEpbOutbound);
+  set("keyLinks", kEpbKeyLinks);
+  return o;
+}
+
 // clockSample(): { realtimeNs: bigint, monotonicNs: bigint, widthNs: number }: the tightest of a few
 // (MONOTONIC, REALTIME, MONOTONIC) triples, so REALTIME - MONOTONIC is known to within widthNs.
 static Napi::Value ClockSample(const Napi::CallbackInfo& info) {
@@ -70,6 +95,7 @@ static Napi::Value ClockSample(const Napi::CallbackInfo& info) {
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   exports.Set("layout", Napi::Function::New(env, Layout, "layout"));
+  exports.Set("epbLayout", Napi::Function::New(env, EpbLayout, "epbLayout"));
   exports.Set("clockSample", Napi::Function::New(env, ClockSample, "clockSample"));
   exports.Set("interfaceByName", Napi::Function::New(env, InterfaceByName, "interfaceByName"));
   exports.Set("interfaceByIndex", Napi::Function::New(env, InterfaceByIndex, "interfaceByIndex"));

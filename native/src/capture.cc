@@ -15,6 +15,7 @@
 #include <cstring>
 #include <string>
 
+#include "epb.h"
 #include "errors.h"
 #include "snapshot.h"
 
@@ -27,10 +28,11 @@ static constexpr int kDrainMs = 20;
 static constexpr size_t kMaxQueuedBatches = 16;  // thread-safe function queue: batches not yet called into JS
 static constexpr uint32_t kMaxInFlight = 32;      // batches in JS, called or not, before the drain thread waits
 
-static inline size_t Align8(size_t n) { return (n + 7) & ~size_t(7); }
+// The most bytes one ring record turns into (an EPB of SNAPSHOT_MAX_DATA bytes).
+static constexpr size_t kMaxEpb = EpbSize(SNAPSHOT_MAX_DATA);
 
 struct Batch {
-  std::vector<uint8_t> bytes;  // records back to back, each padded to 8 bytes
+  std::vector<uint8_t> bytes;  // pcapng EPBs back to back (native/src/epb.h)
   uint32_t count = 0;
   bool final = false;
   Capture* owner = nullptr;  // set on the final batch: its delivery resolves stop()'s promise
@@ -203,7 +205,7 @@ Capture::Capture(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Capture>(inf
   }
 
   batch_ = std::make_unique<Batch>();
-  batch_->bytes.reserve(kBatchBytes + sizeof(struct snapshot) + SNAPSHOT_MAX_DATA + 8);
+  batch_->bytes.reserve(kBatchBytes + kMaxEpb);
   tsfn_ = Napi::ThreadSafeFunction::New(env, onBatch, "tcplens-ring-drain", kMaxQueuedBatches, 1);
   threadRunning_ = true;
   thread_ = std::thread([this] { Drain(); });
@@ -222,12 +224,37 @@ Capture::~Capture() {
   Shutdown(true);
 }
 
+static inline void PutU32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }  // little-endian host (addon.cc)
+
+// Turns one ring record into a complete EPB at the end of the batch: the per-packet work JavaScript
+// used to do (block framing, lengths, direction flags, padding) happens here, in one pass over bytes
+// that are already in cache. JavaScript still owns the two things only it knows: interface ids (IDBs
+// are added as interfaces appear) and the wall clock (recorder/clock.ts).
 int Capture::OnRecord(void* ctx, void* data, size_t size) {
   Capture* self = static_cast<Capture*>(ctx);
+  if (size < sizeof(struct snapshot)) return 0;  // cannot happen: the program writes whole records
+  const struct snapshot* rec = static_cast<const struct snapshot*>(data);
+  uint32_t capLen = rec->cap_len;
+  if (capLen > size - sizeof(struct snapshot)) capLen = static_cast<uint32_t>(size - sizeof(struct snapshot));
+  uint32_t total = EpbSize(capLen);
   Batch& b = *self->batch_;
   size_t at = b.bytes.size();
-  b.bytes.resize(at + Align8(size));
-  std::memcpy(b.bytes.data() + at, data, size);
+  b.bytes.resize(at + total);  // capacity is reserved for a full batch plus one record: no reallocation
+  uint8_t* p = b.bytes.data() + at;
+  PutU32(p + kEpbOffType, kEpbBlockType);
+  PutU32(p + kEpbOffLength, total);
+  PutU32(p + kEpbOffInterfaceId, rec->ifindex * kEpbKeyLinks + rec->link);
+  PutU32(p + kEpbOffTsHigh, static_cast<uint32_t>(rec->ts_ns >> 32));
+  PutU32(p + kEpbOffTsLow, static_cast<uint32_t>(rec->ts_ns));
+  PutU32(p + kEpbOffCapLen, capLen);
+  PutU32(p + kEpbOffWireLen, rec->wire_len);
+  std::memcpy(p + kEpbOffData, rec->data, capLen);
+  uint8_t* q = p + kEpbOffData + capLen;
+  while ((q - p) & 3) *q++ = 0;
+  PutU32(q, kEpbFlagsOptionHeader);
+  PutU32(q + 4, rec->pkt_type == PACKET_OUTGOING ? kEpbOutbound : kEpbInbound);
+  PutU32(q + 8, 0);  // opt_endofopt
+  PutU32(q + kEpbFlagsOptionSize, total);
   b.count++;
   if (b.bytes.size() >= kBatchBytes) self->Flush(false);
   return 0;
@@ -251,7 +278,7 @@ void Capture::Flush(bool final) {
   out->final = final;
   if (final) out->owner = this;
   batch_ = std::make_unique<Batch>();
-  if (!final) batch_->bytes.reserve(kBatchBytes + sizeof(struct snapshot) + SNAPSHOT_MAX_DATA + 8);
+  if (!final) batch_->bytes.reserve(kBatchBytes + kMaxEpb);
   napi_status st = tsfn_.BlockingCall(out, [](Napi::Env env, Napi::Function fn, Batch* b) {
     std::unique_ptr<Batch> owned(b);
     if (env == nullptr) return;  // the environment is going away

@@ -34,10 +34,38 @@ export const EPB_DIRECTION_UNKNOWN = 0;
 export const EPB_DIRECTION_INBOUND = 1;
 export const EPB_DIRECTION_OUTBOUND = 2;
 
+/** epb_flags option header as one little-endian word: code 2 in the low half, length 4 in the high half. */
+const EPB_FLAGS_HEADER = (4 << 16) | EPB_FLAGS;
+
+/**
+ * The one definition of the EPB layout outside the encoders' own code: byte offsets of the fixed fields,
+ * and the epb_flags option as the recorder writes it (always present: the direction). The addon's drain
+ * thread lays out EPBs the same way (native/src/epb.h); native/index.ts refuses an addon whose constants
+ * differ from these. `keyLinks`: the addon puts ifindex * keyLinks + link in the interface id word, and
+ * the sink replaces it with the IDB's id.
+ */
+export const EPB_LAYOUT = {
+  blockType: BT_EPB,
+  type: 0,
+  length: 4,
+  interfaceId: 8,
+  tsHigh: 12,
+  tsLow: 16,
+  capLen: 20,
+  wireLen: 24,
+  data: 28,
+  flagsOptionHeader: EPB_FLAGS_HEADER,
+  flagsOptionSize: 12,
+  trailerSize: 4,
+  inbound: EPB_DIRECTION_INBOUND,
+  outbound: EPB_DIRECTION_OUTBOUND,
+  keyLinks: 4,
+} as const;
+
 /** Fixed part of an EPB: type, length, interface id, timestamp high/low, captured and original length. */
-const EPB_HEADER = 28;
+const EPB_HEADER = EPB_LAYOUT.data;
 /** The epb_flags option (4-byte header + 4-byte value) and the opt_endofopt after it. */
-const EPB_FLAGS_OPTION = 12;
+const EPB_FLAGS_OPTION = EPB_LAYOUT.flagsOptionSize;
 
 export interface ShbOptions {
   /** opt_comment; several comments become several opt_comment options, in order. */
@@ -196,8 +224,6 @@ const HIGH = 1 - LOW;
 // buffer (the writer's chunk): V8 inlines DataView stores, about 4x faster than Buffer.writeUInt32LE here.
 let viewTarget: Uint8Array | null = null;
 let view: DataView = new DataView(new ArrayBuffer(0));
-/** epb_flags option header as one little-endian word: code 2 in the low half, length 4 in the high half. */
-const EPB_FLAGS_HEADER = (4 << 16) | EPB_FLAGS;
 
 /**
  * The recorder's hot path: writes one EPB (timestamp in ticks of the interface's resolution, epb_flags
