@@ -2,7 +2,7 @@
  * Recorder cost, side by side: `tcplens record` and `tcpdump -s 128 -w` listen on the same veth end at
  * the same time while `tcplens replay` sends frames into the other end at rising rates, then --topspeed.
  * For each rate and tool: packets captured and dropped (each tool's own exit summary) and CPU seconds
- * per million packets: utime + stime of the process from /proc, from the moment it is attached (so
+ * per million packets: time on CPU of all its threads (/proc schedstat, ns), from the moment it is attached (so
  * Node's start-up and tcpdump's are left out) until it exits. Work done in softirq context (the BPF
  * program; tcpdump's copy into its mmap ring) is charged to no process and is not in these numbers.
  * Needs root (network namespaces). Not a test: nothing asserts a speed. See docs/recorder.md.
@@ -14,7 +14,6 @@ import type { ChildProcess } from 'node:child_process';
 import { withNetnsPair, netnsUnavailableReason, type NetnsPair } from '../test/support/netns.js';
 import type { BenchContext, BenchModule, BenchRow } from './types.js';
 
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 /** Replay rates (frames per second); 0 means --topspeed. */
 const RATES = [20_000, 50_000, 100_000, 200_000, 0];
 const SECONDS_PER_RATE = 2;
@@ -27,18 +26,12 @@ interface ToolResult {
   threads: [string, number][];
 }
 
-function cpuTicks(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of proc(5))
-  } catch {
-    return null;
-  }
-}
-
-/** utime + stime ticks of every thread of `pid`, keyed "tid comm" (threads that ended are not listed). */
-function threadTicks(pid: number): Map<string, number> {
+/**
+ * CPU time of every thread of `pid` in seconds, keyed "tid comm", from /proc/PID/task/TID/schedstat (time
+ * on CPU in ns, so a run of 40,000 packets is not lost in the 10 ms ticks of utime/stime). Threads that
+ * ended are not listed (the sampler keeps their last reading, at most 50 ms old).
+ */
+function threadSeconds(pid: number): Map<string, number> {
   const out = new Map<string, number>();
   let tids: string[] = [];
   try {
@@ -48,10 +41,10 @@ function threadTicks(pid: number): Map<string, number> {
   }
   for (const tid of tids) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(`${tid} ${comm}`, Number(fields[11]) + Number(fields[12]));
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      // The main thread and V8's helpers share the name "node": tell the main one apart.
+      out.set(`${tid} ${tid === String(pid) ? 'main' : comm}`, ns / 1e9);
     } catch {
       /* the thread ended */
     }
@@ -59,23 +52,22 @@ function threadTicks(pid: number): Map<string, number> {
   return out;
 }
 
-/** Per thread name: ticks in `last` minus ticks in `first` (threads born later count from 0), in seconds. */
-function threadSeconds(first: Map<string, number>, last: Map<string, number>): [string, number][] {
+
+/** Per thread name: seconds in `last` minus seconds in `first` (threads born later count from 0). */
+function perThreadName(first: Map<string, number>, last: Map<string, number>): [string, number][] {
   const byName = new Map<string, number>();
-  for (const [key, ticks] of last) {
+  for (const [key, seconds] of last) {
     const name = key.slice(key.indexOf(' ') + 1).replace(/\d+$/, 'N');
-    byName.set(name, (byName.get(name) ?? 0) + (ticks - (first.get(key) ?? 0)) / TICKS_PER_SECOND);
+    byName.set(name, (byName.get(name) ?? 0) + seconds - (first.get(key) ?? 0));
   }
-  return [...byName].filter(([, s]) => s > 0).sort((a, b) => b[1] - a[1]);
+  return [...byName].filter(([, s]) => s >= 0.0005).sort((a, b) => b[1] - a[1]);
 }
 
 interface Watched {
   child: ChildProcess;
   stderr: () => string;
   exited: Promise<void>;
-  lastTicks: () => number;
-  /** CPU ticks when the tool reported itself attached. */
-  readyTicks: number;
+  /** CPU seconds per thread at the last sample, and when the tool reported itself attached. */
   lastThreads: () => Map<string, number>;
   readyThreads: Map<string, number>;
 }
@@ -83,15 +75,11 @@ interface Watched {
 function watch(pair: NetnsPair, ns: string, cmd: string, args: string[], ready: RegExp): Promise<Watched> {
   const child = pair.spawn(ns, cmd, args);
   let err = '';
-  let ticks = 0;
   let threads = new Map<string, number>();
   // ip netns exec execs the command in place: the child's PID is the tool's.
+  // Threads are never forgotten: one that ended (the drain thread, at stop) keeps its last reading.
   const sampler = setInterval(() => {
-    const t = cpuTicks(child.pid!);
-    if (t !== null) {
-      ticks = t;
-      threads = threadTicks(child.pid!);
-    }
+    for (const [key, seconds] of threadSeconds(child.pid!)) threads.set(key, seconds);
   }, 50);
   const exited = new Promise<void>((resolve) => child.on('exit', () => {
     clearInterval(sampler);
@@ -104,8 +92,7 @@ function watch(pair: NetnsPair, ns: string, cmd: string, args: string[], ready: 
       err += d;
       if (ready.test(err)) {
         clearTimeout(timer);
-        resolve({ child, stderr: () => err, exited, lastTicks: () => ticks, readyTicks: cpuTicks(child.pid!) ?? ticks,
-          lastThreads: () => threads, readyThreads: threadTicks(child.pid!) });
+        resolve({ child, stderr: () => err, exited, lastThreads: () => threads, readyThreads: threadSeconds(child.pid!) });
       }
     });
   });
@@ -114,7 +101,8 @@ function watch(pair: NetnsPair, ns: string, cmd: string, args: string[], ready: 
 async function stopAndCount(w: Watched, parse: (stderr: string) => { captured: number; dropped: number }): Promise<ToolResult> {
   w.child.kill('SIGINT');
   await Promise.race([w.exited, new Promise((r) => setTimeout(r, 30_000))]);
-  return { ...parse(w.stderr()), cpuSeconds: (w.lastTicks() - w.readyTicks) / TICKS_PER_SECOND, threads: threadSeconds(w.readyThreads, w.lastThreads()) };
+  const threads = perThreadName(w.readyThreads, w.lastThreads());
+  return { ...parse(w.stderr()), cpuSeconds: threads.reduce((a, [, s]) => a + s, 0), threads };
 }
 
 function number(re: RegExp, text: string): number {
@@ -165,7 +153,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       medianSeconds: r.cpuSeconds, minSeconds: r.cpuSeconds, maxSeconds: r.cpuSeconds,
       ratePerSecond: r.captured / seconds,
       ratio,
-      notes: `CPU s (user+sys, from attach to exit) in the s columns; captured ${r.captured}, dropped ${r.dropped}, ${perM(r).toFixed(2)} CPU s per million packets; by thread: ${r.threads.map(([n, s]) => `${n} ${s.toFixed(2)}`).join(', ') || '-'}`,
+      notes: `CPU s (all threads, from attach to exit) in the s columns; captured ${r.captured}, dropped ${r.dropped}, ${perM(r).toFixed(2)} CPU s per million packets; by thread: ${r.threads.map(([n, s]) => `${n} ${s.toFixed(3)}`).join(', ') || '-'}`,
     });
     rows.push(row('tcpdump -s 128 -w', d, ''));
     rows.push(row('tcplens record -s 128', t, perM(d) > 0 ? `${(perM(t) / perM(d)).toFixed(2)}x tcpdump CPU/packet` : ''));
