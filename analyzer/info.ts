@@ -3,7 +3,7 @@
  * time span, drops. Gathering only; analyzer/cli/info.ts renders. The keys of CaptureInfo are the JSON
  * output contract (snake_case as printed).
  */
-import { decodeFrame, resetDecoder } from './decode/index.js';
+import { FrameDecoder } from './decode/index.js';
 import { DecodeStatus, newDecodedPacket } from './decode/types.js';
 import type { CaptureError } from './errors.js';
 import { readCapture } from './readers/index.js';
@@ -58,6 +58,7 @@ export function isoNanos(sec: number, nsec: number): string | null {
 
 /** Reads one capture to the end (or the damage) and summarises it. Never throws for bad input. */
 export async function gatherInfo(path: string): Promise<CaptureInfo> {
+  const decoder = new FrameDecoder();
   const decoded = newDecodedPacket();
   let tcp = 0;
   let capBytes = 0;
@@ -72,12 +73,10 @@ export async function gatherInfo(path: string): Promise<CaptureInfo> {
       if (p.tsSec < minSec || (p.tsSec === minSec && p.tsNsec < minNsec)) { minSec = p.tsSec; minNsec = p.tsNsec; }
       if (p.tsSec > maxSec || (p.tsSec === maxSec && p.tsNsec > maxNsec)) { maxSec = p.tsSec; maxNsec = p.tsNsec; }
     }
-    const status = decodeFrame(p.linktype, p.data, p.wireLen, decoded);
+    const status = decoder.decode(p.linktype, p.data, p.wireLen, decoded);
     if (status === DecodeStatus.Tcp) tcp++;
     else if (status === DecodeStatus.UnknownLinktype) unknown.set(p.linktype, (unknown.get(p.linktype) ?? 0) + 1);
   };
-  // The decoder reassembles IP fragments across frames: start each capture with none pending.
-  resetDecoder();
   const r = await readCapture(path, onPacket);
 
   const warnings = [...r.warnings];

@@ -1,12 +1,12 @@
 /**
  * Child process of bench/read.ts: reads one capture with readCapture and decodes every frame with
- * decodeFrame, exactly as the analyzer's loader does before DuckDB, then prints one JSON line with the
+ * FrameDecoder, exactly as the analyzer's loader does before DuckDB, then prints one JSON line with the
  * counts (so the parent can check the work was done) and the time measured inside the process.
  * `--read-only` skips decoding, to tell the reader's share from the decoder's.
  *   node dist/bench/read-worker.js CAPTURE [--read-only]
  */
 import { readCapture } from '../analyzer/readers/index.js';
-import { decodeFrame, DecodeStatus, newDecodedPacket } from '../analyzer/decode/index.js';
+import { DecodeStatus, FrameDecoder, newDecodedPacket } from '../analyzer/decode/index.js';
 
 const [file, mode] = process.argv.slice(2);
 if (!file) {
@@ -14,6 +14,7 @@ if (!file) {
   process.exit(2);
 }
 const decode = mode !== '--read-only';
+const decoder = new FrameDecoder();
 const out = newDecodedPacket();
 let tcp = 0;
 let other = 0;
@@ -21,7 +22,7 @@ let bytes = 0;
 const start = process.hrtime.bigint();
 const result = await readCapture(file, decode
   ? (p) => {
-    if (decodeFrame(p.linktype, p.data, p.wireLen, out) === DecodeStatus.Tcp) tcp++;
+    if (decoder.decode(p.linktype, p.data, p.wireLen, out) === DecodeStatus.Tcp) tcp++;
     else other++;
   }
   : (p) => {

@@ -2,7 +2,7 @@
  * Reading speed: how fast tcplens reads and decodes a 1,000,000-packet capture, against capinfos on the
  * same file. Every tool runs as a child process timed from spawn to exit, several times in sequence;
  * rows give the median with min and max, packets per second at the median and the ratio to capinfos.
- *   - tcplens read+decode: readCapture + decodeFrame over every frame (bench/read-worker.ts)
+ *   - tcplens read+decode: readCapture + FrameDecoder over every frame (bench/read-worker.ts)
  *   - tcplens read only:   readCapture alone, to show the reader's share
  *   - tcplens info:        the CLI as a user runs it (`tcplens info FILE --format json`)
  *   - capinfos -M:         Wireshark's capinfos, everything it reports (exact numbers), the reference;

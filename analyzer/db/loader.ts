@@ -10,7 +10,7 @@
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CaptureError } from '../errors.js';
-import { decodeFrame, DecodeStatus, newDecodedPacket, resetDecoder, type DecodedPacket } from '../decode/index.js';
+import { DecodeStatus, FrameDecoder, newDecodedPacket, type DecodedPacket } from '../decode/index.js';
 import { readCapture, type RawPacket, type ReadResult } from '../readers/index.js';
 import { FlowTracker, type Flow } from '../flows/tracker.js';
 import { AddressDictionary } from './address-dictionary.js';
@@ -178,6 +178,7 @@ async function streamCapture(
       flagFlows.endRow();
     }
   });
+  const decoder = new FrameDecoder();
   const decoded = newDecodedPacket();
   let seen = 0;
 
@@ -191,7 +192,7 @@ async function streamCapture(
     if ((++seen & 0xffff) === 0 && opts.onProgress) {
       opts.onProgress({ path: file, index, count, packets: seen, offset: raw.fileOffset, size: progressSize });
     }
-    const status = decodeFrame(raw.linktype, raw.data, raw.wireLen, decoded);
+    const status = decoder.decode(raw.linktype, raw.data, raw.wireLen, decoded);
     if (status !== DecodeStatus.Tcp) {
       if (status === DecodeStatus.NotTcp) counts.notTcp++;
       else if (status === DecodeStatus.UnknownLinktype) counts.unknownLinktype++;
@@ -214,8 +215,6 @@ async function streamCapture(
     if (packets) writePacket(packets, raw, decoded, captureId, srcId, dstId, tracker.flow.flowId, tracker.fromClient);
   };
 
-  // The decoder reassembles IP fragments across frames: start each capture with none pending.
-  resetDecoder();
   const result = await readCapture(file, onPacket, opts.signal ? { signal: opts.signal } : {});
   flagSource.finish();
   tracker.finishAll();

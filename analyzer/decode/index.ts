@@ -1,5 +1,5 @@
 /**
- * decodeFrame: one captured frame to a typed TCP record, filled into a reused DecodedPacket.
+ * FrameDecoder: one captured frame at a time to a typed TCP record, filled into a reused DecodedPacket.
  *
  * The layers live in their own files (link, ether, ipv4, ipv6, ipproto, tunnels, wlan, tcp); this entry
  * resets the record, walks the layers, and formats the innermost IP addresses only when TCP was found.
@@ -8,20 +8,34 @@
  */
 import { ipv4Text, ipv6Text } from './address.js';
 import { decodeLink } from './link.js';
+import { FragmentTable } from './reassembly.js';
 import { frameState } from './state.js';
 import { DecodeStatus, type DecodedPacket } from './types.js';
 
 export { DecodeStatus, newDecodedPacket } from './types.js';
-export { resetReassembly as resetDecoder } from './reassembly.js';
 export type { DecodedPacket } from './types.js';
 
 /**
- * Decodes one frame. `linktype` is the interface's LINKTYPE_* number (FCS/reserved upper bits already
- * masked), `data` the captured bytes, `wireLen` the original length on the wire (tcp.len counts from it).
- * Returns Tcp when `out` holds a TCP header (check out.tcpTruncated), NotTcp / UnknownLinktype /
- * Malformed otherwise (then `out` holds whatever was decoded before the stop, and is not to be used).
+ * Decodes the frames of one capture, in file order. The only state kept between frames is the IP
+ * fragments waiting for the rest of their datagram (tshark reassembles them), and it belongs to this
+ * decoder: use one FrameDecoder per capture, so captures never complete each other's datagrams.
  */
-export function decodeFrame(linktype: number, data: Uint8Array, wireLen: number, out: DecodedPacket): DecodeStatus {
+export class FrameDecoder {
+  private readonly fragments = new FragmentTable();
+
+  /**
+   * Decodes one frame. `linktype` is the interface's LINKTYPE_* number (FCS/reserved upper bits already
+   * masked), `data` the captured bytes, `wireLen` the original length on the wire (tcp.len counts from it).
+   * Returns Tcp when `out` holds a TCP header (check out.tcpTruncated), NotTcp / UnknownLinktype /
+   * Malformed otherwise (then `out` holds whatever was decoded before the stop, and is not to be used).
+   */
+  decode(linktype: number, data: Uint8Array, wireLen: number, out: DecodedPacket): DecodeStatus {
+    frameState.fragments = this.fragments;
+    return decodeFrame(linktype, data, wireLen, out);
+  }
+}
+
+function decodeFrame(linktype: number, data: Uint8Array, wireLen: number, out: DecodedPacket): DecodeStatus {
   resetPacket(out);
   frameState.ipOffset = -1;
   frameState.ipLayers = 0;

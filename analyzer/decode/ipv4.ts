@@ -5,7 +5,7 @@
  * fragmented datagram is reported on the frame that completes it, not on the first fragment.
  */
 import { u16, u32 } from './bytes.js';
-import { addFragment, completed, HEAD_BYTES } from './reassembly.js';
+import { completed, HEAD_BYTES } from './reassembly.js';
 import { decodeIpPayload } from './ipproto.js';
 import { frameState } from './state.js';
 import { DecodeStatus, type DecodedPacket } from './types.js';
@@ -47,7 +47,7 @@ function reassembleIpv4(
   d: Uint8Array, off: number, hlen: number, totalLen: number, frag: number, proto: number, out: DecodedPacket, depth: number,
 ): DecodeStatus {
   const key = `4 ${u32(d, off + 12)} ${u32(d, off + 16)} ${u16(d, off + 4)} ${proto}`;
-  const done = addFragment(key, (frag & OFFSET_MASK) * 8, (frag & FLAG_MF) !== 0, d, off + hlen, totalLen - hlen);
+  const done = frameState.fragments.add(key, (frag & OFFSET_MASK) * 8, (frag & FLAG_MF) !== 0, d, off + hlen, totalLen - hlen);
   if (!done) return DecodeStatus.NotTcp;
   const head = completed.head;
   const length = completed.length;

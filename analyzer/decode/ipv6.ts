@@ -6,7 +6,7 @@
  */
 import { ipv6Text } from './address.js';
 import { u16, u32 } from './bytes.js';
-import { addFragment, completed, HEAD_BYTES } from './reassembly.js';
+import { completed, HEAD_BYTES } from './reassembly.js';
 import { decodeIpPayload } from './ipproto.js';
 import { frameState } from './state.js';
 import { DecodeStatus, type DecodedPacket } from './types.js';
@@ -68,7 +68,7 @@ function reassembleIpv6(
 ): DecodeStatus {
   const key = `6 ${ipv6Text(d, off + 8)} ${ipv6Text(d, off + 24)} ${u32(d, fragHeader + 4)}`;
   const data = fragHeader + 8;
-  const done = addFragment(key, offFlags & 0xfff8, (offFlags & 1) !== 0, d, data, end - data);
+  const done = frameState.fragments.add(key, offFlags & 0xfff8, (offFlags & 1) !== 0, d, data, end - data);
   if (!done) return DecodeStatus.NotTcp;
   const head = completed.head;
   const length = completed.length;

@@ -20,21 +20,26 @@ interface Pending {
   total: number;
 }
 
-const pending = new Map<string, Pending>();
-
-/** Forgets every datagram in progress: call it before decoding another capture. */
-export function resetReassembly(): void {
-  pending.clear();
-}
-
-/** The head of a completed datagram's payload; valid until the next call to addFragment. */
+/** The head of a completed datagram's payload; valid until the next call to FragmentTable.add. */
 export const completed = { head: new Uint8Array(0) as Uint8Array, length: 0 };
 
 /**
- * Adds one fragment's payload d[off, off+len) at byte `start` of the datagram. Returns true when this
- * fragment completes the datagram: then `completed` holds its payload head and full length.
+ * The datagrams in progress of one capture. Each FrameDecoder owns one, so a capture that ends with a
+ * datagram half received can never complete it with fragments of another capture.
  */
-export function addFragment(key: string, start: number, more: boolean, d: Uint8Array, off: number, len: number): boolean {
+export class FragmentTable {
+  private readonly pending = new Map<string, Pending>();
+
+  /**
+   * Adds one fragment's payload d[off, off+len) at byte `start` of the datagram. Returns true when this
+   * fragment completes the datagram: then `completed` holds its payload head and full length.
+   */
+  add(key: string, start: number, more: boolean, d: Uint8Array, off: number, len: number): boolean {
+    return addFragment(this.pending, key, start, more, d, off, len);
+  }
+}
+
+function addFragment(pending: Map<string, Pending>, key: string, start: number, more: boolean, d: Uint8Array, off: number, len: number): boolean {
   let entry = pending.get(key);
   if (entry === undefined) {
     if (pending.size >= MAX_PENDING) pending.delete(pending.keys().next().value as string);

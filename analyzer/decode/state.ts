@@ -1,8 +1,12 @@
 /**
  * Per-frame scratch state shared by the layer decoders. Module-level (not allocated per frame): the
- * decoder is synchronous, so one frame is in flight at a time. Reset by decodeFrame before each frame.
+ * decoder is synchronous, so one frame is in flight at a time. Reset by FrameDecoder.decode before each frame.
  */
+import { FragmentTable } from './reassembly.js';
+
 export const frameState = {
+  /** The fragment table of the decoder decoding this frame (set by FrameDecoder.decode). */
+  fragments: new FragmentTable(),
   /** Offset of the innermost IP header seen so far; its addresses are formatted once TCP is found. */
   ipOffset: -1,
   /** The bytes ipOffset points into: the frame, or a reassembled or decompressed datagram. */

@@ -3,7 +3,7 @@
  * streaming pass. Frames the decoder finds no TCP header in (or a TCP header cut before its window field,
  * which tshark cannot dissect either) are skipped.
  */
-import { decodeFrame, DecodeStatus, newDecodedPacket, resetDecoder } from '../decode/index.js';
+import { DecodeStatus, FrameDecoder, newDecodedPacket } from '../decode/index.js';
 import { readCapture, type ReadResult } from '../readers/index.js';
 import { SequenceAnalyzer, type SequenceAnalyzerOptions } from './analyzer.js';
 
@@ -28,14 +28,13 @@ export async function analyzeCapture(
   opts: SequenceAnalyzerOptions & { signal?: AbortSignal } = {},
 ): Promise<SeqCaptureResult> {
   const analyzer = new SequenceAnalyzer(opts);
+  const decoder = new FrameDecoder();
   const decoded = newDecodedPacket();
   let tcpPackets = 0;
-  // The decoder reassembles IP fragments across frames: start each capture with none pending.
-  resetDecoder();
   const read = await readCapture(
     path,
     (pkt) => {
-      if (decodeFrame(pkt.linktype, pkt.data, pkt.wireLen, decoded) !== DecodeStatus.Tcp) return;
+      if (decoder.decode(pkt.linktype, pkt.data, pkt.wireLen, decoded) !== DecodeStatus.Tcp) return;
       if (analyzer.push(pkt.frame, pkt.tsSec, pkt.tsNsec, decoded, pkt.data.length) >= 0) tcpPackets++;
     },
     opts.signal ? { signal: opts.signal } : {},

@@ -2,9 +2,10 @@
  * Per-frame comparison of our decoder (fed by our reader) with tshark, the oracle, on one capture.
  * Shared by the corpus tests; not a test file itself.
  */
-import { decodeFrame, DecodeStatus, newDecodedPacket, resetDecoder } from '../../analyzer/decode/index.js';
+import { DecodeStatus, FrameDecoder, newDecodedPacket } from '../../analyzer/decode/index.js';
 import { readCapture } from '../../analyzer/readers/index.js';
 import { tshark } from '../support/tshark.js';
+
 
 /** The frames tshark counts as TCP: a TCP header at any depth, except one quoted inside an ICMP error. */
 export const TSHARK_TCP_FILTER = 'tcp && !icmp && !icmpv6';
@@ -38,9 +39,9 @@ export async function decodeCapture(path: string): Promise<OurDecode> {
   const out = newDecodedPacket();
   const frames = new Map<number, OurFrame>();
   const statusCounts = [0, 0, 0, 0];
-  resetDecoder();
+  const decoder = new FrameDecoder();
   const result = await readCapture(path, (pkt) => {
-    const status = decodeFrame(pkt.linktype, pkt.data, pkt.wireLen, out);
+    const status = decoder.decode(pkt.linktype, pkt.data, pkt.wireLen, out);
     statusCounts[status]!++;
     if (status !== DecodeStatus.Tcp) return;
     const tsharkFlags = ((out.reserved & 0x0f) << 8) | out.flags;

@@ -1,12 +1,15 @@
 /** IPv4 (options, fragments, bad lengths) and IPv6 (extension headers, fragments), built byte by byte. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeFrame, DecodeStatus, newDecodedPacket, resetDecoder } from '../../analyzer/decode/index.js';
+import { DecodeStatus, FrameDecoder, newDecodedPacket } from '../../analyzer/decode/index.js';
 import { be16, be32, bytes, ether, ext6, fragment6, guarded, ipv4, ipv6, tcp } from './build.js';
+
+/** One decoder for the file's frames; tests about reassembly start a fresh one. */
+let decoder = new FrameDecoder();
 
 function decode(frame: Uint8Array, wireLen = frame.length) {
   const out = newDecodedPacket();
-  const status = decodeFrame(1, guarded(frame), wireLen, out);
+  const status = decoder.decode(1, guarded(frame), wireLen, out);
   return { status, out };
 }
 
@@ -49,7 +52,7 @@ test('the EtherType is not trusted over the version nibble (as tshark): IPv6 beh
 });
 
 test('IPv4 fragments: the TCP header shows on the frame that completes the datagram', () => {
-  resetDecoder();
+  decoder = new FrameDecoder();
   const segment = tcp({ sport: 5001, seq: 77, payload: 2000 - 20 });
   const first = segment.subarray(0, 1480);
   const second = segment.subarray(1480);
@@ -73,7 +76,7 @@ test('IPv4 fragments: the TCP header shows on the frame that completes the datag
 });
 
 test('a first fragment cut by the snaplen is not reassembled: decoded on its own (as tshark)', () => {
-  resetDecoder();
+  decoder = new FrameDecoder();
   const frame = ether(0x0800, ipv4(tcp({ sport: 7, payload: 1400 }), { frag: 0x2000 }));
   const { status, out } = decode(frame.subarray(0, 96), frame.length);
   assert.equal(status, DecodeStatus.Tcp);
@@ -105,7 +108,7 @@ test('IPv6 extension header chains are bounded, and a header past the capture is
 });
 
 test('IPv6 fragments are reassembled like IPv4 ones; a later fragment alone is not TCP', () => {
-  resetDecoder();
+  decoder = new FrameDecoder();
   const seg = tcp({ sport: 6000, payload: 100 });
   const f1 = decode(ether(0x86dd, ipv6(fragment6(6, 0x0001, 5, seg.subarray(0, 64)), { next: 44 })));
   assert.equal(f1.status, DecodeStatus.NotTcp);

@@ -1,12 +1,14 @@
 /** Every link type the decoder knows, on frames built byte by byte; unknown link types are reported. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeFrame, DecodeStatus, newDecodedPacket } from '../../analyzer/decode/index.js';
+import { DecodeStatus, FrameDecoder, newDecodedPacket } from '../../analyzer/decode/index.js';
 import { be16, bytes, ether, guarded, ipv4, ipv6, le16, le32, MAC_A, MAC_B, tagged, tcp, be32 } from './build.js';
+
+const decoder = new FrameDecoder();
 
 function decode(linktype: number, frame: Uint8Array) {
   const out = newDecodedPacket();
-  const status = decodeFrame(linktype, guarded(frame), frame.length, out);
+  const status = decoder.decode(linktype, guarded(frame), frame.length, out);
   return { status, out };
 }
 

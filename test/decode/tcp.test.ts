@@ -1,16 +1,18 @@
 /** The TCP header and options, on frames built byte by byte (Ethernet/IPv4 around them). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeFrame, DecodeStatus, newDecodedPacket } from '../../analyzer/decode/index.js';
+import { DecodeStatus, FrameDecoder, newDecodedPacket } from '../../analyzer/decode/index.js';
 import { TCP_ACK, TCP_CWR, TCP_ECE, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from '../../analyzer/decode/types.js';
 import { be16, be32, bytes, ether, etherTcp, guarded, ipv4, tcp } from './build.js';
+
+const decoder = new FrameDecoder();
 
 const ETH = 1;
 const TCP_AT = 14 + 20;
 
 function decode(frame: Uint8Array, wireLen = frame.length) {
   const out = newDecodedPacket();
-  const status = decodeFrame(ETH, guarded(frame), wireLen, out);
+  const status = decoder.decode(ETH, guarded(frame), wireLen, out);
   return { status, out };
 }
 
@@ -73,10 +75,10 @@ test('SACK blocks: one to four, edges as unsigned numbers', () => {
 
 test('the packet is reset between frames: options of one frame never leak into the next', () => {
   const out = newDecodedPacket();
-  decodeFrame(ETH, etherTcp({ options: [2, 4, ...be16(1400), 5, 10, ...be32(1), ...be32(2)] }), 0, out);
+  decoder.decode(ETH, etherTcp({ options: [2, 4, ...be16(1400), 5, 10, ...be32(1), ...be32(2)] }), 0, out);
   assert.equal(out.mss, 1400);
   assert.deepEqual(out.sackBlocks, [1, 2]);
-  decodeFrame(ETH, etherTcp(), 0, out);
+  decoder.decode(ETH, etherTcp(), 0, out);
   assert.equal(out.mss, -1);
   assert.equal(out.sackBlocks, null);
 });

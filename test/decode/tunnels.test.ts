@@ -5,8 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateRawSync } from 'node:zlib';
-import { decodeFrame, DecodeStatus, newDecodedPacket } from '../../analyzer/decode/index.js';
+import { DecodeStatus, FrameDecoder, newDecodedPacket } from '../../analyzer/decode/index.js';
 import { be16, be32, bytes, ether, guarded, ipv4, ipv6, MAC_A, MAC_B, tagged, tcp, udp } from './build.js';
+
+const decoder = new FrameDecoder();
 
 const innerV4 = ipv4(tcp({ sport: 1234, dport: 80, seq: 99, payload: 3 }), { src: [10, 9, 9, 1], dst: [10, 9, 9, 2], ttl: 9 });
 const innerV6 = ipv6(tcp({ sport: 1234, dport: 80, seq: 99, payload: 3 }));
@@ -14,7 +16,7 @@ const outer = (proto: number, payload: Uint8Array) => ether(0x0800, ipv4(payload
 
 function decode(frame: Uint8Array, linktype = 1) {
   const out = newDecodedPacket();
-  const status = decodeFrame(linktype, guarded(frame), frame.length, out);
+  const status = decoder.decode(linktype, guarded(frame), frame.length, out);
   return { status, out };
 }
 
