@@ -21,10 +21,14 @@
 
 namespace tcplens {
 
-// One JS call per batch, never per packet: a batch is handed over when it reaches this size, or after
-// each drain (every kDrainMs at most), so a slow trickle is still written promptly.
-static constexpr size_t kBatchBytes = 256 * 1024;
-static constexpr int kDrainMs = 20;
+// One JS call per batch, never per packet: a batch is handed over when it reaches kBatchBytes, or after
+// each drain. The drain thread sleeps until the BPF program signals a quarter-full ring (high rates) or
+// kDrainMs pass (low rates): each wake-up of this thread and of Node's event loop costs about as much as
+// a few hundred packets, so at 20,000 pps a 20 ms timer (50 wake-ups and JS calls a second) was most of
+// the CPU. The wait bounds latency only: the writer flushes to disk once a second anyway, and a stop
+// wakes the thread at once.
+static constexpr size_t kBatchBytes = 512 * 1024;
+static constexpr int kDrainMs = 250;
 static constexpr size_t kMaxQueuedBatches = 16;  // thread-safe function queue: batches not yet called into JS
 static constexpr uint32_t kMaxInFlight = 32;      // batches in JS, called or not, before the drain thread waits
 
@@ -369,7 +373,7 @@ Napi::Value Capture::Stop(const Napi::CallbackInfo& info) {
   }
   stopping_.store(true, std::memory_order_release);
   uint64_t one = 1;
-  if (write(wakeFd_, &one, sizeof(one)) < 0) { /* the 100 ms poll timeout still notices */ }
+  if (write(wakeFd_, &one, sizeof(one)) < 0) { /* the kDrainMs poll timeout still notices */ }
   return stopped_->Promise();
 }
 
