@@ -1,14 +1,24 @@
 #!/usr/bin/env node
-/** The entry only wires commands: each command lives in its own module with a `register` function. */
+/**
+ * The entry only wires commands: each command lives in its own module with a `register` function.
+ * Modules are imported only for the command being run (all of them for help or an unknown command):
+ * `record` then never loads DuckDB, the decoders or the report code, which cost start-up time and tie
+ * the recorder to modules it does not use. To add a command: one line in COMMANDS.
+ */
 import { Command } from 'commander';
-import { registerInfo } from '../analyzer/cli/info.js';
-import { registerQuery } from '../analyzer/cli/query.js';
-import { registerSeq } from '../analyzer/cli/seq.js';
-import { registerAnalyze } from '../analyzer/cli/analyze.js';
-import { registerExport } from '../analyzer/cli/export.js';
-import { registerScans } from '../analyzer/cli/scans.js';
-import { registerRecord } from '../recorder/cli/record.js';
-import { registerReplay } from '../recorder/cli/replay.js';
+
+type Register = (program: Command) => void;
+
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  info: async () => (await import('../analyzer/cli/info.js')).registerInfo,
+  query: async () => (await import('../analyzer/cli/query.js')).registerQuery,
+  seq: async () => (await import('../analyzer/cli/seq.js')).registerSeq,
+  analyze: async () => (await import('../analyzer/cli/analyze.js')).registerAnalyze,
+  export: async () => (await import('../analyzer/cli/export.js')).registerExport,
+  scans: async () => (await import('../analyzer/cli/scans.js')).registerScans,
+  record: async () => (await import('../recorder/cli/record.js')).registerRecord,
+  replay: async () => (await import('../recorder/cli/replay.js')).registerReplay,
+};
 
 const program = new Command()
   .name('tcplens')
@@ -19,13 +29,8 @@ const program = new Command()
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 
-registerInfo(program);
-registerQuery(program);
-registerSeq(program);
-registerAnalyze(program);
-registerExport(program);
-registerScans(program);
-registerRecord(program);
-registerReplay(program);
+const name = process.argv[2];
+const wanted = name !== undefined && Object.hasOwn(COMMANDS, name) ? [COMMANDS[name]!] : Object.values(COMMANDS);
+for (const register of await Promise.all(wanted.map((load) => load()))) register(program);
 
 await program.parseAsync(process.argv);
