@@ -40,33 +40,45 @@ WHERE ((flags & 3) = 3 OR (flags & 6) = 6 OR (reserved & 14) <> 0
  * their already-ACKed FIN), and seq at the sender's own next sequence number as seen in the capture.
  */
 export const BLIND_RESET_SQL = `
-WITH scales AS (
+WITH rsts AS (SELECT capture_id, frame, flow_id, src, dst, sport, dport, flags, seq, ack, from_client
+         FROM packets WHERE (flags & 4) <> 0 AND flow_id IS NOT NULL),
+-- Each RST is judged against its flow as it stood just before it. Only RST frames need that state: ASOF
+-- joins find, per RST, the latest earlier segment of each kind (linear, also for a flood of RSTs in one
+-- flow), and one running max per side gives where each side's own sequence space stood.
+flow_packets AS (SELECT p.* FROM packets p SEMI JOIN (SELECT DISTINCT capture_id, flow_id FROM rsts) r USING (capture_id, flow_id)),
+acks AS (SELECT capture_id, flow_id, frame, from_client, ack, win FROM flow_packets WHERE (flags & 16) <> 0),
+-- seq + length (+1 for SYN or FIN) of each side's segments: the highest so far, not the last (a RST
+-- carries snd_nxt even while older data is being retransmitted)
+nxt AS (
+  SELECT capture_id, flow_id, frame, from_client,
+         max((seq::BIGINT + payload_len + CASE WHEN (flags & 3) <> 0 THEN 1 ELSE 0 END) % 4294967296)
+           OVER (PARTITION BY capture_id, flow_id, from_client ORDER BY frame ROWS UNBOUNDED PRECEDING) AS nxt
+  FROM flow_packets WHERE (flags & 4) = 0
+),
+scales AS (
   SELECT capture_id, flow_id,
          arg_min(wscale, frame) FILTER (WHERE from_client AND (flags & 18) = 2) AS client_ws,
          arg_min(wscale, frame) FILTER (WHERE NOT from_client AND (flags & 18) = 18) AS server_ws,
          bool_or(from_client AND (flags & 18) = 2) AND bool_or(NOT from_client AND (flags & 18) = 18) AS saw_both_syns
-  FROM packets WHERE flow_id IS NOT NULL GROUP BY ALL
+  FROM flow_packets
+  GROUP BY ALL
 ),
-rst_flows AS (SELECT DISTINCT capture_id, flow_id FROM packets WHERE (flags & 4) <> 0 AND flow_id IS NOT NULL),
+client_syns AS (SELECT capture_id, flow_id, frame, seq FROM flow_packets WHERE from_client AND (flags & 18) = 2),
 state AS (
-  SELECT p.capture_id, p.frame, p.flow_id, p.src, p.dst, p.sport, p.dport, p.flags, p.seq, p.ack, p.from_client,
-         last_value(CASE WHEN p.from_client AND (p.flags & 16) <> 0 THEN p.ack END IGNORE NULLS)
-           OVER w AS client_ack,
-         last_value(CASE WHEN p.from_client AND (p.flags & 16) <> 0 THEN p.win END IGNORE NULLS)
-           OVER w AS client_win,
-         last_value(CASE WHEN NOT p.from_client AND (p.flags & 16) <> 0 THEN p.ack END IGNORE NULLS)
-           OVER w AS server_ack,
-         last_value(CASE WHEN NOT p.from_client AND (p.flags & 16) <> 0 THEN p.win END IGNORE NULLS)
-           OVER w AS server_win,
-         -- where each side's own sequence space stood: seq + length (+1 for SYN or FIN) of its last segment
-         -- (the highest, not the last: a RST carries snd_nxt even while older data is being retransmitted)
-         max(CASE WHEN p.from_client AND (p.flags & 4) = 0 THEN (p.seq::BIGINT + p.payload_len + CASE WHEN (p.flags & 3) <> 0 THEN 1 ELSE 0 END) % 4294967296 END)
-           OVER w AS client_nxt,
-         max(CASE WHEN NOT p.from_client AND (p.flags & 4) = 0 THEN (p.seq::BIGINT + p.payload_len + CASE WHEN (p.flags & 3) <> 0 THEN 1 ELSE 0 END) % 4294967296 END)
-           OVER w AS server_nxt,
-         last_value(CASE WHEN p.from_client AND (p.flags & 18) = 2 THEN p.seq END IGNORE NULLS) OVER w AS client_syn_seq
-  FROM packets p SEMI JOIN rst_flows r ON r.capture_id = p.capture_id AND r.flow_id = p.flow_id
-  WINDOW w AS (PARTITION BY p.capture_id, p.flow_id ORDER BY p.frame ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+  SELECT r.capture_id, r.frame, r.flow_id, r.src, r.dst, r.sport, r.dport, r.flags, r.seq, r.ack, r.from_client,
+         ca.ack AS client_ack, ca.win AS client_win, sa.ack AS server_ack, sa.win AS server_win,
+         cn.nxt AS client_nxt, sn.nxt AS server_nxt, cs.seq AS client_syn_seq
+  FROM rsts r
+  ASOF LEFT JOIN (SELECT * FROM acks WHERE from_client) ca
+    ON ca.capture_id = r.capture_id AND ca.flow_id = r.flow_id AND r.frame > ca.frame
+  ASOF LEFT JOIN (SELECT * FROM acks WHERE NOT from_client) sa
+    ON sa.capture_id = r.capture_id AND sa.flow_id = r.flow_id AND r.frame > sa.frame
+  ASOF LEFT JOIN (SELECT * FROM nxt WHERE from_client) cn
+    ON cn.capture_id = r.capture_id AND cn.flow_id = r.flow_id AND r.frame > cn.frame
+  ASOF LEFT JOIN (SELECT * FROM nxt WHERE NOT from_client) sn
+    ON sn.capture_id = r.capture_id AND sn.flow_id = r.flow_id AND r.frame > sn.frame
+  ASOF LEFT JOIN client_syns cs
+    ON cs.capture_id = r.capture_id AND cs.flow_id = r.flow_id AND r.frame > cs.frame
 ),
 judged AS (
   SELECT s.*,
@@ -77,7 +89,6 @@ judged AS (
               THEN CASE WHEN s.from_client THEN c.server_ws ELSE c.client_ws END
               WHEN c.saw_both_syns THEN 0 ELSE 14 END AS rcv_scale
   FROM state s JOIN scales c USING (capture_id, flow_id)
-  WHERE (s.flags & 4) <> 0
 )
 -- A RST answering a SYN must acknowledge exactly that SYN (RFC 9293 3.10.7.3, SYN-SENT): one that does
 -- not was forged by someone who saw the SYN's ports but not its sequence number.
