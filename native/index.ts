@@ -89,7 +89,8 @@ export interface CaptureHandle {
   /** Counters summed over CPUs, one entry per interface the filter has run on. */
   counters(): InterfaceCounters[];
   /**
-   * Acknowledges one batch as written. At most 32 batches are unacknowledged; then the drain thread waits
+   * Acknowledges one batch as written (the oldest unacknowledged one). Its memory is then reused for a
+   * later batch: nothing may read that Buffer after ack(). At most 32 batches are unacknowledged; then the drain thread waits
    * and a slow consumer shows up as ring-full drops (counted by the kernel), not as growing memory.
    */
   ack(): void;

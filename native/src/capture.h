@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,7 @@ struct ring_buffer;
 namespace tcplens {
 
 struct Batch;
+struct BatchMemory;
 
 class Capture : public Napi::ObjectWrap<Capture> {
  public:
@@ -51,7 +53,12 @@ class Capture : public Napi::ObjectWrap<Capture> {
   bool threadRunning_ = false;
   Napi::ThreadSafeFunction tsfn_;
   std::unique_ptr<Batch> batch_;
-  size_t batchBytes_ = 0;
+  std::unique_ptr<Batch> NewBatch();  // drain thread: memory from the pool when there is some
+  // Batch memory JS has acknowledged, ready for reuse (pages already mapped); guarded by poolMutex_.
+  std::mutex poolMutex_;
+  std::vector<std::shared_ptr<BatchMemory>> pool_;
+  // Main thread only: memory of batches handed to JS, oldest first; ack() moves the oldest to pool_.
+  std::deque<std::shared_ptr<BatchMemory>> unacked_;
   std::unique_ptr<Napi::Promise::Deferred> stopped_;
   // The thread-safe function must not be touched after Abort (main) or after napi_closing (thread);
   // this mutex orders the thread's final Release against an Abort from Shutdown.
