@@ -92,8 +92,6 @@ class PcapngReader {
     if (this.dv.buffer !== buf.buffer) this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     const dv = this.dv;
     const end = win.end;
-    const pkt = this.pkt;
-    const result = this.result;
     let p = win.start;
     try {
       while (end - p >= MIN_BLOCK) {
@@ -118,32 +116,8 @@ class PcapngReader {
           this.fail(win.base + p + len - 4, `the trailing block total length to repeat the leading one (${len}), found ${trailer}`);
         }
         if (type === EPB) {
-          // Hot path, inline: interface id, timestamp high/low, captured length, original length, data, options.
-          if (len < 32) this.fail(win.base + p + 4, `an Enhanced Packet Block of at least 32 bytes, found ${len}`);
-          const ifId = dv.getUint32(p + 8, le);
-          const iface = this.ifaces[ifId];
-          if (iface === undefined) this.fail(win.base + p + 8, `an interface id below ${this.ifaces.length} (IDBs so far in this section), found ${ifId}`);
-          const capLen = dv.getUint32(p + 20, le);
-          const padded = (capLen + 3) & ~3;
-          if (capLen > MAX_RECORD_BYTES || 28 + padded + 4 > len) {
-            this.fail(win.base + p + 20, `a captured length that fits in the ${len}-byte block, found ${capLen}`);
-          }
-          iface.ts.convert(dv.getUint32(p + 12, le), dv.getUint32(p + 16, le));
-          pkt.frame = ++this.frame;
-          pkt.interfaceId = iface.info.id;
-          pkt.linktype = iface.info.linktype;
-          pkt.tsSec = iface.ts.sec;
-          pkt.tsNsec = iface.ts.nsec;
-          pkt.hasTimestamp = true;
-          pkt.capLen = capLen;
-          pkt.wireLen = dv.getUint32(p + 24, le);
-          pkt.fileOffset = win.base + p;
-          pkt.flags = 0;
-          const optStart = p + 28 + padded;
-          if (optStart < p + len - 4) this.packetOptions(optStart, p + len - 4, 2);
-          pkt.data = buf.subarray(p + 28, p + 28 + capLen);
-          result.packets++;
-          this.onPacket(pkt);
+          // The hot path: tested first, before the switch over rarer block types.
+          this.packetRecord(p, len, dv.getUint32(p + 8, le), 'an Enhanced Packet Block');
         } else {
           this.otherBlock(type, p, len, le);
         }
@@ -244,16 +218,24 @@ class PcapngReader {
 
   /** Packet Block (type 2), obsolete but still written by old tools: 16-bit interface id and drop count. */
   private obsoletePacket(p: number, len: number): void {
+    this.packetRecord(p, len, this.dv.getUint16(p + 8, this.le), 'a Packet Block');
+  }
+
+  /**
+   * Enhanced (type 6) and obsolete (type 2) Packet Blocks share one layout after the interface id:
+   * timestamp high/low, captured length, original length, data padded to 4, options (flags: code 2).
+   */
+  private packetRecord(p: number, len: number, ifId: number, what: string): void {
     const dv = this.dv;
     const le = this.le;
-    if (len < 32) this.fail(this.win.base + p + 4, `a Packet Block of at least 32 bytes, found ${len}`);
-    const ifId = dv.getUint16(p + 8, le);
+    const base = this.win.base;
+    if (len < 32) this.fail(base + p + 4, `${what} of at least 32 bytes, found ${len}`);
     const iface = this.ifaces[ifId];
-    if (iface === undefined) this.fail(this.win.base + p + 8, `an interface id below ${this.ifaces.length} (IDBs so far in this section), found ${ifId}`);
+    if (iface === undefined) this.fail(base + p + 8, `an interface id below ${this.ifaces.length} (IDBs so far in this section), found ${ifId}`);
     const capLen = dv.getUint32(p + 20, le);
     // Checked against the cap first: the padding arithmetic below is 32-bit signed.
     const padded = (capLen + 3) & ~3;
-    if (capLen > MAX_RECORD_BYTES || 28 + padded + 4 > len) this.fail(this.win.base + p + 20, `a captured length that fits in the ${len}-byte block, found ${capLen}`);
+    if (capLen > MAX_RECORD_BYTES || 28 + padded + 4 > len) this.fail(base + p + 20, `a captured length that fits in the ${len}-byte block, found ${capLen}`);
     iface.ts.convert(dv.getUint32(p + 12, le), dv.getUint32(p + 16, le));
     const pkt = this.pkt;
     pkt.frame = ++this.frame;
@@ -264,7 +246,7 @@ class PcapngReader {
     pkt.hasTimestamp = true;
     pkt.capLen = capLen;
     pkt.wireLen = dv.getUint32(p + 24, le);
-    pkt.fileOffset = this.win.base + p;
+    pkt.fileOffset = base + p;
     pkt.flags = 0;
     const optStart = p + 28 + padded;
     if (optStart < p + len - 4) this.packetOptions(optStart, p + len - 4, 2);
