@@ -52,6 +52,6 @@ for i in range(40):
       ['10.199.0.2', 'synack', 40, 'random'],
     ]);
   } finally {
-    if (!process.env["KEEP"]) rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 });
