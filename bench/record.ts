@@ -12,6 +12,7 @@ import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { withNetnsPair, netnsUnavailableReason, type NetnsPair } from '../test/support/netns.js';
+import { summarize } from './timing.js';
 import type { BenchContext, BenchModule, BenchRow } from './types.js';
 
 /** Replay rates (frames per second); 0 means --topspeed. */
@@ -129,34 +130,50 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const fixtureFrames = 36;
   mkdirSync(ctx.outDir, { recursive: true });
   const rows: BenchRow[] = [];
+  // Each rate runs ctx.runs times, tcplens and tcpdump side by side in every trial, so each row is a
+  // median (min-max) of CPU per packet and every ratio compares runs made at the same moment.
   for (const rate of RATES) {
     const loops = Math.max(1, Math.round(((rate || 100_000) * SECONDS_PER_RATE) / fixtureFrames));
     const frames = loops * fixtureFrames;
     const ours = path.join(ctx.outDir, 'record-bench.pcapng');
     const theirs = path.join(ctx.outDir, 'record-bench.tcpdump.pcap');
-    ctx.log(`record: ${frames} frames at ${rate ? `${rate} pps` : 'top speed'}`);
-    const [t, d, seconds] = await withNetnsPair(async (pair) => {
-      const rec = await watch(pair, pair.b, process.execPath, [cli, 'record', '-i', pair.vethB, '-w', ours, '-s', '128'], /"msg":"recording"/);
-      const td = await watch(pair, pair.b, 'tcpdump', ['-i', pair.vethB, '-s', '128', '-n', '-w', theirs], /listening on/);
-      const start = process.hrtime.bigint();
-      pair.exec(pair.a, process.execPath, [cli, 'replay', fixture, '-i', pair.vethA, '--loop', String(loops), ...(rate ? ['--pps', String(rate)] : ['--topspeed'])], 300_000);
-      const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
-      await new Promise((r) => setTimeout(r, 1500)); // both drain what they hold
-      return [await stopAndCount(rec, parseTcplens), await stopAndCount(td, parseTcpdump), elapsed] as const;
-    });
-    rmSync(ours, { force: true });
-    rmSync(theirs, { force: true });
+    const trials: Array<{ t: ToolResult; d: ToolResult; seconds: number }> = [];
+    for (let run = 1; run <= ctx.runs; run++) {
+      ctx.log(`record: ${frames} frames at ${rate ? `${rate} pps` : 'top speed'} (run ${run} of ${ctx.runs})`);
+      const [t, d, seconds] = await withNetnsPair(async (pair) => {
+        const rec = await watch(pair, pair.b, process.execPath, [cli, 'record', '-i', pair.vethB, '-w', ours, '-s', '128'], /"msg":"recording"/);
+        const td = await watch(pair, pair.b, 'tcpdump', ['-i', pair.vethB, '-s', '128', '-n', '-w', theirs], /listening on/);
+        const start = process.hrtime.bigint();
+        pair.exec(pair.a, process.execPath, [cli, 'replay', fixture, '-i', pair.vethA, '--loop', String(loops), ...(rate ? ['--pps', String(rate)] : ['--topspeed'])], 300_000);
+        const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+        await new Promise((r) => setTimeout(r, 1500)); // both drain what they hold
+        return [await stopAndCount(rec, parseTcplens), await stopAndCount(td, parseTcpdump), elapsed] as const;
+      });
+      rmSync(ours, { force: true });
+      rmSync(theirs, { force: true });
+      trials.push({ t, d, seconds });
+    }
+    const seconds = summarize(trials.map((x) => x.seconds)).median;
     const label = `record ${frames.toLocaleString('en-US')} frames at ${rate ? `${rate.toLocaleString('en-US')} pps` : `top speed (${Math.round(frames / seconds).toLocaleString('en-US')} pps)`}`;
     const perM = (r: ToolResult): number => (r.captured > 0 ? r.cpuSeconds / (r.captured / 1e6) : 0);
-    const row = (tool: string, r: ToolResult, ratio: string): BenchRow => ({
-      benchmark: label, tool, runs: 1,
-      medianSeconds: r.cpuSeconds, minSeconds: r.cpuSeconds, maxSeconds: r.cpuSeconds,
-      ratePerSecond: r.captured / seconds,
-      ratio,
-      notes: `CPU s (all threads, from attach to exit) in the s columns; captured ${r.captured}, dropped ${r.dropped}, ${perM(r).toFixed(2)} CPU s per million packets; by thread: ${r.threads.map(([n, s]) => `${n} ${s.toFixed(3)}`).join(', ') || '-'}`,
-    });
-    rows.push(row('tcpdump -s 128 -w', d, ''));
-    rows.push(row('tcplens record -s 128', t, perM(d) > 0 ? `${(perM(t) / perM(d)).toFixed(2)}x tcpdump CPU/packet` : ''));
+    const row = (tool: string, results: ToolResult[], ratio: string): BenchRow => {
+      const cpu = summarize(results.map((r) => r.cpuSeconds));
+      const cpuPerM = summarize(results.map(perM));
+      // The threads of the run whose CPU is the median, so the split adds up to the median figure.
+      const median = results.find((r) => r.cpuSeconds === cpu.median) ?? results[0]!;
+      return {
+        benchmark: label, tool, runs: results.length,
+        medianSeconds: cpu.median, minSeconds: cpu.min, maxSeconds: cpu.max,
+        ratePerSecond: summarize(results.map((r) => r.captured)).median / seconds,
+        ratio,
+        notes: `CPU s (all threads, from attach to exit) in the s columns; captured ${results.map((r) => r.captured).join('/')}, dropped ${results.map((r) => r.dropped).join('/')}; ${cpuPerM.median.toFixed(2)} (${cpuPerM.min.toFixed(2)}-${cpuPerM.max.toFixed(2)}) CPU s per million packets; by thread (median run): ${median.threads.map(([n, s]) => `${n} ${s.toFixed(3)}`).join(', ') || '-'}`,
+      };
+    };
+    const ratioValues = trials.filter(({ d }) => perM(d) > 0).map(({ t, d }) => perM(t) / perM(d));
+    const ratios = ratioValues.length > 0 ? summarize(ratioValues) : null;
+    rows.push(row('tcpdump -s 128 -w', trials.map((x) => x.d), ''));
+    rows.push(row('tcplens record -s 128', trials.map((x) => x.t),
+      ratios ? `${ratios.median.toFixed(2)}x (${ratios.min.toFixed(2)}-${ratios.max.toFixed(2)}) tcpdump CPU/packet, same-run ratios` : 'tcpdump captured nothing: no ratio'));
   }
   return rows;
 }
