@@ -32,6 +32,8 @@ const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 const MIN_BLOCK = 12;
 /** A block may hold one record of MAX_RECORD_BYTES plus its fixed fields and some options. */
 const MAX_BLOCK = MAX_RECORD_BYTES + (1 << 16);
+/** epb_flags / pack_flags: the option code of the flags word in both packet block types. */
+const OPT_PACKET_FLAGS = 2;
 const MAX_COMMENTS = 1000;
 
 /** What packets of one interface need, per section. */
@@ -249,7 +251,7 @@ class PcapngReader {
     pkt.fileOffset = base + p;
     pkt.flags = 0;
     const optStart = p + 28 + padded;
-    if (optStart < p + len - 4) this.packetOptions(optStart, p + len - 4, 2);
+    if (optStart < p + len - 4) this.packetOptions(optStart, p + len - 4);
     pkt.data = this.win.buf.subarray(p + 28, p + 28 + capLen);
     this.result.packets++;
     this.onPacket(pkt);
@@ -270,7 +272,7 @@ class PcapngReader {
    * Options of EPB/PB: the flags word (code 2 in both) and comments. A loop of its own rather than
    * eachOption so that packets carrying epb_flags (every packet tcplens records) allocate no closure.
    */
-  private packetOptions(start: number, end: number, flagsCode: number): void {
+  private packetOptions(start: number, end: number): void {
     const dv = this.dv;
     const le = this.le;
     let o = start;
@@ -281,7 +283,7 @@ class PcapngReader {
       if (o + 4 + olen > end) {
         this.fail(this.win.base + o + 2, `an option length that fits in the block (${end - o - 4} bytes left), found ${olen}`);
       }
-      if (code === flagsCode && olen >= 4) this.pkt.flags = dv.getUint32(o + 4, le);
+      if (code === OPT_PACKET_FLAGS && olen >= 4) this.pkt.flags = dv.getUint32(o + 4, le);
       else if (code === 1 && this.result.comments.length < MAX_COMMENTS) {
         this.result.comments.push(`frame ${this.pkt.frame}: ${this.text(o + 4, olen)}`);
       }
