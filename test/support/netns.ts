@@ -44,7 +44,7 @@ export interface NetnsPair {
   addAddresses(ns: string, dev: string, hosts: string[]): void;
 }
 
-export function killTracked(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
+function killTracked(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
   if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
     try {
       process.kill(child.pid, signal);
