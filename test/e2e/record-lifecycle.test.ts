@@ -10,7 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { cliPath, fixturesDir } from '../support/paths.js';
-import { tshark } from '../support/tshark.js';
+import { tshark, tsharkOnCutFile } from '../support/tshark.js';
 import { netnsUnavailableReason, withNetnsPair, type NetnsPair } from '../support/netns.js';
 import { readAll, startAndWait, startRecorder, startTcpdump, stop, tmpFile, tsharkWarnings } from './recorder-support.js';
 
@@ -120,7 +120,7 @@ test('SIGKILL mid-run leaves a file tshark reads; SIGTERM leaves a complete file
       client.kill('SIGKILL');
       server.kill('SIGKILL');
     });
-    const { stdout, stderr } = await tshark(['-r', killed, '-T', 'fields', '-e', 'frame.number']);
+    const { stdout, stderr } = await tsharkOnCutFile(['-r', killed, '-T', 'fields', '-e', 'frame.number']);
     const tsharkFrames = stdout.trim().split('\n').filter((l) => l.length > 0).length;
     assert.ok(tsharkFrames > 100, 'packets recorded before the kill are on disk');
     // The writer only ever writes whole blocks, but the kernel checks for a fatal signal between the

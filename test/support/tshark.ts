@@ -9,6 +9,20 @@ export async function tshark(args: string[]): Promise<{ stdout: string; stderr: 
   return { stdout, stderr };
 }
 
+/**
+ * Runs tshark on a file that may end inside a block (a recorder killed mid-write). tshark still prints
+ * every whole packet but exits 2 after "appears to have been cut short"; any other failure rejects.
+ */
+export async function tsharkOnCutFile(args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  try {
+    return { ...(await tshark(args)), exitCode: 0 };
+  } catch (e) {
+    const failed = e as { code?: unknown; stdout?: string; stderr?: string };
+    if (failed.code !== 2 || !/appears to have been cut short/.test(failed.stderr ?? '')) throw e;
+    return { stdout: failed.stdout ?? '', stderr: failed.stderr ?? '', exitCode: 2 };
+  }
+}
+
 /** tshark -T fields output as rows of cells. */
 export async function tsharkFields(file: string, fields: string[], filter?: string): Promise<string[][]> {
   const args = ['-n', '-r', file, '-T', 'fields', '-E', 'separator=\t'];
