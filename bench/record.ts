@@ -15,8 +15,8 @@ import { withNetnsPair, netnsUnavailableReason, type NetnsPair } from '../test/s
 import { summarize } from './timing.js';
 import type { BenchContext, BenchModule, BenchRow } from './types.js';
 
-/** Replay rates (frames per second); 0 means --topspeed. */
-const RATES = [20_000, 50_000, 100_000, 200_000, 0];
+/** Replay rates (frames per second); 0 means --topspeed. `--rates` picks others. */
+const DEFAULT_RATES = [20_000, 50_000, 100_000, 200_000, 0];
 const SECONDS_PER_RATE = 2;
 
 interface ToolResult {
@@ -132,7 +132,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   // Each rate runs ctx.runs times, tcplens and tcpdump side by side in every trial, so each row is a
   // median (min-max) of CPU per packet and every ratio compares runs made at the same moment.
-  for (const rate of RATES) {
+  for (const rate of ctx.recordRates ?? DEFAULT_RATES) {
     const loops = Math.max(1, Math.round(((rate || 100_000) * SECONDS_PER_RATE) / fixtureFrames));
     const frames = loops * fixtureFrames;
     const ours = path.join(ctx.outDir, 'record-bench.pcapng');

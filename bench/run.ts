@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (node dist/bench/run.js [--packets N] [--runs N] [--only NAME,...] [--out FILE]): runs the
+ * `npm run bench` (node dist/bench/run.js [--packets N] [--runs N] [--only NAME,...] [--rates PPS,...] [--out FILE]): runs the
  * benchmark modules one after another (never in parallel: they measure CPU), prints one Markdown table on
  * stdout and writes it, with the machine it ran on, to bench/RESULTS.md (or --out FILE, so a run of a
  * few modules need not replace the full results). Progress goes to stderr. A module that
@@ -20,8 +20,8 @@ import type { BenchContext, BenchModule, BenchRow } from './types.js';
 /** Every benchmark, in the order they run. Add new modules here. */
 const MODULES: BenchModule[] = [read, write, analyze, record];
 
-function parseArgs(argv: string[]): { packets: number; runs: number; only: string[] | null; out: string } {
-  const opts = { packets: 1_000_000, runs: 5, only: null as string[] | null, out: path.join(repoRoot, 'bench/RESULTS.md') };
+function parseArgs(argv: string[]): { packets: number; runs: number; only: string[] | null; out: string; recordRates: number[] | null } {
+  const opts = { packets: 1_000_000, runs: 5, only: null as string[] | null, out: path.join(repoRoot, 'bench/RESULTS.md'), recordRates: null as number[] | null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = argv[i + 1];
@@ -36,10 +36,17 @@ function parseArgs(argv: string[]): { packets: number; runs: number; only: strin
     else if (arg === '--only' && value) {
       opts.only = value.split(',');
       i++;
+    } else if (arg === '--rates' && value) {
+      opts.recordRates = value.split(',').map((r) => {
+        const n = Number(r);
+        if (!Number.isInteger(n) || n < 0) throw new RangeError(`--rates needs packets per second (0 = top speed), got ${r}`);
+        return n;
+      });
+      i++;
     } else if (arg === '--out' && value) {
       opts.out = path.resolve(value);
       i++;
-    } else throw new RangeError(`unknown argument ${arg} (use --packets N, --runs N, --only NAME,... --out FILE)`);
+    } else throw new RangeError(`unknown argument ${arg} (use --packets N, --runs N, --only NAME,... --rates PPS,... --out FILE)`);
   }
   return opts;
 }
@@ -72,6 +79,7 @@ async function main(): Promise<number> {
   const opts = parseArgs(process.argv.slice(2));
   const ctx: BenchContext = {
     repoRoot, buildRoot, outDir: path.join(repoRoot, 'bench/out'), packets: opts.packets, runs: opts.runs,
+    ...(opts.recordRates ? { recordRates: opts.recordRates } : {}),
     log: (m) => process.stderr.write(`[bench] ${m}\n`),
   };
   const modules = opts.only ? MODULES.filter((m) => opts.only!.includes(m.name)) : MODULES;

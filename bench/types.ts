@@ -15,6 +15,8 @@ export interface BenchContext {
   packets: number;
   /** Timed runs per measurement; rows report median, min and max (--runs, default 5). */
   runs: number;
+  /** Replay rates for the record benchmark, frames per second, 0 = --topspeed (--rates; default in bench/record.ts). */
+  recordRates?: number[];
   /** Progress line on stderr (stdout carries only the results table). */
   log(message: string): void;
 }
