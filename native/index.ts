@@ -75,7 +75,16 @@ export interface CaptureOptions {
   hosts4: Buffer[];
   /** 16-byte addresses. */
   hosts6: Buffer[];
+  /** REALTIME - MONOTONIC (recorder/clock.ts) until the first setClockOffset(). */
+  clockOffsetNs: bigint;
+  /** -C in bytes: a packet that finds the file holding at least this many starts a new file (0: none). */
+  maxFileBytes: number;
+  /** -c: the drain thread writes this many packets, then raises 'count' (0: no limit). */
+  maxPackets: number;
 }
+
+/** A fed capture (no kernel, no privileges): records come from feed(); the options that matter. */
+export type FedCaptureOptions = Pick<CaptureOptions, 'clockOffsetNs' | 'maxFileBytes' | 'maxPackets'>;
 
 export interface InterfaceCounters {
   ifindex: number;
@@ -85,26 +94,56 @@ export interface InterfaceCounters {
   dropped: number;
 }
 
+/** Where the drain thread writes EPBs: an open file, its size, and the -G deadline (0n: none). */
+export interface OutputTarget {
+  fd: number;
+  fileBytes: number;
+  rotateAtNs: bigint;
+}
+
+/**
+ * Something only JavaScript can decide, raised by the drain thread (native/src/epb_file.h) before the
+ * packet it concerns, with everything earlier already written; the thread waits for resume().
+ * - interface: the first packet of interface key (ifindex * 4 + link): append its IDB at fileBytes and
+ *   answer { interfaceId, fileBytes } (ids are given in order: 0, 1, 2, ...);
+ * - rotate: a -C/-G limit is reached before a packet stamped tsNs: close the file (ISBs at fileBytes),
+ *   open the next and answer with its OutputTarget, or { stop: true } when -G/-W is done;
+ * - count: -c packets are written; nothing more will be;
+ * - error: a write failed with errno; nothing more will be written.
+ */
+export interface OutputEvent {
+  kind: 'interface' | 'rotate' | 'count' | 'error';
+  key: number;
+  tsNs: bigint;
+  fileBytes: number;
+  errno: number;
+}
+
+export interface OutputReply {
+  stop?: boolean;
+  interfaceId?: number;
+  fileBytes?: number;
+  fd?: number;
+  rotateAtNs?: bigint;
+}
+
 export interface CaptureHandle {
+  /** Starts the drain thread, writing into the first file (opened, its SHB written). */
+  start(target: OutputTarget): void;
+  /** Answers the pending OutputEvent. */
+  resume(reply: OutputReply): void;
+  setClockOffset(offsetNs: bigint): void;
+  /** Fed captures only: ring records (bpf/snapshot.h) back to back, each padded to RECORD.recordAlign. */
+  feed(records: Buffer): void;
+  /** Packets written and bytes in the current file; final once stop() has resolved. */
+  progress(): { captured: number; fileBytes: number };
   /** Counters summed over CPUs, one entry per interface the filter has run on. */
   counters(): InterfaceCounters[];
-  /**
-   * Acknowledges one batch as written (the oldest unacknowledged one). Its memory is then reused for a
-   * later batch: nothing may read that Buffer after ack(). At most 32 batches are unacknowledged; then the drain thread waits
-   * and a slow consumer shows up as ring-full drops (counted by the kernel), not as growing memory.
-   */
-  ack(): void;
-  /** Detaches every socket, delivers what is left in the ring as batches, then resolves. */
+  /** Detaches every socket, writes what is left in the ring, then resolves. */
   stop(): Promise<void>;
   /** Frees the BPF object and the ring; call after stop() has resolved. */
   close(): void;
 }
-
-/**
- * Called with a batch of `count` pcapng EPBs back to back (EPB_LAYOUT; interface id word = ifindex * 4 +
- * link, timestamp CLOCK_MONOTONIC ns), or (buffer null) once after the last batch.
- */
-export type BatchCallback = (batch: Buffer | null, count: number) => void;
 
 export interface ClockSample {
   realtimeNs: bigint;
@@ -124,12 +163,16 @@ export interface ReplayFrames {
 export interface NativeBinding {
   setErrorClass(ctor: new (message: string, operation: string, errno: number) => Error): void;
   layout(): RecordLayout;
-  /** The EPB layout the drain thread writes batches in (native/src/epb.h); must equal EPB_LAYOUT. */
+  /** The EPB layout the drain thread writes (native/src/epb.h); must equal EPB_LAYOUT. */
   epbLayout(): EpbLayout;
   clockSample(): ClockSample;
   interfaceByName(name: string): NetInterface;
   interfaceByIndex(index: number): NetInterface | null;
-  Capture: new (bpfObject: string, opts: CaptureOptions, onBatch: BatchCallback) => CaptureHandle;
+  /** With a BPF object path: the kernel capture. With null: a fed capture (FedCaptureOptions, feed()). */
+  Capture: {
+    new (bpfObject: string, opts: CaptureOptions, onEvent: (event: OutputEvent) => void): CaptureHandle;
+    new (bpfObject: null, opts: FedCaptureOptions, onEvent: (event: OutputEvent) => void): CaptureHandle;
+  };
   /** Sends frames out of an interface through an AF_PACKET socket on a worker thread. pps 0 and no
    * timing: as fast as the device takes them. */
   replay(ifindex: number, frames: ReplayFrames, opts: { pps: number; loops: number }): Promise<{ sent: number; failed: number }>;
@@ -194,8 +237,8 @@ export function loadNative(): NativeBinding {
     throw new RecorderUnavailableError(`the recorder addon ${file} does not load: ${why} (rebuild it: npm run build:native)`);
   }
   loaded.setErrorClass(NativeError);
-  // The drain thread writes EPBs the sink appends as they are: an addon built against another layout
-  // would write corrupt files, so it is refused here, on every load, not only in a test.
+  // The drain thread writes EPBs into the files whose other blocks recorder/pcapng writes: an addon built
+  // against another layout would write corrupt files, so it is refused here, on every load, not only in a test.
   const epb = loaded.epbLayout();
   const differs = (Object.keys(EPB_LAYOUT) as (keyof typeof EPB_LAYOUT)[]).filter((k) => epb[k] !== EPB_LAYOUT[k]);
   if (differs.length > 0 || Object.keys(epb).length !== Object.keys(EPB_LAYOUT).length) {

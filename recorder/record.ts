@@ -44,7 +44,7 @@ export interface RecordResult {
 }
 
 const DIRECTIONS: Record<Direction, number> = { both: 0, in: 1, out: 2 };
-/** How often the clock offset is re-sampled and buffered packets are pushed to disk. */
+/** How often REALTIME - MONOTONIC is re-sampled and handed to the drain thread. */
 const TICK_MS = 1000;
 
 function hostBytes(hosts: string[]): { hosts4: Buffer[]; hosts6: Buffer[] } {
@@ -115,28 +115,23 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
     };
   });
 
-  let capture: CaptureHandle | null = null;
+  let failure: Error | null = null;
   const sink = new PcapngSink({
     rotation, clock, interfaceName,
     snaplen: Math.min(opts.snaplen, RECORD.maxData),
-    counters: () => capture?.counters() ?? [],
-    maxPackets: opts.count,
+    counters: () => capture.counters(),
     onDone: (why) => requestStop(why),
-  });
-
-  // Attach first: missing privileges or a bad interface fail here, before any file is created.
-  // Batches are written strictly in order behind the opening of the first file; the first failure
-  // (unwritable -w, disk full, ...) stops the recording.
-  const { hosts4, hosts6 } = hostBytes(opts.hosts);
-  let work: Promise<void> = Promise.resolve();
-  let failure: unknown = null;
-  const enqueue = (step: () => Promise<void>): void => {
-    work = work.then(step).catch((err: unknown) => {
+    onFailure: (err) => {
       failure ??= err;
       requestStop('abort');
-    });
-  };
-  capture = new native.Capture(bpfObjectPath(), {
+    },
+  });
+
+  // Attach first: missing privileges or a bad interface fail here, before any file is created. Records
+  // wait in the ring until start(). From then on the drain thread writes every packet; the sink answers
+  // its rare events (a new interface, a rotation, -c, a failed write) synchronously.
+  const { hosts4, hosts6 } = hostBytes(opts.hosts);
+  const capture: CaptureHandle = new native.Capture(bpfObjectPath(), {
     ifindexes: ifaces.map((i) => i.index),
     ringBytes: opts.ringBytes,
     snaplen: Math.min(opts.snaplen, RECORD.maxData),
@@ -145,26 +140,14 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
     ports: opts.ports,
     hosts4,
     hosts6,
-  }, (batch, count) => {
-    if (batch === null) return;
-    // Every batch is acknowledged once written (or skipped after a failure), so the addon can bound
-    // how many wait here.
-    enqueue(async () => {
-      try {
-        if (failure === null) await sink.writeEpbBatch(batch, count);
-      } finally {
-        capture?.ack();
-      }
-    });
-  });
-  const opened = sink.open(clock.toWallNs(process.hrtime.bigint()));
-  work = opened.catch(() => undefined); // batches queue behind the open; they still run (and ack) if it fails
+    clockOffsetNs: clock.offsetNs,
+    maxFileBytes: opts.fileSizeBytes ?? 0,
+    maxPackets: opts.count ?? 0,
+  }, (event) => capture.resume(sink.handle(event)));
   try {
-    await opened;
+    capture.start(sink.open(clock.toWallNs(process.hrtime.bigint())));
   } catch (err) {
-    failure = err;
     await capture.stop();
-    await work;
     capture.close();
     throw err instanceof Error && 'code' in err ? new RuntimeError(`${opts.output}: cannot create: ${createError((err as NodeJS.ErrnoException).code)}`) : err;
   }
@@ -179,23 +162,24 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
   if (opts.durationSeconds !== undefined) timers.push(setTimeout(() => requestStop('duration'), opts.durationSeconds * 1000));
   timers.push(setInterval(() => {
     clock.refresh();
-    enqueue(() => sink.flush());
+    capture.setClockOffset(clock.offsetNs);
   }, TICK_MS));
   if (opts.statsSeconds) {
     timers.push(setInterval(() => {
-      const t = sumCounters(capture!.counters());
-      log.info({ captured: sink.captured, seen: t.seen, tcp: t.tcp, kept: t.kept, dropped: t.dropped }, 'capture statistics');
+      const t = sumCounters(capture.counters());
+      log.info({ captured: capture.progress().captured, seen: t.seen, tcp: t.tcp, kept: t.kept, dropped: t.dropped }, 'capture statistics');
     }, opts.statsSeconds * 1000));
   }
   opts.onReady?.();
 
   try {
     await stopRequested;
-    await capture.stop(); // detached; every record left in the ring has been handed to the callback
-    await work;
-    await sink.close().catch((err: unknown) => {
-      failure ??= err;
-    });
+    await capture.stop(); // detached; every record left in the ring is written
+    try {
+      sink.close(capture.progress().fileBytes);
+    } catch (err) {
+      failure ??= err instanceof Error ? err : new Error(String(err));
+    }
   } finally {
     for (const t of timers) clearTimeout(t);
     process.off('SIGINT', onSignal);
@@ -203,7 +187,8 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
     opts.signal?.removeEventListener('abort', onAbort);
   }
   const totals = sumCounters(capture.counters());
+  const { captured } = capture.progress();
   capture.close();
-  if (failure !== null) throw failure instanceof Error ? new RuntimeError(`${opts.output}: ${failure.message}`) : failure;
-  return { captured: sink.captured, totals, files: sink.files, reason: stopReason ?? 'signal' };
+  if (failure !== null) throw new RuntimeError(`${opts.output}: ${(failure as Error).message}`);
+  return { captured, totals, files: sink.files, reason: stopReason ?? 'signal' };
 }

@@ -54,6 +54,14 @@ export class Rotation {
     return n === 0 ? base : `${base}${n}`;
   }
 
+  /**
+   * Under -G, the time from which a packet belongs in the next file (shouldRotate's time rule as one
+   * number, for the drain thread); null without -G.
+   */
+  get deadlineNs(): bigint | null {
+    return this.#periodNs !== null && this.#fileStartNs !== null ? this.#fileStartNs + this.#periodNs : null;
+  }
+
   /** Path of the first file; `startNs` starts its -G period. */
   first(startNs: bigint): string {
     this.#count = 1;

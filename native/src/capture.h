@@ -1,23 +1,25 @@
-// One capture: the loaded BPF object, its AF_PACKET sockets and the thread that drains the ring buffer.
+// One capture: the loaded BPF object, its AF_PACKET sockets and the thread that drains the ring buffer
+// into the output file (epb_file.h). Without a BPF object path it is a "fed" capture: records come from
+// feed() instead of the kernel, through the same drain thread and writer (tests replay captures so).
 #pragma once
 #include <napi.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
-struct bpf_object;
+#include "epb_file.h"
+
 struct ring_buffer;
+struct bpf_object;
 
 namespace tcplens {
 
-struct Batch;
-struct BatchMemory;
+struct PendingCall;
 
 class Capture : public Napi::ObjectWrap<Capture> {
  public:
@@ -25,22 +27,28 @@ class Capture : public Napi::ObjectWrap<Capture> {
   explicit Capture(const Napi::CallbackInfo& info);
   ~Capture() override;
 
+  void ResolveStopped(Napi::Env env);  // main thread, after the drain thread's last write
+
  private:
   // JS methods (signatures in native/index.ts).
+  void Start(const Napi::CallbackInfo& info);
+  void Resume(const Napi::CallbackInfo& info);
+  void SetClockOffset(const Napi::CallbackInfo& info);
+  void Feed(const Napi::CallbackInfo& info);
+  Napi::Value Progress(const Napi::CallbackInfo& info);
   Napi::Value Counters(const Napi::CallbackInfo& info);
   Napi::Value Stop(const Napi::CallbackInfo& info);
-  void Ack(const Napi::CallbackInfo& info);
   void Close(const Napi::CallbackInfo& info);
 
-  void Drain();                       // the drain thread's body
+  void OpenKernelPath(Napi::Env env, const std::string& objPath, const Napi::Object& opts);
+  void Drain();  // the drain thread's body
+  void ConsumeFed();
   static int OnRecord(void* ctx, void* data, size_t size);
-  void Flush(bool final);
- public:
-  void ResolveStopped(Napi::Env env);  // main thread, when the final batch has been delivered
- private:             // hands the current batch to JS (blocks when JS is behind)
+  OutputReply OnOutputEvent(const OutputEvent& event);  // drain thread: asks JS and waits for resume()
+  bool CallJs(PendingCall* call);
   void DetachSockets();
   static void AtEnvCleanup(void* arg);
-  void Shutdown(bool abort);          // stop the thread and free everything; idempotent
+  void Shutdown();  // stop the thread and free everything; idempotent
 
   struct bpf_object* obj_ = nullptr;
   struct ring_buffer* rb_ = nullptr;
@@ -48,17 +56,12 @@ class Capture : public Napi::ObjectWrap<Capture> {
   int epollFd_ = -1;
   int wakeFd_ = -1;
   std::vector<int> sockets_;
+  std::unique_ptr<EpbFileWriter> writer_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   bool threadRunning_ = false;
+  bool hookAdded_ = false;
   Napi::ThreadSafeFunction tsfn_;
-  std::unique_ptr<Batch> batch_;
-  std::unique_ptr<Batch> NewBatch();  // drain thread: memory from the pool when there is some
-  // Batch memory JS has acknowledged, ready for reuse (pages already mapped); guarded by poolMutex_.
-  std::mutex poolMutex_;
-  std::vector<std::shared_ptr<BatchMemory>> pool_;
-  // Main thread only: memory of batches handed to JS, oldest first; ack() moves the oldest to pool_.
-  std::deque<std::shared_ptr<BatchMemory>> unacked_;
   std::unique_ptr<Napi::Promise::Deferred> stopped_;
   // The thread-safe function must not be touched after Abort (main) or after napi_closing (thread);
   // this mutex orders the thread's final Release against an Abort from Shutdown.
@@ -66,13 +69,15 @@ class Capture : public Napi::ObjectWrap<Capture> {
   bool tsfnAborted_ = false;
   bool tsfnReleased_ = false;
   std::atomic<bool> tsfnClosing_{false};
-  bool hookAdded_ = false;
-  // Batches handed to JS and not yet acknowledged (ack()): the drain thread waits at kMaxInFlight, so a
-  // slow disk turns into ring-full drops counted in the kernel, never into unbounded memory in JS.
-  std::mutex ackMutex_;
-  std::condition_variable ackCv_;
-  uint32_t inFlight_ = 0;
+  // An output event waits here for JavaScript's resume(); Shutdown sets aborting_ to release it.
+  std::mutex replyMutex_;
+  std::condition_variable replyCv_;
+  bool replied_ = false;
   bool aborting_ = false;
+  OutputReply reply_;
+  // Records handed to feed(), each buffer holding whole records padded to 8 bytes; guarded by feedMutex_.
+  std::mutex feedMutex_;
+  std::deque<std::vector<uint8_t>> fed_;
 };
 
 }  // namespace tcplens

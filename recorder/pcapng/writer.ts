@@ -10,7 +10,7 @@
 import { constants as fsConstants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import {
-  DEFAULT_TSRESOL, EPB_LAYOUT, encodeEpb, encodeEpbTicksInto, encodeIdb, encodeIsb, encodeShb, epbSize, nsToTicks,
+  DEFAULT_TSRESOL, encodeEpb, encodeEpbTicksInto, encodeIdb, encodeIsb, encodeShb, epbSize, nsToTicks,
   type EpbOptions, type IdbOptions, type IsbOptions, type ShbOptions,
 } from './blocks.js';
 
@@ -134,34 +134,6 @@ export class PcapngFileWriter {
     // encodeEpbTicksInto validates its arguments before writing, so a bad call leaves the chunk unchanged.
     this.#used = encodeEpbTicksInto(this.#chunk, this.#used, first as number, ticks, wireLen as number, data, flags);
     this.#bytesWritten += size;
-    return this.#queuedBytes < this.#highWaterMark;
-  }
-
-  /**
-   * Appends EPBs that are already encoded, back to back (the recorder's batches: see EPB_LAYOUT), with
-   * one copy. Their timestamps must be in the units of their interfaces' if_tsresol. The framing is
-   * checked before a byte is buffered (block type, lengths, interface ids of this section), so a bad run
-   * throws RangeError and leaves the file as it was. Returns false like writePacket.
-   */
-  writeEncodedPackets(blocks: Uint8Array): boolean {
-    const interfaces = this.#sectionInterfaces().length;
-    if (!(blocks instanceof Uint8Array)) throw new TypeError('blocks must be a Uint8Array');
-    const dv = new DataView(blocks.buffer, blocks.byteOffset, blocks.byteLength);
-    const end = blocks.length;
-    for (let at = 0; at < end;) {
-      const total = at + EPB_LAYOUT.data <= end ? dv.getUint32(at + EPB_LAYOUT.length, true) : 0;
-      if (total < EPB_LAYOUT.data + EPB_LAYOUT.trailerSize || dv.getUint32(at, true) !== EPB_LAYOUT.blockType || (total & 3) !== 0 ||
-          at + total > end || dv.getUint32(at + total - 4, true) !== total ||
-          dv.getUint32(at + EPB_LAYOUT.capLen, true) > total - EPB_LAYOUT.data - EPB_LAYOUT.trailerSize ||
-          dv.getUint32(at + EPB_LAYOUT.interfaceId, true) >= interfaces) {
-        throw new RangeError(`encoded packets: no whole EPB of this section at byte ${at} of ${end}`);
-      }
-      at += total;
-    }
-    this.#reserve(end);
-    this.#chunk.set(blocks, this.#used);
-    this.#used += end;
-    this.#bytesWritten += end;
     return this.#queuedBytes < this.#highWaterMark;
   }
 
