@@ -75,8 +75,11 @@ export interface CaptureOptions {
   hosts4: Buffer[];
   /** 16-byte addresses. */
   hosts6: Buffer[];
-  /** REALTIME - MONOTONIC (recorder/clock.ts) until the first setClockOffset(). */
-  clockOffsetNs: bigint;
+  /**
+   * REALTIME - MONOTONIC in ns, fixed for the whole capture: for fed captures, whose records carry
+   * made-up stamps. Absent: the drain thread samples the clocks itself, every second (native/src/clock.h).
+   */
+  clockOffsetNs?: bigint;
   /** -C in bytes: a packet that finds the file holding at least this many starts a new file (0: none). */
   maxFileBytes: number;
   /** -c: the drain thread writes this many packets, then raises 'count' (0: no limit). */
@@ -128,11 +131,13 @@ export interface OutputReply {
 }
 
 export interface CaptureHandle {
-  /** Starts the drain thread, writing into the first file (opened, its SHB written). */
-  start(target: OutputTarget): void;
+  /**
+   * Starts the drain thread, writing into the first file (opened, its SHB written). `knownKeys`: the
+   * interface keys whose IDBs that file already holds, in id order (0, 1, ...); others raise 'interface'.
+   */
+  start(target: OutputTarget, knownKeys?: number[]): void;
   /** Answers the pending OutputEvent. */
   resume(reply: OutputReply): void;
-  setClockOffset(offsetNs: bigint): void;
   /** Fed captures only: ring records (bpf/snapshot.h) back to back, each padded to RECORD.recordAlign. */
   feed(records: Buffer): void;
   /** Packets written and bytes in the current file; final once stop() has resolved. */

@@ -7,9 +7,9 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { RuntimeError } from '../analyzer/errors.js';
 import { logger } from '../analyzer/log.js';
 import { bpfObjectPath, loadNative, RECORD, type CaptureHandle, type NativeBinding } from '../native/index.js';
-import { MonotonicToWall } from './clock.js';
 import { Rotation } from './rotate.js';
 import { PcapngSink } from './sink.js';
+import { EPB_LAYOUT } from './pcapng/blocks.js';
 import { sumCounters, type CaptureTotals } from './stats.js';
 
 export type Direction = 'both' | 'in' | 'out';
@@ -44,8 +44,6 @@ export interface RecordResult {
 }
 
 const DIRECTIONS: Record<Direction, number> = { both: 0, in: 1, out: 2 };
-/** How often REALTIME - MONOTONIC is re-sampled and handed to the drain thread. */
-const TICK_MS = 1000;
 
 function hostBytes(hosts: string[]): { hosts4: Buffer[]; hosts6: Buffer[] } {
   const hosts4: Buffer[] = [];
@@ -88,6 +86,18 @@ function createError(code: string | undefined): string {
   }
 }
 
+/** ARPHRD_* device types whose packets the filter always gives one link type (bpf/snapshot.h SNAPSHOT_LINK_*). */
+const ARPHRD_ETHER = 1;
+const ARPHRD_RAWIP = 519;
+const ARPHRD_LOOPBACK = 772;
+const ARPHRD_NONE = 0xfffe;
+
+function linkOfDevice(arphrd: number): number | null {
+  if (arphrd === ARPHRD_ETHER || arphrd === ARPHRD_LOOPBACK) return RECORD.linkEther;
+  if (arphrd === ARPHRD_NONE || arphrd === ARPHRD_RAWIP) return RECORD.linkRaw; // tun, wireguard: IP first
+  return null;
+}
+
 export async function record(opts: RecordOptions): Promise<RecordResult> {
   const log = logger('record');
   const native: NativeBinding = loadNative();
@@ -101,7 +111,7 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
     if (!names.has(ifindex)) names.set(ifindex, native.interfaceByIndex(ifindex)?.name ?? null);
     return names.get(ifindex)!;
   };
-  const clock = new MonotonicToWall(() => native.clockSample());
+  const now = (): bigint => native.clockSample().realtimeNs;
   const rotation = new Rotation({ base: opts.output, maxBytes: opts.fileSizeBytes, maxSeconds: opts.rotateSeconds, maxFiles: opts.files });
 
   let stopReason: RecordResult['reason'] | null = null;
@@ -117,7 +127,7 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
 
   let failure: Error | null = null;
   const sink = new PcapngSink({
-    rotation, clock, interfaceName,
+    rotation, now, interfaceName,
     snaplen: Math.min(opts.snaplen, RECORD.maxData),
     counters: () => capture.counters(),
     onDone: (why) => requestStop(why),
@@ -140,12 +150,18 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
     ports: opts.ports,
     hosts4,
     hosts6,
-    clockOffsetNs: clock.offsetNs,
     maxFileBytes: opts.fileSizeBytes ?? 0,
     maxPackets: opts.count ?? 0,
   }, (event) => capture.resume(sink.handle(event)));
+  // A named interface's IDB goes in the file up front, as tcpdump writes its link type in its header:
+  // the device type says which link type the filter will give its packets. With "any", IDBs are added
+  // as interfaces carry packets.
+  const knownKeys = ifaces.flatMap((i) => {
+    const link = linkOfDevice(i.arphrd);
+    return link === null ? [] : [i.index * EPB_LAYOUT.keyLinks + link];
+  });
   try {
-    capture.start(sink.open(clock.toWallNs(process.hrtime.bigint())));
+    capture.start(sink.open(now(), knownKeys), knownKeys);
   } catch (err) {
     await capture.stop();
     capture.close();
@@ -160,10 +176,6 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
   if (opts.signal?.aborted) requestStop('abort');
   const timers: NodeJS.Timeout[] = [];
   if (opts.durationSeconds !== undefined) timers.push(setTimeout(() => requestStop('duration'), opts.durationSeconds * 1000));
-  timers.push(setInterval(() => {
-    clock.refresh();
-    capture.setClockOffset(clock.offsetNs);
-  }, TICK_MS));
   if (opts.statsSeconds) {
     timers.push(setInterval(() => {
       const t = sumCounters(capture.counters());

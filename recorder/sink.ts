@@ -14,7 +14,6 @@ import { closeSync, constants as fsConstants, fchmodSync, fstatSync, openSync, w
 import { hostname, release, type } from 'node:os';
 import { EPB_LAYOUT, encodeIdb, encodeIsb, encodeShb, type IdbOptions } from './pcapng/blocks.js';
 import type { Rotation } from './rotate.js';
-import type { MonotonicToWall } from './clock.js';
 import { RECORD, type InterfaceCounters, type OutputEvent, type OutputReply, type OutputTarget } from '../native/index.js';
 
 export const LINKTYPE_ETHERNET = 1;
@@ -22,7 +21,8 @@ export const LINKTYPE_RAW = 101;
 
 export interface SinkOptions {
   rotation: Rotation;
-  clock: MonotonicToWall;
+  /** Wall-clock time now, ns since the Unix epoch: the ISBs' timestamps. */
+  now(): bigint;
   /** IDB snaplen: the most bytes one record can carry under -s. */
   snaplen: number;
   /** Name of an interface by index (null when it is gone). */
@@ -56,9 +56,13 @@ export class PcapngSink {
     this.#o = options;
   }
 
-  /** Creates the first file (SHB only); the drain thread starts writing at the returned target. */
-  open(nowNs: bigint): OutputTarget {
+  /**
+   * Creates the first file: its SHB and an IDB for each interface key known before capture (ids 0, 1,
+   * ... in that order: pass the same keys to capture.start). The drain thread starts at the returned target.
+   */
+  open(nowNs: bigint, knownKeys: readonly number[] = []): OutputTarget {
     this.#startNs = nowNs;
+    for (const key of knownKeys) this.#describe(key);
     return this.#openFile(this.#o.rotation.first(nowNs));
   }
 
@@ -97,14 +101,19 @@ export class PcapngSink {
     }
   }
 
-  #addInterface(key: number, fileBytes: number): OutputReply {
+  /** Adds the interface of `key` (ifindex * 4 + link) with the next id; returns its IDB. */
+  #describe(key: number): IdbOptions {
     const ifindex = Math.floor(key / EPB_LAYOUT.keyLinks);
     const link = key % EPB_LAYOUT.keyLinks;
     const name = this.#o.interfaceName(ifindex) ?? `ifindex${ifindex}`;
     const idb: IdbOptions = { linktype: link === RECORD.linkRaw ? LINKTYPE_RAW : LINKTYPE_ETHERNET, snaplen: this.#o.snaplen, name, tsresol: 9 };
-    const block = encodeIdb(idb);
-    writeAt(this.#fd!, block, fileBytes);
     this.#interfaces.push({ ifindex, idb });
+    return idb;
+  }
+
+  #addInterface(key: number, fileBytes: number): OutputReply {
+    const block = encodeIdb(this.#describe(key));
+    writeAt(this.#fd!, block, fileBytes);
     return { interfaceId: this.#interfaces.length - 1, fileBytes: fileBytes + block.length };
   }
 
@@ -141,7 +150,7 @@ export class PcapngSink {
   #writeStats(fd: number, fileBytes: number): void {
     if (this.#interfaces.length === 0) return;
     const byIndex = new Map(this.#o.counters().map((c) => [c.ifindex, c]));
-    const nowNs = this.#o.clock.toWallNs(process.hrtime.bigint());
+    const nowNs = this.#o.now();
     const written = new Set<number>();
     let at = fileBytes;
     this.#interfaces.forEach((iface, id) => {

@@ -3,9 +3,9 @@
 #include <napi.h>
 
 #include <stddef.h>
-#include <time.h>
 
 #include "capture.h"
+#include "clock.h"
 #include "epb.h"
 #include "errors.h"
 #include "netif.h"
@@ -67,28 +67,14 @@ static Napi::Value EpbLayout(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// clockSample(): { realtimeNs: bigint, monotonicNs: bigint, widthNs: number }: the tightest of a few
-// (MONOTONIC, REALTIME, MONOTONIC) triples, so REALTIME - MONOTONIC is known to within widthNs.
+// clockSample(): { realtimeNs: bigint, monotonicNs: bigint, widthNs: number } (clock.h).
 static Napi::Value ClockSample(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto ns = [](const struct timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1000000000LL + t.tv_nsec; };
-  int64_t bestWidth = INT64_MAX, bestMono = 0, bestReal = 0;
-  for (int i = 0; i < 7; i++) {
-    struct timespec m1, r, m2;
-    clock_gettime(CLOCK_MONOTONIC, &m1);
-    clock_gettime(CLOCK_REALTIME, &r);
-    clock_gettime(CLOCK_MONOTONIC, &m2);
-    int64_t width = ns(m2) - ns(m1);
-    if (width < bestWidth) {
-      bestWidth = width;
-      bestMono = ns(m1) + width / 2;
-      bestReal = ns(r);
-    }
-  }
+  ClockPair p = SampleClocks();
   Napi::Object o = Napi::Object::New(env);
-  o.Set("realtimeNs", Napi::BigInt::New(env, bestReal));
-  o.Set("monotonicNs", Napi::BigInt::New(env, bestMono));
-  o.Set("widthNs", Napi::Number::New(env, static_cast<double>(bestWidth)));
+  o.Set("realtimeNs", Napi::BigInt::New(env, p.realtimeNs));
+  o.Set("monotonicNs", Napi::BigInt::New(env, p.monotonicNs));
+  o.Set("widthNs", Napi::Number::New(env, static_cast<double>(p.widthNs)));
   return o;
 }
 

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <string>
 
+#include "clock.h"
 #include "epb.h"
 #include "errors.h"
 #include "snapshot.h"
@@ -22,10 +23,13 @@
 namespace tcplens {
 
 // The drain thread sleeps until the BPF program signals a quarter-full ring (high rates) or kDrainMs
-// pass (low rates), then empties the ring into the output file. Each wake-up costs about as much as a few
-// hundred packets, so the interval is long; it bounds how much a SIGKILL can lose, and a stop wakes the
+// pass (low rates), then empties the ring into the output file. Each wake-up costs about as much as a
+// thousand packets on the development VM (~75 us), so the interval is long; it bounds what a SIGKILL can
+// lose (the last second, as the JavaScript writer's one-second flush did before), and a stop wakes the
 // thread at once.
-static constexpr int kDrainMs = 250;
+static constexpr int kDrainMs = 1000;
+// REALTIME - MONOTONIC is sampled again this often (clock.h).
+static constexpr int64_t kClockRefreshNs = 1000000000LL;
 
 // A call from the drain thread into JavaScript: an output event, or (final) the end of the capture.
 struct PendingCall {
@@ -51,7 +55,7 @@ Napi::Function Capture::Define(Napi::Env env) {
   libbpf_set_print(CaptureLibbpfMessage);
   return DefineClass(env, "Capture",
                      {InstanceMethod<&Capture::Start>("start"), InstanceMethod<&Capture::Resume>("resume"),
-                      InstanceMethod<&Capture::SetClockOffset>("setClockOffset"), InstanceMethod<&Capture::Feed>("feed"),
+                      InstanceMethod<&Capture::Feed>("feed"),
                       InstanceMethod<&Capture::Progress>("progress"), InstanceMethod<&Capture::Counters>("counters"),
                       InstanceMethod<&Capture::Stop>("stop"), InstanceMethod<&Capture::Close>("close")});
 }
@@ -92,8 +96,11 @@ Capture::Capture(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Capture>(inf
   };
   writer_ = std::make_unique<EpbFileWriter>(number("maxFileBytes"), number("maxPackets"),
                                             [this](const OutputEvent& e) { return OnOutputEvent(e); });
+  // A fixed offset makes a fed capture's timestamps exact (tests); a kernel capture samples its own.
+  Napi::Value offset = opts.Get("clockOffsetNs");
+  clockFixed_ = offset.IsBigInt();
   bool lossless = true;
-  writer_->SetClockOffset(opts.Get("clockOffsetNs").As<Napi::BigInt>().Int64Value(&lossless));
+  writer_->SetClockOffset(clockFixed_ ? offset.As<Napi::BigInt>().Int64Value(&lossless) : RealtimeMinusMonotonic());
   tsfn_ = Napi::ThreadSafeFunction::New(env, onEvent, "tcplens-output", 2, 1);
   // At process exit the environment goes away first: stop the thread and free the kernel objects then.
   if (napi_add_env_cleanup_hook(env, &Capture::AtEnvCleanup, this) == napi_ok) hookAdded_ = true;
@@ -318,10 +325,15 @@ bool Capture::CallJs(PendingCall* call) {
 // sooner when it signals a quarter-full ring, and write what the drain produced.
 void Capture::Drain() {
   pthread_setname_np(pthread_self(), "tcplens-drain");  // visible in top -H and /proc/PID/task/*/comm
+  int64_t nextClockSampleNs = MonotonicNs() + kClockRefreshNs;
   while (!stopping_.load(std::memory_order_acquire)) {
     struct epoll_event evs[2];
     int n = epoll_wait(epollFd_, evs, 2, kDrainMs);
     if (n < 0 && errno != EINTR) break;
+    if (!clockFixed_ && MonotonicNs() >= nextClockSampleNs) {
+      writer_->SetClockOffset(RealtimeMinusMonotonic());
+      nextClockSampleNs = MonotonicNs() + kClockRefreshNs;
+    }
     for (int i = 0; i < n; i++) {
       uint64_t count;
       if (evs[i].data.u32 == 1 && read(wakeFd_, &count, sizeof(count)) < 0) { /* already reset */ }
@@ -343,7 +355,8 @@ void Capture::Drain() {
   tsfnReleased_ = true;
 }
 
-// start({ fd, fileBytes, rotateAtNs }): the first file is open and holds fileBytes bytes; start draining.
+// start({ fd, fileBytes, rotateAtNs }, knownKeys?): the first file is open, holds fileBytes bytes and the
+// IDBs of knownKeys (ids in that order); start draining.
 void Capture::Start(const Napi::CallbackInfo& info) {
   if (threadRunning_ || stopped_) return;
   Napi::Object t = info[0].As<Napi::Object>();
@@ -353,6 +366,10 @@ void Capture::Start(const Napi::CallbackInfo& info) {
   target.fileBytes = static_cast<uint64_t>(t.Get("fileBytes").As<Napi::Number>().DoubleValue());
   target.rotateAtNs = t.Get("rotateAtNs").As<Napi::BigInt>().Uint64Value(&lossless);
   writer_->Begin(target);
+  if (info.Length() > 1 && info[1].IsArray()) {
+    Napi::Array keys = info[1].As<Napi::Array>();
+    for (uint32_t i = 0; i < keys.Length(); i++) writer_->AddKnownInterface(keys.Get(i).As<Napi::Number>().Uint32Value());
+  }
   threadRunning_ = true;
   thread_ = std::thread([this] { Drain(); });
 }
@@ -376,12 +393,6 @@ void Capture::Resume(const Napi::CallbackInfo& info) {
     replied_ = true;
   }
   replyCv_.notify_one();
-}
-
-// setClockOffset(offsetNs: bigint): REALTIME - MONOTONIC as recorder/clock.ts last sampled it.
-void Capture::SetClockOffset(const Napi::CallbackInfo& info) {
-  bool lossless = true;
-  writer_->SetClockOffset(info[0].As<Napi::BigInt>().Int64Value(&lossless));
 }
 
 // feed(records: Buffer): for a capture made without a BPF object; the records are copied.

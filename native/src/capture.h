@@ -33,7 +33,6 @@ class Capture : public Napi::ObjectWrap<Capture> {
   // JS methods (signatures in native/index.ts).
   void Start(const Napi::CallbackInfo& info);
   void Resume(const Napi::CallbackInfo& info);
-  void SetClockOffset(const Napi::CallbackInfo& info);
   void Feed(const Napi::CallbackInfo& info);
   Napi::Value Progress(const Napi::CallbackInfo& info);
   Napi::Value Counters(const Napi::CallbackInfo& info);
@@ -57,6 +56,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
   int wakeFd_ = -1;
   std::vector<int> sockets_;
   std::unique_ptr<EpbFileWriter> writer_;
+  bool clockFixed_ = false;  // fed captures keep the offset they were given
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   bool threadRunning_ = false;

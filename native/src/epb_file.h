@@ -56,11 +56,13 @@ class EpbFileWriter {
   EpbFileWriter(uint64_t maxFileBytes, uint64_t maxPackets, OutputEventHandler onEvent);
 
   void Begin(const OutputTarget& target);
+  // An interface whose IDB JavaScript wrote before capture started, with the next id. Before Append only.
+  void AddKnownInterface(uint32_t key) { keys_.push_back(key); }
   // One ring record of `size` bytes. Drain thread only.
   void Append(const struct snapshot* rec, size_t size);
   // Writes what is buffered: at the end of every drain, so a kill loses at most the last drain's packets.
   void Flush();
-  // REALTIME - MONOTONIC in ns (recorder/clock.ts decides it; any thread may set it).
+  // REALTIME - MONOTONIC in ns (clock.h); any thread may set it.
   void SetClockOffset(int64_t offsetNs) { clockOffsetNs_.store(offsetNs, std::memory_order_relaxed); }
 
   uint64_t captured() const { return captured_.load(std::memory_order_acquire); }

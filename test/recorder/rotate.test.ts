@@ -56,3 +56,14 @@ test('-G with -W stops after W files', () => {
   assert.equal(r.next(2n * S), 'cap2');
   assert.equal(r.next(3n * S), null);
 });
+
+test('deadlineNs is the time shouldRotate starts answering yes under -G, and follows each period', () => {
+  const r = new Rotation({ base: 'x', maxSeconds: 2 });
+  assert.equal(new Rotation({ base: 'x', maxBytes: 10 }).deadlineNs, null);
+  r.first(1_000n);
+  assert.equal(r.deadlineNs, 2_000_001_000n);
+  assert.equal(r.shouldRotate(0, 1, r.deadlineNs! - 1n), false);
+  assert.equal(r.shouldRotate(0, 1, r.deadlineNs!), true);
+  r.next(5_000_000_000n); // a packet 5 s in: two periods later, no drift
+  assert.equal(r.deadlineNs, 6_000_001_000n);
+});

@@ -13,7 +13,6 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { readCapture } from '../../analyzer/readers/index.js';
 import { loadNative, RECORD, PACKET_HOST, PACKET_OUTGOING, type CaptureHandle, type InterfaceCounters } from '../../native/index.js';
-import { MonotonicToWall } from '../../recorder/clock.js';
 import { Rotation } from '../../recorder/rotate.js';
 import { PcapngSink, type SinkOptions } from '../../recorder/sink.js';
 import { fixturesDir } from '../support/paths.js';
@@ -57,14 +56,15 @@ const skip = process.platform === 'linux' ? false : `the recorder addon is Linux
 
 /** Runs `batches` of ring records through a fed capture into the sink, as record.ts joins them. */
 async function recordFed(
-  batches: Buffer[], sinkOptions: Omit<SinkOptions, 'onFailure'>, limits: { maxFileBytes?: number; maxPackets?: number } = {},
+  batches: Buffer[], sinkOptions: Omit<SinkOptions, 'onFailure' | 'now'>,
+  limits: { clockOffsetNs: bigint; maxFileBytes?: number; maxPackets?: number; knownKeys?: number[] },
 ): Promise<{ sink: PcapngSink; captured: number }> {
   let failure: Error | null = null;
-  const sink = new PcapngSink({ ...sinkOptions, onFailure: (err) => (failure = err) });
+  const sink = new PcapngSink({ ...sinkOptions, now: () => 0n, onFailure: (err) => (failure = err) });
   const capture: CaptureHandle = new (loadNative().Capture)(null, {
-    clockOffsetNs: sinkOptions.clock.offsetNs, maxFileBytes: limits.maxFileBytes ?? 0, maxPackets: limits.maxPackets ?? 0,
+    clockOffsetNs: limits.clockOffsetNs, maxFileBytes: limits.maxFileBytes ?? 0, maxPackets: limits.maxPackets ?? 0,
   }, (event) => capture.resume(sink.handle(event)));
-  capture.start(sink.open(0n));
+  capture.start(sink.open(0n, limits.knownKeys), limits.knownKeys);
   for (const b of batches) capture.feed(b);
   await capture.stop();
   sink.close(capture.progress().fileBytes);
@@ -88,15 +88,14 @@ test('-C rotation: several valid files, every packet exactly once, SHB/IDB re-em
   const base = tmpBase();
   // The capture's own timestamps come back out when REALTIME - MONOTONIC is -monoBase.
   const monoBase = 1_000_000_000n;
-  const clock = new MonotonicToWall(() => ({ realtimeNs: 0n, monotonicNs: monoBase, widthNs: 0 }));
   const counters: InterfaceCounters[] = [{ ifindex: 7, seen: 1000, tcp: 900, kept: 800, dropped: 5 }];
   const rounds = 20;
   try {
     const batch = encodeRecords(packets, 7, monoBase);
     const { sink, captured } = await recordFed(Array.from({ length: rounds }, () => batch), {
-      rotation: new Rotation({ base, maxBytes: 3000 }), clock, snaplen: 4096,
+      rotation: new Rotation({ base, maxBytes: 3000 }), snaplen: 4096,
       interfaceName: (i) => `veth${i}`, counters: () => counters, onDone: () => assert.fail('no limit was set'),
-    }, { maxFileBytes: 3000 });
+    }, { clockOffsetNs: -monoBase, maxFileBytes: 3000 });
     assert.equal(captured, packets.length * rounds);
     assert.ok(sink.files.length >= 3, `${sink.files.length} files`);
 
@@ -133,17 +132,16 @@ test('-C rotation: several valid files, every packet exactly once, SHB/IDB re-em
 test('-c stops the writer at exactly N packets and reports it once', { skip }, async () => {
   const packets = await fixturePackets();
   const base = tmpBase();
-  const clock = new MonotonicToWall(() => ({ realtimeNs: 0n, monotonicNs: 0n, widthNs: 0 }));
   let done = 0;
   try {
     const batch = encodeRecords(packets, 3, 0n);
     const { captured } = await recordFed([batch, batch, batch], {
-      rotation: new Rotation({ base }), clock, snaplen: 256,
+      rotation: new Rotation({ base }), snaplen: 256,
       interfaceName: () => null, counters: () => [], onDone: (why) => {
         assert.equal(why, 'count');
         done++;
       },
-    }, { maxPackets: 50 });
+    }, { clockOffsetNs: 0n, maxPackets: 50 });
     assert.equal(done, 1);
     assert.equal(captured, 50);
     const r = await readCapture(base, () => undefined);
@@ -151,5 +149,35 @@ test('-c stops the writer at exactly N packets and reports it once', { skip }, a
     assert.equal(r.interfaces[0]!.name, 'ifindex3', 'an interface that is gone keeps its index as its name');
   } finally {
     cleanup(base);
+  }
+});
+
+test('-G: a file per period measured from the start; with -W the recording ends after W files', { skip }, async () => {
+  // 36 packets 100 ms apart from 0.25 s: periods of 1 s hold 8, 10, 10 and 8 of them.
+  const packets = (await fixturePackets()).map((p, i) => ({ ...p, tsNs: 250_000_000n + BigInt(i) * 100_000_000n }));
+  const expected = [8, 10, 10, 8];
+  for (const maxFiles of [undefined, 3]) {
+    const base = tmpBase();
+    const reasons: string[] = [];
+    try {
+      const { sink, captured } = await recordFed([encodeRecords(packets, 5, 0n)], {
+        rotation: new Rotation({ base, maxSeconds: 1, maxFiles }), snaplen: 256,
+        interfaceName: () => 'eth0', counters: () => [], onDone: (why) => reasons.push(why),
+      }, { clockOffsetNs: 0n, knownKeys: [5 * 4 + RECORD.linkEther] }); // its IDB written up front, as for -i eth0
+      const want = maxFiles === undefined ? expected : expected.slice(0, maxFiles);
+      assert.equal(sink.files.length, want.length);
+      assert.equal(captured, want.reduce((a, b) => a + b, 0));
+      assert.deepEqual(reasons, maxFiles === undefined ? [] : ['files']);
+      for (const [n, file] of sink.files.entries()) {
+        const stamps: bigint[] = [];
+        const r = await readCapture(file, (p) => stamps.push(BigInt(p.tsSec) * 1_000_000_000n + BigInt(p.tsNsec)));
+        assert.equal(r.error, null);
+        assert.deepEqual(r.interfaces.map((i) => i.name), ['eth0'], 'the IDB given up front, once');
+        assert.equal(stamps.length, want[n], `${file}: packets of period ${n}`);
+        assert.ok(stamps.every((t) => t >= BigInt(n) * 1_000_000_000n && t < BigInt(n + 1) * 1_000_000_000n), `${file} holds period ${n} only`);
+      }
+    } finally {
+      cleanup(base);
+    }
   }
 });
