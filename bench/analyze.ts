@@ -16,23 +16,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ensureCapture } from './make-capture.js';
-import { summarize, timeChild, type ChildRun } from './timing.js';
+import { cpuSeconds, peakRssMb, summarize, TIME, timeChild, type ChildRun } from './timing.js';
 import type { BenchContext, BenchModule, BenchRow } from './types.js';
-
-const TIME = '/usr/bin/time';
-
-/** Peak RSS in MB from `time -v` output on stderr. */
-function peakRssMb(run: ChildRun): number {
-  const kb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr)?.[1]);
-  return kb / 1024;
-}
-
-/** User + system CPU seconds from `time -v` output on stderr (all threads of the process). */
-function cpuSeconds(run: ChildRun): number {
-  const user = Number(/User time \(seconds\): ([\d.]+)/.exec(run.stderr)?.[1]);
-  const sys = Number(/System time \(seconds\): ([\d.]+)/.exec(run.stderr)?.[1]);
-  return user + sys;
-}
 
 interface Measurement {
   tool: string;
@@ -159,6 +144,16 @@ export const benchmark: BenchModule = {
       if (floor && r !== floor && r.tool.startsWith('tcplens seq')) {
         r.notes += `; ${(r.medianSeconds / floor.medianSeconds).toFixed(2)}x capinfos -M's time`;
       }
+    }
+    // Issue 4/6's targets, on the command that prints what tshark prints: every flag, frame by frame.
+    const seqFrames = rows.find((r) => r.tool.startsWith('tcplens seq') && r.tool.includes('--frames') && r.ratePerSecond !== null);
+    if (seqFrames && reference && floor) {
+      const faster = reference.medianSeconds / seqFrames.medianSeconds;
+      const ofFloor = seqFrames.medianSeconds / floor.medianSeconds;
+      seqFrames.targets = [
+        { goal: `tcplens seq >= 10x faster than tshark on ${ctx.packets.toLocaleString('en-US')} packets (issues 4, 6)`, measured: `${faster.toFixed(1)}x`, met: faster >= 10 },
+        { goal: 'tcplens seq takes <= 2x capinfos\' time (issue 6)', measured: `${ofFloor.toFixed(2)}x`, met: ofFloor <= 2 },
+      ];
     }
     return rows;
   },

@@ -178,8 +178,24 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     const ratioValues = trials.filter(({ d }) => perM(d) > 0).map(({ t, d }) => perM(t) / perM(d));
     const ratios = ratioValues.length > 0 ? summarize(ratioValues) : null;
     rows.push(row('tcpdump -s 128 -w', trials.map((x) => x.d), ''));
-    rows.push(row('tcplens record -s 128', trials.map((x) => x.t),
-      ratios ? `${ratios.median.toFixed(2)}x (${ratios.min.toFixed(2)}-${ratios.max.toFixed(2)}) tcpdump CPU/packet, same-run ratios` : 'tcpdump captured nothing: no ratio'));
+    const tcplensRow = row('tcplens record -s 128', trials.map((x) => x.t),
+      ratios ? `${ratios.median.toFixed(2)}x (${ratios.min.toFixed(2)}-${ratios.max.toFixed(2)}) tcpdump CPU/packet, same-run ratios` : 'tcpdump captured nothing: no ratio');
+    const where = rate ? `at ${rate.toLocaleString('en-US')} pps` : 'at top speed';
+    const cleanTrials = trials.filter(({ d }) => d.dropped === 0);
+    tcplensRow.targets = [
+      {
+        goal: `no drops wherever tcpdump has none, ${where} (issues 3, 6)`,
+        measured: `${cleanTrials.length} of ${trials.length} trials without tcpdump drops; tcplens dropped ${cleanTrials.map(({ t }) => t.dropped).join('/') || '-'} in them`,
+        met: cleanTrials.every(({ t }) => t.dropped === 0),
+      },
+      ...(ratios
+        ? [
+            { goal: `CPU per packet <= tcpdump's, ${where} (issue 3)`, measured: `${ratios.median.toFixed(2)}x`, met: ratios.median <= 1 },
+            { goal: `CPU per packet <= 0.5x tcpdump's, ${where} (issue 6)`, measured: `${ratios.median.toFixed(2)}x`, met: ratios.median <= 0.5 },
+          ]
+        : []),
+    ];
+    rows.push(tcplensRow);
   }
   return rows;
 }

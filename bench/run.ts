@@ -12,13 +12,14 @@ import { cpus } from 'node:os';
 import path from 'node:path';
 import { buildRoot, repoRoot } from '../test/support/paths.js';
 import { benchmark as analyze } from './analyze.js';
+import { benchmark as memory } from './memory.js';
 import { benchmark as read } from './read.js';
 import { benchmark as record } from './record.js';
 import { benchmark as write } from './write.js';
 import type { BenchContext, BenchModule, BenchRow } from './types.js';
 
 /** Every benchmark, in the order they run. Add new modules here. */
-const MODULES: BenchModule[] = [read, write, analyze, record];
+const MODULES: BenchModule[] = [read, write, analyze, memory, record];
 
 function parseArgs(argv: string[]): { packets: number; runs: number; only: string[] | null; out: string; recordRates: number[] | null } {
   const opts = { packets: 1_000_000, runs: 5, only: null as string[] | null, out: path.join(repoRoot, 'bench/RESULTS.md'), recordRates: null as number[] | null };
@@ -75,6 +76,15 @@ export function renderTable(rows: BenchRow[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Every target the rows carry: goal, measured figure, met or not, and the row it comes from. */
+export function renderTargets(rows: BenchRow[]): string {
+  const lines = ['| target | measured | met | measured by |', '|---|---|---|---|'];
+  for (const r of rows) {
+    for (const t of r.targets ?? []) lines.push(`| ${t.goal} | ${t.measured} | ${t.met ? 'yes' : '**no**'} | ${r.benchmark}: \`${r.tool}\` |`);
+  }
+  return lines.length > 2 ? `${lines.join('\n')}\n` : '';
+}
+
 async function main(): Promise<number> {
   const opts = parseArgs(process.argv.slice(2));
   const ctx: BenchContext = {
@@ -100,7 +110,8 @@ async function main(): Promise<number> {
       rows.push({ benchmark: m.name, tool: '(failed)', runs: 0, medianSeconds: NaN, minSeconds: NaN, maxSeconds: NaN, ratePerSecond: null, ratio: '', notes: `FAILED: ${message}` });
     }
   }
-  const table = renderTable(rows);
+  const targets = renderTargets(rows);
+  const table = `${targets ? `## Targets\n\n${targets}\n## Every measurement\n\n` : ''}${renderTable(rows)}`;
   process.stdout.write(table);
   const cpu = cpus();
   const machine = [

@@ -37,6 +37,22 @@ export function timeChild(cmd: string, args: string[], timeoutMs = 600_000): Pro
   });
 }
 
+/** GNU time: `TIME -v cmd ...` reports peak RSS and CPU seconds of the whole process on stderr. */
+export const TIME = '/usr/bin/time';
+
+/** Peak RSS in MB from `time -v` output on stderr. */
+export function peakRssMb(run: ChildRun): number {
+  const kb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr)?.[1]);
+  return kb / 1024;
+}
+
+/** User + system CPU seconds from `time -v` output on stderr (all threads of the process). */
+export function cpuSeconds(run: ChildRun): number {
+  const user = Number(/User time \(seconds\): ([\d.]+)/.exec(run.stderr)?.[1]);
+  const sys = Number(/System time \(seconds\): ([\d.]+)/.exec(run.stderr)?.[1]);
+  return user + sys;
+}
+
 export interface Summary {
   median: number;
   min: number;

@@ -35,6 +35,16 @@ export interface BenchRow {
   /** How this row compares with the reference tool of its benchmark, e.g. "2.1x capinfos"; '' for the reference. */
   ratio: string;
   notes: string;
+  /** Targets of the issues this row is measured against (bench/run.ts lists them in their own table). */
+  targets?: Target[];
+}
+
+export interface Target {
+  /** The goal as the issue states it, e.g. "read + decode >= 1,000,000 packets/s". */
+  goal: string;
+  /** The figure that decides it, e.g. "3,456,843 packets/s". */
+  measured: string;
+  met: boolean;
 }
 
 export interface BenchModule {

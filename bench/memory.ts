@@ -1,0 +1,64 @@
+/**
+ * Memory on a large capture (issue 6: peak RSS < 1 GiB on 10,000,000 packets): a capture of 10x the
+ * --packets count (10,000,000 by default) made on the spot like the main one (bench/make-capture.ts:
+ * iperf3 + HTTP between two network namespaces, recorded by tcpdump -s 96; cached in bench/out/), then
+ * each analyzer command once per round under `/usr/bin/time -v`, process start to exit. tshark is left out
+ * here (it needs ~3 minutes per run on this many packets); the side-by-side speed figures are the
+ * analyze module's, on the 1,000,000-packet capture.
+ */
+import path from 'node:path';
+import { ensureCapture } from './make-capture.js';
+import { cpuSeconds, peakRssMb, summarize, TIME, timeChild } from './timing.js';
+import type { BenchContext, BenchModule, BenchRow } from './types.js';
+
+const LIMIT_MB = 1024;
+
+export const benchmark: BenchModule = {
+  name: 'memory',
+  async run(ctx: BenchContext): Promise<BenchRow[]> {
+    const packets = ctx.packets * 10;
+    const { path: file, meta } = await ensureCapture({ packets, outDir: ctx.outDir, log: ctx.log });
+    const what = `memory on ${packets.toLocaleString('en-US')} packets (${(meta.sizeBytes / 1e9).toFixed(2)} GB pcap)`;
+    const rel = path.relative(ctx.repoRoot, file);
+    const cli = path.join(ctx.buildRoot, 'bin/tcplens.js');
+    const commands = [
+      ['seq', file, '--frames', '--format', 'csv'],
+      ['seq', file, '--format', 'csv'],
+      ['scans', file, '--format', 'csv'],
+      ['analyze', file, '--format', 'json'],
+    ];
+    const samples = commands.map(() => ({ seconds: [] as number[], cpu: [] as number[], rssMb: [] as number[], error: null as string | null }));
+    for (let round = 1; round <= ctx.runs; round++) {
+      for (const [i, args] of commands.entries()) {
+        const s = samples[i]!;
+        if (s.error !== null) continue;
+        ctx.log(`round ${round}/${ctx.runs}: tcplens ${args[0]} (${packets} packets)`);
+        try {
+          const run = await timeChild(TIME, ['-v', process.execPath, cli, ...args], 1_800_000);
+          s.seconds.push(run.seconds);
+          s.cpu.push(cpuSeconds(run));
+          s.rssMb.push(peakRssMb(run));
+        } catch (err) {
+          s.error = (err instanceof Error ? err.message : String(err)).split('\n').slice(0, 3).join(' ');
+          ctx.log(`failed: ${s.error}`);
+        }
+      }
+    }
+    return commands.map((args, i) => {
+      const s = samples[i]!;
+      const tool = `tcplens ${args.map((a) => (a === file ? rel : a)).join(' ')}`;
+      if (s.error !== null) {
+        return { benchmark: what, tool, runs: 0, medianSeconds: NaN, minSeconds: NaN, maxSeconds: NaN, ratePerSecond: null, ratio: '', notes: `FAILED: ${s.error}` };
+      }
+      const wall = summarize(s.seconds);
+      const peak = Math.max(...s.rssMb);
+      return {
+        benchmark: what, tool, runs: s.seconds.length,
+        medianSeconds: wall.median, minSeconds: wall.min, maxSeconds: wall.max,
+        ratePerSecond: packets / wall.median, ratio: '',
+        notes: `CPU ${summarize(s.cpu).median.toFixed(2)} s; peak RSS ${peak.toFixed(0)} MiB (largest of ${s.rssMb.length} runs)`,
+        targets: [{ goal: `peak RSS < 1 GiB on ${packets.toLocaleString('en-US')} packets (issues 4, 6)`, measured: `${peak.toFixed(0)} MiB`, met: peak < LIMIT_MB }],
+      };
+    });
+  },
+};
