@@ -188,7 +188,7 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
     await stopRequested;
     await capture.stop(); // detached; every record left in the ring is written
     try {
-      sink.close(capture.progress().fileBytes);
+      sink.close(capture.progress().fileBytes, failure === null);
     } catch (err) {
       failure ??= err instanceof Error ? err : new Error(String(err));
     }

@@ -89,13 +89,17 @@ export class PcapngSink {
     }
   }
 
-  /** Writes the ISBs where the EPBs end (`fileBytes`, from capture.progress()) and closes the last file. */
-  close(fileBytes: number): void {
+  /**
+   * Writes the ISBs where the EPBs end (`fileBytes`, from capture.progress()) and closes the last file.
+   * After a failed write (`writeStats` false) it only closes: the drain thread has cut the file back to
+   * its last whole block, and on a full disk an ISB would likely end up cut.
+   */
+  close(fileBytes: number, writeStats = true): void {
     if (this.#fd === null) return;
     const fd = this.#fd;
     this.#fd = null;
     try {
-      this.#writeStats(fd, fileBytes);
+      if (writeStats) this.#writeStats(fd, fileBytes);
     } finally {
       closeSync(fd);
     }

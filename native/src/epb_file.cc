@@ -41,24 +41,39 @@ OutputReply EpbFileWriter::Raise(OutputEvent event) {
 }
 
 void EpbFileWriter::Flush() {
+  const uint64_t start = written_;
   size_t done = 0;
   while (done < used_ && !finished_) {
     ssize_t n = pwrite(target_.fd, buffer_.get() + done, used_ - done, static_cast<off_t>(written_));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      int err = n < 0 ? errno : EIO;
-      used_ = 0;
-      OutputEvent event{OutputEventKind::kWriteError};
-      event.error = err;
-      event.fileBytes = written_;
-      onEvent_(event);  // whatever JavaScript answers, nothing more is written
-      finished_ = true;
+      FailWrite(n < 0 ? errno : EIO, start, done);
       return;
     }
     done += static_cast<size_t>(n);
     written_ += static_cast<uint64_t>(n);
   }
   used_ = 0;
+}
+
+// A write failed (a full disk, say) after `done` bytes of the buffer reached the file at `start`: cut
+// the file back to the last whole EPB, so it ends cleanly, and write nothing more.
+void EpbFileWriter::FailWrite(int err, uint64_t start, size_t done) {
+  size_t whole = 0;
+  for (;;) {
+    uint32_t len;
+    std::memcpy(&len, buffer_.get() + whole + kEpbOffLength, 4);
+    if (whole + len > done) break;
+    whole += len;
+  }
+  if (whole < done && ftruncate(target_.fd, static_cast<off_t>(start + whole)) == 0) written_ = start + whole;
+  used_ = 0;
+  fileBytes_.store(written_, std::memory_order_release);
+  OutputEvent event{OutputEventKind::kWriteError};
+  event.error = err;
+  event.fileBytes = written_;
+  onEvent_(event);  // whatever JavaScript answers, nothing more is written
+  finished_ = true;
 }
 
 bool EpbFileWriter::ShouldRotate(uint64_t tsNs) const {

@@ -74,6 +74,7 @@ class EpbFileWriter {
   OutputReply Raise(OutputEvent event);
   int32_t InterfaceId(uint32_t key, uint64_t tsNs);
   bool ShouldRotate(uint64_t tsNs) const;
+  void FailWrite(int err, uint64_t start, size_t done);
 
   const uint64_t maxFileBytes_;
   const uint64_t maxPackets_;

@@ -1,18 +1,20 @@
 /**
  * The recorder's life cycle on a real kernel, each case in its own pair of network namespaces:
  * rotation against tcpdump's count, ring-full drops, SIGKILL and SIGTERM, errors without privileges or
- * with an unknown interface, and `-i any`.
+ * with an unknown interface, a full disk, and `-i any`.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { cliPath, fixturesDir } from '../support/paths.js';
 import { tshark, tsharkOnCutFile } from '../support/tshark.js';
 import { netnsUnavailableReason, withNetnsPair, type NetnsPair } from '../support/netns.js';
-import { readAll, startAndWait, startRecorder, startTcpdump, stop, tmpFile, tsharkWarnings } from './recorder-support.js';
+import { waitForExit } from '../support/processes.js';
+import { readAll, startAndWait, startRecorder, startTcpdump, stop, tmpFile, tsharkWarnings, type Started } from './recorder-support.js';
 
 const run = promisify(execFile);
 const skip = netnsUnavailableReason() ?? false;
@@ -142,6 +144,31 @@ test('SIGKILL mid-run leaves a file tshark reads; SIGTERM leaves a complete file
   } finally {
     rmSync(killed, { force: true });
     rmSync(termed, { force: true });
+  }
+});
+
+test('a full disk (a 256 KiB tmpfs): one-line error, exit 1, and the file ends with its last whole block', { skip, timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tcplens-full-'));
+  const out = path.join(dir, 'full.pcapng');
+  let mounted = false;
+  try {
+    await run('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tcplens-full', dir]);
+    mounted = true;
+    let rec: Started | undefined;
+    await withNetnsPair(async (pair) => {
+      rec = await startRecorder(pair, pair.b, ['-i', pair.vethB, '-w', out, '-s', '128']);
+      bulk(pair, 2);
+      assert.equal(await waitForExit(rec, 20_000), 1, `the recorder stops by itself: ${rec.stderr()}`);
+    });
+    const lines = rec!.stderr().split('\n').filter((l) => l.length > 0 && !l.startsWith('{'));
+    assert.deepEqual(lines, [`tcplens: ${out}: write failed: no space left on device`]);
+    const ours = await readAll(out);
+    assert.equal(ours.result.error, null, 'cut back to a whole block: the file reads to its end');
+    assert.ok(ours.packets.length > 500, `${ours.packets.length} packets kept before the disk filled`);
+    assert.equal(tsharkWarnings((await tshark(['-r', out, '-q'])).stderr), '');
+  } finally {
+    if (mounted) await run('umount', [dir]);
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
