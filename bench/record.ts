@@ -17,9 +17,14 @@ import type { BenchContext, BenchModule, BenchRow } from './types.js';
 
 /** Replay rates (frames per second); 0 means --topspeed. `--rates` picks others. */
 const DEFAULT_RATES = [20_000, 50_000, 100_000, 200_000, 0];
-const SECONDS_PER_RATE = 2;
 /**
- * Frames of the top-speed burst: about a second and a half at the ~750,000 pps a replay reaches here, so
+ * Seconds of traffic per rate. Long enough that what a run costs once (tcplens' stop is ~3.5 ms of CPU:
+ * final drain, ISBs, unmapping the 8 MiB ring; tcpdump's is smaller) does not pass for a per-packet
+ * cost: at 20,000 pps over 2 s it was a third of tcplens' total.
+ */
+const SECONDS_PER_RATE = 5;
+/**
+ * Frames of the top-speed burst: about a second at the ~750,000-1,100,000 pps a replay reaches here, so
  * the per-packet figure is not mostly the fixed cost of starting and stopping (200,000 frames lasted
  * 0.25 s, and then each tool's stop, ~5-10 ms of CPU unmapping its ring, was a third of its total).
  */
@@ -36,7 +41,8 @@ interface ToolResult {
 /**
  * CPU time of every thread of `pid` in seconds, keyed "tid comm", from /proc/PID/task/TID/schedstat (time
  * on CPU in ns, so a run of 40,000 packets is not lost in the 10 ms ticks of utime/stime). Threads that
- * ended are not listed (the sampler keeps their last reading, at most 50 ms old).
+ * ended are not listed (the sampler keeps their last reading: at most 50 ms old while the tool runs, 1 ms
+ * once it has been told to stop).
  */
 function threadSeconds(pid: number): Map<string, number> {
   const out = new Map<string, number>();
@@ -77,6 +83,8 @@ interface Watched {
   /** CPU seconds per thread at the last sample, and when the tool reported itself attached. */
   lastThreads: () => Map<string, number>;
   readyThreads: Map<string, number>;
+  /** Call right before signalling the tool to stop. */
+  stopping: () => void;
 }
 
 function watch(pair: NetnsPair, ns: string, cmd: string, args: string[], ready: RegExp): Promise<Watched> {
@@ -85,13 +93,20 @@ function watch(pair: NetnsPair, ns: string, cmd: string, args: string[], ready: 
   let threads = new Map<string, number>();
   // ip netns exec execs the command in place: the child's PID is the tool's.
   // Threads are never forgotten: one that ended (the drain thread, at stop) keeps its last reading.
-  const sampler = setInterval(() => {
+  const sample = (): void => {
     for (const [key, seconds] of threadSeconds(child.pid!)) threads.set(key, seconds);
-  }, 50);
+  };
+  let sampler = setInterval(sample, 50);
   const exited = new Promise<void>((resolve) => child.on('exit', () => {
     clearInterval(sampler);
     resolve();
   }));
+  // From the stop signal on, sample every millisecond: a tool's stop (final drain, statistics, unmapping
+  // its ring, exit) takes a few ms and would otherwise fall between two samples.
+  const stopping = (): void => {
+    clearInterval(sampler);
+    sampler = setInterval(sample, 1);
+  };
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${cmd} not ready: ${err}`)), 20_000);
     child.stdout!.resume();
@@ -99,13 +114,14 @@ function watch(pair: NetnsPair, ns: string, cmd: string, args: string[], ready: 
       err += d;
       if (ready.test(err)) {
         clearTimeout(timer);
-        resolve({ child, stderr: () => err, exited, lastThreads: () => threads, readyThreads: threadSeconds(child.pid!) });
+        resolve({ child, stderr: () => err, exited, lastThreads: () => threads, readyThreads: threadSeconds(child.pid!), stopping });
       }
     });
   });
 }
 
 async function stopAndCount(w: Watched, parse: (stderr: string) => { captured: number; dropped: number }): Promise<ToolResult> {
+  w.stopping();
   w.child.kill('SIGINT');
   await Promise.race([w.exited, new Promise((r) => setTimeout(r, 30_000))]);
   const threads = perThreadName(w.readyThreads, w.lastThreads());

@@ -107,6 +107,8 @@ export function registerRecord(program: Command): void {
         onReady: () => logger('record').info({ interfaces: ifaceText, output: raw.write }, 'recording'),
       });
       process.stderr.write(summaryText(result.captured, result.totals));
-      return EXIT_OK;
+      // Every file is closed and the summary written (stderr writes are synchronous here, as is the
+      // logger): exit now rather than let Node tear its heap down, ~1 ms of CPU spent on nothing.
+      process.exit(EXIT_OK);
     }));
 }
