@@ -82,9 +82,9 @@ Capture::Capture(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Capture>(inf
     ev.events = EPOLLIN;
     ev.data.u32 = 1;
     epoll_ctl(epollFd_, EPOLL_CTL_ADD, wakeFd_, &ev);
-    if (rb_ != nullptr) {
+    if (ring_.fd() >= 0) {
       ev.data.u32 = 0;
-      epoll_ctl(epollFd_, EPOLL_CTL_ADD, ring_buffer__epoll_fd(rb_), &ev);
+      epoll_ctl(epollFd_, EPOLL_CTL_ADD, ring_.fd(), &ev);
     }
   } catch (...) {
     Shutdown();
@@ -223,8 +223,8 @@ void Capture::OpenKernelPath(Napi::Env env, const std::string& objPath, const Na
     }
   }
 
-  rb_ = ring_buffer__new(bpf_object__find_map_fd_by_name(obj_, "ring"), &Capture::OnRecord, this, nullptr);
-  if (rb_ == nullptr) throw NativeError(env, "ring_buffer__new", errno, DescribeErrno("ring_buffer__new", errno));
+  if (!ring_.Open(bpf_object__find_map_fd_by_name(obj_, "ring")))
+    throw NativeError(env, "mmap(ring buffer)", errno, DescribeErrno("mmap(ring buffer)", errno));
 }
 
 void Capture::AtEnvCleanup(void* arg) {
@@ -239,9 +239,8 @@ Capture::~Capture() {
 }
 
 // Ring records go straight to the writer; it does the per-packet work (epb_file.cc).
-int Capture::OnRecord(void* ctx, void* data, size_t size) {
+void Capture::OnRecord(void* ctx, const void* data, uint32_t size) {
   static_cast<Capture*>(ctx)->writer_->Append(static_cast<const struct snapshot*>(data), size);
-  return 0;
 }
 
 // Records handed to feed(): whole records back to back, each padded to 8 bytes as in the ring.
@@ -338,12 +337,12 @@ void Capture::Drain() {
       uint64_t count;
       if (evs[i].data.u32 == 1 && read(wakeFd_, &count, sizeof(count)) < 0) { /* already reset */ }
     }
-    if (rb_) ring_buffer__consume(rb_);
+    ring_.Consume(&Capture::OnRecord, this);
     ConsumeFed();
     writer_->Flush();
   }
   // Sockets are already detached (Stop), so this empties the ring for good.
-  if (rb_) ring_buffer__consume(rb_);
+  ring_.Consume(&Capture::OnRecord, this);
   ConsumeFed();
   writer_->Flush();
   PendingCall* last = new PendingCall;
@@ -509,8 +508,7 @@ void Capture::Shutdown() {
     tsfn_.Release();  // never started: nothing else releases it, and it would keep the process alive
     tsfnReleased_ = true;
   }
-  if (rb_) ring_buffer__free(rb_);
-  rb_ = nullptr;
+  ring_.Close();
   if (obj_) bpf_object__close(obj_);
   obj_ = nullptr;
   countersFd_ = -1;

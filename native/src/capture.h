@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "epb_file.h"
+#include "ring_reader.h"
 
-struct ring_buffer;
 struct bpf_object;
 
 namespace tcplens {
@@ -42,7 +42,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
   void OpenKernelPath(Napi::Env env, const std::string& objPath, const Napi::Object& opts);
   void Drain();  // the drain thread's body
   void ConsumeFed();
-  static int OnRecord(void* ctx, void* data, size_t size);
+  static void OnRecord(void* ctx, const void* data, uint32_t size);
   OutputReply OnOutputEvent(const OutputEvent& event);  // drain thread: asks JS and waits for resume()
   bool CallJs(PendingCall* call);
   void DetachSockets();
@@ -50,7 +50,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
   void Shutdown();  // stop the thread and free everything; idempotent
 
   struct bpf_object* obj_ = nullptr;
-  struct ring_buffer* rb_ = nullptr;
+  RingReader ring_;
   int countersFd_ = -1;
   int epollFd_ = -1;
   int wakeFd_ = -1;
