@@ -125,10 +125,10 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
     };
   });
 
+  const snaplen = Math.min(opts.snaplen, RECORD.maxData);
   let failure: Error | null = null;
   const sink = new PcapngSink({
-    rotation, now, interfaceName,
-    snaplen: Math.min(opts.snaplen, RECORD.maxData),
+    rotation, now, interfaceName, snaplen,
     counters: () => capture.counters(),
     onDone: (why) => requestStop(why),
     onFailure: (err) => {
@@ -144,7 +144,7 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
   const capture: CaptureHandle = new native.Capture(bpfObjectPath(), {
     ifindexes: ifaces.map((i) => i.index),
     ringBytes: opts.ringBytes,
-    snaplen: Math.min(opts.snaplen, RECORD.maxData),
+    snaplen,
     payload: opts.payload,
     direction: DIRECTIONS[opts.direction],
     ports: opts.ports,

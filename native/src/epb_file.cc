@@ -120,6 +120,10 @@ void EpbFileWriter::Append(const struct snapshot* rec, size_t size) {
     event.tsNs = tsNs;
     OutputReply reply = Raise(event);
     if (finished_) return;
+    if (!reply.newTarget) {
+      finished_ = true;  // a rotation answered without the next file: nothing sensible to write into
+      return;
+    }
     Begin(reply.target);
   }
   int32_t id = InterfaceId(rec->ifindex * kEpbKeyLinks + rec->link, tsNs);

@@ -38,7 +38,8 @@ struct OutputEvent {
 struct OutputReply {
   bool stop = false;         // write nothing more (limit reached, last file done, or failure)
   int32_t interfaceId = -1;  // kInterface: the id of the IDB JavaScript appended
-  bool newTarget = false;    // kRotate: continue in `target`; kInterface: `target.fileBytes` grew
+  bool newTarget = false;    // kRotate: continue in `target` (a new file)
+  // kInterface: `target.fileBytes` is the file's size with the new IDB
   OutputTarget target;
 };
 
