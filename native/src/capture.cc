@@ -320,6 +320,19 @@ bool Capture::CallJs(PendingCall* call) {
   return true;
 }
 
+// Everything waiting (ring records, fed records) to the file.
+void Capture::DrainOnce() {
+  ring_.Consume(&Capture::OnRecord, this);
+  ConsumeFed();
+  writer_->Flush();
+}
+
+// Wakes the drain thread (a stop, fed records); a failed write is harmless, the kDrainMs timeout follows.
+void Capture::Wake() {
+  uint64_t one = 1;
+  if (wakeFd_ >= 0 && write(wakeFd_, &one, sizeof(one)) < 0) { /* the timeout still comes */ }
+}
+
 // The BPF program does not wake us per record (see tcp_snapshot.bpf.c): we drain every kDrainMs, or
 // sooner when it signals a quarter-full ring, and write what the drain produced.
 void Capture::Drain() {
@@ -337,14 +350,9 @@ void Capture::Drain() {
       uint64_t count;
       if (evs[i].data.u32 == 1 && read(wakeFd_, &count, sizeof(count)) < 0) { /* already reset */ }
     }
-    ring_.Consume(&Capture::OnRecord, this);
-    ConsumeFed();
-    writer_->Flush();
+    DrainOnce();
   }
-  // Sockets are already detached (Stop), so this empties the ring for good.
-  ring_.Consume(&Capture::OnRecord, this);
-  ConsumeFed();
-  writer_->Flush();
+  DrainOnce();  // sockets are already detached (Stop), so this empties the ring for good
   PendingCall* last = new PendingCall;
   last->final = true;
   last->owner = this;
@@ -401,8 +409,7 @@ void Capture::Feed(const Napi::CallbackInfo& info) {
     std::lock_guard<std::mutex> lock(feedMutex_);
     fed_.emplace_back(b.Data(), b.Data() + b.Length());
   }
-  uint64_t one = 1;
-  if (wakeFd_ >= 0 && write(wakeFd_, &one, sizeof(one)) < 0) { /* the kDrainMs timeout still notices */ }
+  Wake();
 }
 
 // progress(): { captured, fileBytes } so far (for --stats; exact once stop() has resolved).
@@ -465,8 +472,7 @@ Napi::Value Capture::Stop(const Napi::CallbackInfo& info) {
     return stopped_->Promise();
   }
   stopping_.store(true, std::memory_order_release);
-  uint64_t one = 1;
-  if (write(wakeFd_, &one, sizeof(one)) < 0) { /* the kDrainMs poll timeout still notices */ }
+  Wake();
   return stopped_->Promise();
 }
 
@@ -481,10 +487,7 @@ void Capture::Shutdown() {
   DetachSockets();
   if (threadRunning_) {
     stopping_.store(true, std::memory_order_release);
-    if (wakeFd_ >= 0) {
-      uint64_t one = 1;
-      if (write(wakeFd_, &one, sizeof(one)) < 0) { /* timeout fallback */ }
-    }
+    Wake();
     {
       std::lock_guard<std::mutex> lock(replyMutex_);
       aborting_ = true;  // a drain thread waiting for resume() gives up

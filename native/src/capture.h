@@ -42,6 +42,8 @@ class Capture : public Napi::ObjectWrap<Capture> {
   void OpenKernelPath(Napi::Env env, const std::string& objPath, const Napi::Object& opts);
   void Drain();  // the drain thread's body
   void ConsumeFed();
+  void DrainOnce();
+  void Wake();
   static void OnRecord(void* ctx, const void* data, uint32_t size);
   OutputReply OnOutputEvent(const OutputEvent& event);  // drain thread: asks JS and waits for resume()
   bool CallJs(PendingCall* call);
