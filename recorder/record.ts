@@ -8,6 +8,7 @@ import { RuntimeError } from '../analyzer/errors.js';
 import { logger } from '../analyzer/log.js';
 import { bpfObjectPath, loadNative, RECORD, type CaptureHandle, type NativeBinding } from '../native/index.js';
 import { Rotation } from './rotate.js';
+import { describeFileError } from './file-errors.js';
 import { PcapngSink } from './sink.js';
 import { EPB_LAYOUT } from './pcapng/blocks.js';
 import { sumCounters, type CaptureTotals } from './stats.js';
@@ -72,18 +73,6 @@ export function ipv6Bytes(text: string): Buffer {
   const out = Buffer.alloc(16);
   all.forEach((w, i) => out.writeUInt16BE(w, i * 2));
   return out;
-}
-
-function createError(code: string | undefined): string {
-  switch (code) {
-    case 'ENOENT': return 'no such directory';
-    case 'EACCES': case 'EPERM': return 'permission denied';
-    case 'EISDIR': return 'is a directory';
-    case 'ELOOP': return 'is a symbolic link (refused: the recorder runs as root)';
-    case 'ENOSPC': return 'no space left on device';
-    case 'EROFS': return 'read-only file system';
-    default: return code ?? 'unknown error';
-  }
 }
 
 /** ARPHRD_* device types whose packets the filter always gives one link type (bpf/snapshot.h SNAPSHOT_LINK_*). */
@@ -165,7 +154,7 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
   } catch (err) {
     await capture.stop();
     capture.close();
-    throw err instanceof Error && 'code' in err ? new RuntimeError(`${opts.output}: cannot create: ${createError((err as NodeJS.ErrnoException).code)}`) : err;
+    throw err instanceof Error && 'code' in err ? new RuntimeError(`${opts.output}: cannot create: ${describeFileError((err as NodeJS.ErrnoException).code)}`) : err;
   }
 
   const onSignal = (): void => requestStop('signal');

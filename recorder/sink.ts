@@ -13,6 +13,7 @@
 import { closeSync, constants as fsConstants, fchmodSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { hostname, release, type } from 'node:os';
 import { EPB_LAYOUT, encodeIdb, encodeIsb, encodeShb, type IdbOptions } from './pcapng/blocks.js';
+import { describeErrno } from './file-errors.js';
 import type { Rotation } from './rotate.js';
 import { RECORD, type InterfaceCounters, type OutputEvent, type OutputReply, type OutputTarget } from '../native/index.js';
 
@@ -40,9 +41,6 @@ interface SinkInterface {
   ifindex: number;
   idb: IdbOptions;
 }
-
-/** strerror-like text for the errno values a capture file write can meet. */
-const WRITE_ERRORS: Record<number, string> = { 28: 'no space left on device', 27: 'file too large', 122: 'disk quota exceeded', 5: 'input/output error', 30: 'read-only file system', 9: 'bad file descriptor' };
 
 export class PcapngSink {
   readonly files: string[] = [];
@@ -80,7 +78,7 @@ export class PcapngSink {
           this.#o.onDone('count');
           return { stop: true };
         case 'error':
-          throw new Error(`write failed: ${WRITE_ERRORS[event.errno] ?? `errno ${event.errno}`}`);
+          throw new Error(`write failed: ${describeErrno(event.errno)}`);
       }
     } catch (err) {
       this.#finished = true;
