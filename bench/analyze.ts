@@ -16,7 +16,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ensureCapture } from './make-capture.js';
-import { cpuSeconds, peakRssMb, summarize, TIME, timeChild, type ChildRun } from './timing.js';
+import { interleavedRounds, summarize, type ChildRun } from './timing.js';
 import type { BenchContext, BenchModule, BenchRow } from './types.js';
 
 interface Measurement {
@@ -28,14 +28,6 @@ interface Measurement {
   args: string[];
   /** What the output says, checked on the last run; throws when the output is wrong. */
   check: (r: ChildRun) => string;
-}
-
-interface Samples {
-  seconds: number[];
-  cpu: number[];
-  rssMb: number[];
-  last: ChildRun | null;
-  error: string | null;
 }
 
 export const benchmark: BenchModule = {
@@ -89,24 +81,7 @@ export const benchmark: BenchModule = {
       },
     ];
 
-    const samples: Samples[] = measurements.map(() => ({ seconds: [], cpu: [], rssMb: [], last: null, error: null }));
-    for (let round = 1; round <= ctx.runs; round++) {
-      for (const [i, m] of measurements.entries()) {
-        const s = samples[i]!;
-        if (s.error !== null) continue;
-        ctx.log(`round ${round}/${ctx.runs}: ${m.tool}`);
-        try {
-          const run = await timeChild(TIME, m.args);
-          s.seconds.push(run.seconds);
-          s.cpu.push(cpuSeconds(run));
-          s.rssMb.push(peakRssMb(run));
-          s.last = run;
-        } catch (err) {
-          s.error = (err instanceof Error ? err.message : String(err)).split('\n').slice(0, 3).join(' ');
-          ctx.log(`failed: ${s.error}`);
-        }
-      }
-    }
+    const samples = await interleavedRounds(ctx.runs, measurements.map((m) => ({ label: m.tool, args: m.args })), ctx.log);
 
     const rows: BenchRow[] = [];
     let reference: BenchRow | undefined;

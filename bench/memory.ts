@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import { ensureCapture } from './make-capture.js';
-import { cpuSeconds, peakRssMb, summarize, TIME, timeChild } from './timing.js';
+import { interleavedRounds, summarize } from './timing.js';
 import type { BenchContext, BenchModule, BenchRow } from './types.js';
 
 const LIMIT_MB = 1024;
@@ -27,23 +27,9 @@ export const benchmark: BenchModule = {
       ['scans', file, '--format', 'csv'],
       ['analyze', file, '--format', 'json'],
     ];
-    const samples = commands.map(() => ({ seconds: [] as number[], cpu: [] as number[], rssMb: [] as number[], error: null as string | null }));
-    for (let round = 1; round <= ctx.runs; round++) {
-      for (const [i, args] of commands.entries()) {
-        const s = samples[i]!;
-        if (s.error !== null) continue;
-        ctx.log(`round ${round}/${ctx.runs}: tcplens ${args[0]} (${packets} packets)`);
-        try {
-          const run = await timeChild(TIME, ['-v', process.execPath, cli, ...args], 1_800_000);
-          s.seconds.push(run.seconds);
-          s.cpu.push(cpuSeconds(run));
-          s.rssMb.push(peakRssMb(run));
-        } catch (err) {
-          s.error = (err instanceof Error ? err.message : String(err)).split('\n').slice(0, 3).join(' ');
-          ctx.log(`failed: ${s.error}`);
-        }
-      }
-    }
+    const samples = await interleavedRounds(ctx.runs, commands.map((args) => ({
+      label: `tcplens ${args[0]} (${packets} packets)`, args: ['-v', process.execPath, cli, ...args],
+    })), ctx.log, 1_800_000);
     return commands.map((args, i) => {
       const s = samples[i]!;
       const tool = `tcplens ${args.map((a) => (a === file ? rel : a)).join(' ')}`;

@@ -38,16 +38,16 @@ export function timeChild(cmd: string, args: string[], timeoutMs = 600_000): Pro
 }
 
 /** GNU time: `TIME -v cmd ...` reports peak RSS and CPU seconds of the whole process on stderr. */
-export const TIME = '/usr/bin/time';
+const TIME = '/usr/bin/time';
 
 /** Peak RSS in MB from `time -v` output on stderr. */
-export function peakRssMb(run: ChildRun): number {
+function peakRssMb(run: ChildRun): number {
   const kb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr)?.[1]);
   return kb / 1024;
 }
 
 /** User + system CPU seconds from `time -v` output on stderr (all threads of the process). */
-export function cpuSeconds(run: ChildRun): number {
+function cpuSeconds(run: ChildRun): number {
   const user = Number(/User time \(seconds\): ([\d.]+)/.exec(run.stderr)?.[1]);
   const sys = Number(/System time \(seconds\): ([\d.]+)/.exec(run.stderr)?.[1]);
   return user + sys;
@@ -76,4 +76,42 @@ export async function repeat(times: number, once: () => Promise<ChildRun>): Prom
     seconds.push(last.seconds);
   }
   return { summary: summarize(seconds), last: last! };
+}
+
+/** What interleavedRounds measured of one command: per run wall seconds, CPU seconds, peak RSS (MiB). */
+export interface RoundSamples {
+  seconds: number[];
+  cpu: number[];
+  rssMb: number[];
+  last: ChildRun | null;
+  /** Why the command failed (it is not run again after a failure); null when every run succeeded. */
+  error: string | null;
+}
+
+/**
+ * Runs every command once per round, one after another, `runs` rounds, each under `TIME -v` (so `args`
+ * start with `-v`): noise from other work on a shared machine falls on all of them alike.
+ */
+export async function interleavedRounds(
+  runs: number, commands: { label: string; args: string[] }[], log: (message: string) => void, timeoutMs?: number,
+): Promise<RoundSamples[]> {
+  const samples: RoundSamples[] = commands.map(() => ({ seconds: [], cpu: [], rssMb: [], last: null, error: null }));
+  for (let round = 1; round <= runs; round++) {
+    for (const [i, c] of commands.entries()) {
+      const s = samples[i]!;
+      if (s.error !== null) continue;
+      log(`round ${round}/${runs}: ${c.label}`);
+      try {
+        const run = await timeChild(TIME, c.args, timeoutMs);
+        s.seconds.push(run.seconds);
+        s.cpu.push(cpuSeconds(run));
+        s.rssMb.push(peakRssMb(run));
+        s.last = run;
+      } catch (err) {
+        s.error = (err instanceof Error ? err.message : String(err)).split('\n').slice(0, 3).join(' ');
+        log(`failed: ${s.error}`);
+      }
+    }
+  }
+  return samples;
 }
