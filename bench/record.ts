@@ -183,7 +183,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     }
     const seconds = summarize(trials.map((x) => x.seconds)).median;
     const label = `record ${frames.toLocaleString('en-US')} frames at ${rate ? `${rate.toLocaleString('en-US')} pps` : `top speed (${Math.round(frames / seconds).toLocaleString('en-US')} pps)`}`;
-    const perM = (r: ToolResult): number => (r.captured > 0 ? r.cpuSeconds / (r.captured / 1e6) : 0);
+    const perM = (r: ToolResult, cpu = r.cpuSeconds): number => (r.captured > 0 ? cpu / (r.captured / 1e6) : 0);
     const row = (tool: string, results: ToolResult[], ratio: string): BenchRow => {
       const cpu = summarize(results.map((r) => r.cpuSeconds));
       const cpuPerM = summarize(results.map(perM));
@@ -197,12 +197,14 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
         notes: `CPU s (all threads, from attach to exit) in the s columns; captured ${results.map((r) => r.captured).join('/')}, dropped ${results.map((r) => r.dropped).join('/')}; ${cpuPerM.median.toFixed(2)} (${cpuPerM.min.toFixed(2)}-${cpuPerM.max.toFixed(2)}) CPU s per million packets; by thread (median run): ${median.threads.map(([n, s]) => `${n} ${s.toFixed(3)}`).join(', ') || '-'}`,
       };
     };
-    const ratioValues = trials.filter(({ d }) => perM(d) > 0).map(({ t, d }) => perM(t) / perM(d));
-    const ratios = ratioValues.length > 0 ? summarize(ratioValues) : null;
-    // The same ratio without either tool's stop: what each costs per packet while it records.
-    const recordingValues = trials.filter(({ t, d }) => d.recordingCpuSeconds > 0 && d.captured > 0 && t.captured > 0)
-      .map(({ t, d }) => (t.recordingCpuSeconds / t.captured) / (d.recordingCpuSeconds / d.captured));
-    const recording = recordingValues.length > 0 ? summarize(recordingValues) : null;
+    // tcplens' CPU per packet over tcpdump's, trial by trial, for one way of counting CPU.
+    const sameTrialRatios = (cpuOf: (r: ToolResult) => number): ReturnType<typeof summarize> | null => {
+      const values = trials.filter(({ d }) => perM(d, cpuOf(d)) > 0).map(({ t, d }) => perM(t, cpuOf(t)) / perM(d, cpuOf(d)));
+      return values.length > 0 ? summarize(values) : null;
+    };
+    const ratios = sameTrialRatios((r) => r.cpuSeconds);
+    // The same without either tool's stop: what each costs per packet while it records.
+    const recording = sameTrialRatios((r) => r.recordingCpuSeconds);
     rows.push(row('tcpdump -s 128 -w', trials.map((x) => x.d), ''));
     const tcplensRow = row('tcplens record -s 128', trials.map((x) => x.t),
       ratios ? `${ratios.median.toFixed(2)}x (${ratios.min.toFixed(2)}-${ratios.max.toFixed(2)}) tcpdump CPU/packet, same-run ratios` : 'tcpdump captured nothing: no ratio');
