@@ -23,7 +23,7 @@ export const RECORD = {
   protocol: 20,
   flags: 22,
   data: 24,
-  /** Records follow each other in a batch, each padded to this many bytes. */
+  /** Records follow each other in the ring (and in feed() buffers), each padded to this many bytes. */
   recordAlign: 8,
   maxData: 4096,
   linkEther: 1,

@@ -1,5 +1,5 @@
 /**
- * `tcplens record`: the loop that joins the addon's capture (ring batches) to the pcapng sink, and stops
+ * `tcplens record`: joins the addon's capture (whose drain thread writes the packets) to the pcapng sink, and stops
  * cleanly on SIGINT/SIGTERM, -c, --duration, -G/-W or an AbortSignal: detach, drain the ring, write
  * ISBs, close every file, then report the counters (the CLI prints them like tcpdump).
  */

@@ -41,8 +41,8 @@ const EPB_FLAGS_HEADER = (4 << 16) | EPB_FLAGS;
  * The one definition of the EPB layout outside the encoders' own code: byte offsets of the fixed fields,
  * and the epb_flags option as the recorder writes it (always present: the direction). The addon's drain
  * thread lays out EPBs the same way (native/src/epb.h); native/index.ts refuses an addon whose constants
- * differ from these. `keyLinks`: the addon puts ifindex * keyLinks + link in the interface id word, and
- * the sink replaces it with the IDB's id.
+ * differ from these. `keyLinks`: the addon names an interface by the key ifindex * keyLinks + link in
+ * its 'interface' events (recorder/sink.ts).
  */
 export const EPB_LAYOUT = {
   blockType: BT_EPB,
