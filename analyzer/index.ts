@@ -6,14 +6,14 @@
  *   for (const f of await lens.flows()) console.log(f.client, f.server, f.state, f.history);
  *   await lens.close();
  */
-import { CaptureError, RuntimeError, UsageError } from './errors.js';
+import { CaptureError, RuntimeError, UsageError } from '../common/errors.js';
 import { Database, isDuckDbFile, type QueryResult } from './db/database.js';
 import { loadCaptures, type LoadedCapture, type LoadProgress, type LoadTables } from './db/loader.js';
 import type { SeqFlag } from './seq/flags.js';
 
 export type { QueryResult } from './db/database.js';
 export type { LoadedCapture, LoadProgress, LoadTables } from './db/loader.js';
-export { CaptureError, RuntimeError, UsageError } from './errors.js';
+export { CaptureError, RuntimeError, UsageError } from '../common/errors.js';
 
 export interface OpenCapturesOptions {
   /** Keep the database in this file (reopening it does not load the same captures again). */

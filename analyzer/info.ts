@@ -5,7 +5,7 @@
  */
 import { FrameDecoder } from './decode/index.js';
 import { DecodeStatus, newDecodedPacket } from './decode/types.js';
-import type { CaptureError } from './errors.js';
+import type { CaptureError } from '../common/errors.js';
 import { readCapture } from './readers/index.js';
 import type { RawPacket, TsResolution } from './readers/types.js';
 

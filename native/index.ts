@@ -8,8 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RuntimeError } from '../analyzer/errors.js';
-import { EPB_LAYOUT } from '../recorder/pcapng/blocks.js';
+import { RuntimeError } from '../common/errors.js';
 
 /** Where in a ring record (bpf/snapshot.h struct snapshot) each field lives. Little-endian host order. */
 export const RECORD = {
@@ -34,7 +33,9 @@ export const RECORD = {
 } as const;
 
 export type RecordLayout = { [K in keyof typeof RECORD]: number };
-export type EpbLayout = { [K in keyof typeof EPB_LAYOUT]: number };
+/** Offsets and constants of the EPBs the drain thread lays out (native/src/epb_file.h); recorder/native.ts
+ * checks them against the recorder's own pcapng writer. */
+export type EpbLayout = Record<string, number>;
 
 /** linux/if_packet.h packet types the filter reports. */
 export const PACKET_HOST = 0;
@@ -168,7 +169,7 @@ export interface ReplayFrames {
 export interface NativeBinding {
   setErrorClass(ctor: new (message: string, operation: string, errno: number) => Error): void;
   layout(): RecordLayout;
-  /** The EPB layout the drain thread writes (native/src/epb.h); must equal EPB_LAYOUT. */
+  /** The EPB layout the drain thread writes (native/src/epb_file.h). */
   epbLayout(): EpbLayout;
   clockSample(): ClockSample;
   interfaceByName(name: string): NetInterface;
@@ -242,13 +243,6 @@ export function loadNative(): NativeBinding {
     throw new RecorderUnavailableError(`the recorder addon ${file} does not load: ${why} (rebuild it: npm run build:native)`);
   }
   loaded.setErrorClass(NativeError);
-  // The drain thread writes EPBs into the files whose other blocks recorder/pcapng writes: an addon built
-  // against another layout would write corrupt files, so it is refused here, on every load, not only in a test.
-  const epb = loaded.epbLayout();
-  const differs = (Object.keys(EPB_LAYOUT) as (keyof typeof EPB_LAYOUT)[]).filter((k) => epb[k] !== EPB_LAYOUT[k]);
-  if (differs.length > 0 || Object.keys(epb).length !== Object.keys(EPB_LAYOUT).length) {
-    throw new RecorderUnavailableError(`the recorder addon ${file} lays out EPBs differently from recorder/pcapng (${differs.join(', ') || 'other fields'}); rebuild it: npm run build:native`);
-  }
   binding = loaded;
   return loaded;
 }

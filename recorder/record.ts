@@ -4,9 +4,10 @@
  * ISBs, close every file, then report the counters (the CLI prints them like tcpdump).
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { RuntimeError } from '../analyzer/errors.js';
-import { logger } from '../analyzer/log.js';
-import { bpfObjectPath, loadNative, RECORD, type CaptureHandle, type NativeBinding } from '../native/index.js';
+import { RuntimeError } from '../common/errors.js';
+import { logger } from '../common/log.js';
+import { bpfObjectPath, RECORD, type CaptureHandle, type NativeBinding } from '../native/index.js';
+import { loadRecorderNative } from './native.js';
 import { Rotation } from './rotate.js';
 import { describeFileError } from './file-errors.js';
 import { PcapngSink } from './sink.js';
@@ -89,7 +90,7 @@ function linkOfDevice(arphrd: number): number | null {
 
 export async function record(opts: RecordOptions): Promise<RecordResult> {
   const log = logger('record');
-  const native: NativeBinding = loadNative();
+  const native: NativeBinding = loadRecorderNative();
   // One socket per distinct interface: two sockets on one interface would record each packet twice.
   const ifaces = opts.interfaces === 'any' ? [] : [...new Map(opts.interfaces.map((name) => {
     const i = native.interfaceByName(name);

@@ -4,9 +4,9 @@
  * are read into memory first (bounded), then sent on the addon's worker thread with sendmmsg, so pacing
  * never depends on Node's event loop.
  */
-import { RuntimeError } from '../analyzer/errors.js';
+import { RuntimeError } from '../common/errors.js';
 import { readCapture } from '../analyzer/readers/index.js';
-import { loadNative } from '../native/index.js';
+import { loadRecorderNative } from './native.js';
 
 const LINKTYPE_ETHERNET = 1;
 /** Frames are held in memory while sending: refuse captures that would need more. */
@@ -30,7 +30,7 @@ export interface ReplayResult {
 }
 
 export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
-  const native = loadNative();
+  const native = loadRecorderNative();
   const iface = native.interfaceByName(opts.iface);
   const chunks: Buffer[] = [];
   const lengths: number[] = [];

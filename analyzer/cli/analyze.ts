@@ -5,11 +5,11 @@
  * REPORT_SECTIONS: adding a section (scans, anomalies) is one entry there.
  */
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../common/errors.js';
 import { SCAN_REPORT_SECTIONS } from '../scans/report.js';
 import { captureErrorsStatus, openForCommand } from '../db/cli-support.js';
 import type { Lens } from '../index.js';
-import { action } from './run.js';
+import { action } from '../../common/cli-run.js';
 import { parseFormat, renderRows, toJson, type OutputFormat, type Row } from './output.js';
 
 export interface ReportOptions {

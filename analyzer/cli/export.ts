@@ -7,11 +7,11 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { RuntimeError, UsageError } from '../errors.js';
+import { RuntimeError, UsageError } from '../../common/errors.js';
 import { captureErrorsStatus, openForCommand } from '../db/cli-support.js';
 import { USER_TABLES } from '../db/schema.js';
 import type { Lens } from '../index.js';
-import { action } from './run.js';
+import { action } from '../../common/cli-run.js';
 import { parseFormat, renderRows, type Row } from './output.js';
 
 /** Stable row order in every file, so two exports of the same captures are identical. */

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { gatherInfo, type CaptureInfo } from '../info.js';
-import { EXIT_OK, EXIT_RUNTIME, action, reportError } from './run.js';
+import { EXIT_OK, EXIT_RUNTIME, action, reportError } from '../../common/cli-run.js';
 import { parseFormat, renderRows, toJson, type OutputFormat, type Row } from './output.js';
 
 const TABLE_COLUMNS = ['path', 'format', 'packets', 'tcp_packets', 'linktypes', 'first_ts', 'last_ts', 'duration_s', 'drops', 'partial'];

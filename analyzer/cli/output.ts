@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../common/errors.js';
 
 /** Result formats every result-printing command takes (`--format`). */
 export type OutputFormat = 'table' | 'json' | 'csv';

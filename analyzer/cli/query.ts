@@ -4,9 +4,9 @@
  * interfaces, packets, flows, tcp_analysis (docs/analyzer.md).
  */
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../common/errors.js';
 import { captureErrorsStatus, openForCommand } from '../db/cli-support.js';
-import { action } from './run.js';
+import { action } from '../../common/cli-run.js';
 import { parseFormat, renderRows } from './output.js';
 
 export function registerQuery(program: Command): void {

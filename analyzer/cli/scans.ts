@@ -3,11 +3,11 @@
  *  [--fail-on scan|anomaly] [--db FILE] [--format table|json|csv]`: port scans and sweeps (docs/scans.md).
  */
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../common/errors.js';
 import { captureErrorsStatus, openForCommand } from '../db/cli-support.js';
 import { findScans, parseThresholds, SCAN_COLUMNS, DEFAULT_THRESHOLDS } from '../scans/index.js';
 import { ANOMALY_COLUMNS, ISN_COLUMNS, findAnomalies } from '../anomalies/index.js';
-import { EXIT_FINDING, EXIT_OK, action } from './run.js';
+import { EXIT_FINDING, EXIT_OK, action } from '../../common/cli-run.js';
 import { parseFormat, renderRows, type Row } from './output.js';
 
 type FailOn = 'scan' | 'anomaly';

@@ -5,11 +5,11 @@
  * tcp.analysis.<flag>), with a leading `capture` column when several captures are given.
  */
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../common/errors.js';
 import { SEQ_FLAGS, type SeqFlag } from '../seq/flags.js';
 import { captureErrorsStatus, openForCommand } from '../db/cli-support.js';
 import type { Lens } from '../index.js';
-import { EXIT_FINDING, EXIT_OK, action } from './run.js';
+import { EXIT_FINDING, EXIT_OK, action } from '../../common/cli-run.js';
 import { parseFormat, renderRows, type OutputFormat, type Row } from './output.js';
 
 function parseFailOn(value: string | undefined): Set<SeqFlag> | null {

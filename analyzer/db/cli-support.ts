@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { openInputs, type Lens } from '../index.js';
-import { EXIT_OK, EXIT_RUNTIME, reportError } from '../cli/run.js';
+import { EXIT_OK, EXIT_RUNTIME, reportError } from '../../common/cli-run.js';
 import type { LoadProgress, LoadTables } from './loader.js';
 
 function progressPrinter(): ((p: LoadProgress) => void) | undefined {

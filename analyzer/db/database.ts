@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, openSync, readSync, closeSy
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBResult, type DuckDBResultReader } from './duckdb-modules.js';
-import { RuntimeError } from '../errors.js';
+import { RuntimeError } from '../../common/errors.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 
 export interface OpenOptions {

@@ -9,7 +9,7 @@
  */
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { CaptureError } from '../errors.js';
+import { CaptureError } from '../../common/errors.js';
 import { DecodeStatus, FrameDecoder, newDecodedPacket, type DecodedPacket } from '../decode/index.js';
 import { readCapture, type RawPacket, type ReadResult } from '../readers/index.js';
 import { FlowTracker, type Flow } from '../flows/tracker.js';

@@ -6,7 +6,7 @@
  * callback is not about the input: it propagates unchanged.
  */
 import { stat } from 'node:fs/promises';
-import { CaptureError } from '../errors.js';
+import { CaptureError } from '../../common/errors.js';
 import { ByteWindow } from './byte-window.js';
 import { emptyResult } from './common.js';
 import { pcapMagic, readPcap } from './pcap.js';

@@ -7,7 +7,7 @@
  * callback; it leaves the loop only to refill the window, so there is no await and no allocation per
  * packet except the `data` view.
  */
-import { CaptureError } from '../errors.js';
+import { CaptureError } from '../../common/errors.js';
 import type { ByteWindow } from './byte-window.js';
 import { MAX_RECORD_BYTES, newInterface, newRawPacket, warn } from './common.js';
 import type { PacketCallback, ReadResult } from './types.js';

@@ -11,7 +11,7 @@
  * Like the pcap reader, whole blocks are walked in place in a window filled by large reads; enhanced
  * packet blocks are handled inline in the loop with one reused RawPacket.
  */
-import { CaptureError } from '../errors.js';
+import { CaptureError } from '../../common/errors.js';
 import type { ByteWindow } from './byte-window.js';
 import { MAX_RECORD_BYTES, newInterface, newRawPacket, warn } from './common.js';
 import { TimestampConverter } from './timestamp.js';

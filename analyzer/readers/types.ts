@@ -66,7 +66,7 @@ export interface ReadResult {
   /** True when the file is damaged or cut short: every packet before the damage was delivered. */
   partial: boolean;
   /** The damage that stopped reading, if any. */
-  error: import('../errors.js').CaptureError | null;
+  error: import('../../common/errors.js').CaptureError | null;
   /** Non-fatal notes (unknown blocks skipped, odd but readable headers, ...), one line each. */
   warnings: string[];
   /**

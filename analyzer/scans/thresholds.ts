@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../common/errors.js';
 
 /**
  * When a source's probes make a scan (docs/scans.md). Zeek's scan.zeek uses 15 ports or 25 hosts within

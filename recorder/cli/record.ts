@@ -1,9 +1,9 @@
 /** `tcplens record`: option parsing and validation (usage errors, exit 2) and the tcpdump-like summary. */
 import type { Command } from 'commander';
 import { isIP } from 'node:net';
-import { UsageError } from '../../analyzer/errors.js';
-import { logger } from '../../analyzer/log.js';
-import { action, EXIT_OK } from '../../analyzer/cli/run.js';
+import { UsageError } from '../../common/errors.js';
+import { logger } from '../../common/log.js';
+import { action, EXIT_OK } from '../../common/cli-run.js';
 import { record, type Direction } from '../record.js';
 import { summaryText } from '../stats.js';
 

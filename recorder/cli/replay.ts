@@ -1,7 +1,7 @@
 /** `tcplens replay CAPTURE -i IFACE [--pps N | --topspeed] [--loop N]`. */
 import type { Command } from 'commander';
-import { UsageError } from '../../analyzer/errors.js';
-import { action, EXIT_OK, EXIT_RUNTIME } from '../../analyzer/cli/run.js';
+import { UsageError } from '../../common/errors.js';
+import { action, EXIT_OK, EXIT_RUNTIME } from '../../common/cli-run.js';
 import { replay } from '../replay.js';
 
 interface RawReplayOptions {

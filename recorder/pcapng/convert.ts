@@ -11,7 +11,7 @@
  */
 import path from 'node:path';
 import { readCapture } from '../../analyzer/readers/index.js';
-import type { CaptureError } from '../../analyzer/errors.js';
+import type { CaptureError } from '../../common/errors.js';
 import type { InterfaceInfo, RawPacket } from '../../analyzer/readers/types.js';
 import { DEFAULT_TSRESOL, type IdbOptions } from './blocks.js';
 import { PcapngFileWriter, type PcapngFileWriterOptions } from './writer.js';

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { convertToPcapng } from '../../recorder/pcapng/convert.js';
-import { CaptureError } from '../../analyzer/errors.js';
+import { CaptureError } from '../../common/errors.js';
 import { corpusDir } from '../support/paths.js';
 import { tshark, tsharkFields } from '../support/tshark.js';
 

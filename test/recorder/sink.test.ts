@@ -12,9 +12,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { readCapture } from '../../analyzer/readers/index.js';
-import { loadNative, RECORD, PACKET_HOST, PACKET_OUTGOING, type CaptureHandle, type InterfaceCounters } from '../../native/index.js';
+import { RECORD, PACKET_HOST, PACKET_OUTGOING, type CaptureHandle, type InterfaceCounters } from '../../native/index.js';
 import { Rotation } from '../../recorder/rotate.js';
 import { PcapngSink, type SinkOptions } from '../../recorder/sink.js';
+import { loadRecorderNative } from '../../recorder/native.js';
 import { fixturesDir } from '../support/paths.js';
 import { tshark } from '../support/tshark.js';
 
@@ -61,7 +62,7 @@ async function recordFed(
 ): Promise<{ sink: PcapngSink; captured: number }> {
   let failure: Error | null = null;
   const sink = new PcapngSink({ ...sinkOptions, now: () => 0n, onFailure: (err) => (failure = err) });
-  const capture: CaptureHandle = new (loadNative().Capture)(null, {
+  const capture: CaptureHandle = new (loadRecorderNative().Capture)(null, {
     clockOffsetNs: limits.clockOffsetNs, maxFileBytes: limits.maxFileBytes ?? 0, maxPackets: limits.maxPackets ?? 0,
   }, (event) => capture.resume(sink.handle(event)));
   capture.start(sink.open(0n, limits.knownKeys), limits.knownKeys);

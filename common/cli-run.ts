@@ -1,4 +1,4 @@
-import { CaptureError, RuntimeError, UsageError } from '../errors.js';
+import { CaptureError, RuntimeError, UsageError } from './errors.js';
 
 /** Exit statuses of the CLI contract (DESIGN.md): 0 ok, 1 runtime error or partial input, 2 usage. */
 export const EXIT_OK = 0;
