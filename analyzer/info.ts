@@ -86,7 +86,7 @@ export async function gatherInfo(path: string): Promise<CaptureInfo> {
   for (const i of r.interfaces) if (i.drop !== null) drops = (drops ?? 0) + i.drop;
   const haveTs = minSec !== Infinity;
   return {
-    path,
+    path: r.path,
     // Unknown only when reading stopped before a magic number was recognised (missing, empty, not a capture).
     format: r.error !== null && r.error.offset < 4 && r.interfaces.length === 0 ? null : r.format,
     compression: r.compression,

@@ -6,8 +6,8 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../common/errors.js';
-import { SCAN_REPORT_SECTIONS } from '../scans/report.js';
-import { captureErrorsStatus, openForCommand } from '../db/cli-support.js';
+import { SCAN_REPORT_SECTIONS } from './scans-report.js';
+import { captureErrorsStatus, openForCommand, withInputOptions } from './inputs.js';
 import type { Lens } from '../index.js';
 import { action } from '../../common/cli-run.js';
 import { parseFormat, renderRows, toJson, type OutputFormat, type Row } from './output.js';
@@ -114,18 +114,16 @@ export function renderReport(sections: { section: ReportSection; columns: string
 }
 
 export function registerAnalyze(program: Command): void {
-  program
-    .command('analyze')
+  withInputOptions(program.command('analyze'))
     .description('load captures into DuckDB and report: captures, connections by state, top talkers, sequence flags')
     .argument('<input...>', 'captures (pcap/pcapng) or one DB.duckdb')
-    .option('--db <file>', 'keep the loaded captures in this DuckDB file')
     .option('--top <n>', 'rows in the top talkers section', '10')
     .option('--format <format>', 'table, json or csv', 'table')
-    .action(action(async (inputs: string[], opts: { db?: string; top: string; format: string }) => {
+    .action(action(async (inputs: string[], opts: { db?: string; perFile?: boolean; top: string; format: string }) => {
       const format = parseFormat(opts.format);
       const top = Number(opts.top);
       if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top must be a positive integer, not '${opts.top}'`);
-      const lens = await openForCommand(inputs, opts.db);
+      const lens = await openForCommand(inputs, opts);
       try {
         const built = [];
         for (const section of REPORT_SECTIONS) built.push({ section, ...(await section.build(lens, { top })) });

@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { RuntimeError, UsageError } from '../../common/errors.js';
-import { captureErrorsStatus, openForCommand } from '../db/cli-support.js';
+import { captureErrorsStatus, openForCommand, withInputOptions } from './inputs.js';
 import { USER_TABLES } from '../db/schema.js';
 import type { Lens } from '../index.js';
 import { action } from '../../common/cli-run.js';
@@ -49,18 +49,16 @@ export async function exportTables(lens: Lens, dir: string, kind: 'parquet' | 'c
 }
 
 export function registerExport(program: Command): void {
-  program
-    .command('export')
+  withInputOptions(program.command('export'))
     .description('write captures, interfaces, packets, flows and tcp_analysis as Parquet or CSV files')
     .argument('<input...>', 'captures (pcap/pcapng) or one DB.duckdb')
     .option('--parquet <dir>', 'write DIR/<table>.parquet')
     .option('--csv <dir>', 'write DIR/<table>.csv')
-    .option('--db <file>', 'keep the loaded captures in this DuckDB file')
     .option('--format <format>', 'table, json or csv', 'table')
-    .action(action(async (inputs: string[], opts: { parquet?: string; csv?: string; db?: string; format: string }) => {
+    .action(action(async (inputs: string[], opts: { parquet?: string; csv?: string; db?: string; perFile?: boolean; format: string }) => {
       const format = parseFormat(opts.format);
       if ((opts.parquet === undefined) === (opts.csv === undefined)) throw new UsageError('export needs exactly one of --parquet DIR or --csv DIR');
-      const lens = await openForCommand(inputs, opts.db);
+      const lens = await openForCommand(inputs, opts);
       try {
         const rows = opts.parquet !== undefined ? await exportTables(lens, opts.parquet, 'parquet') : await exportTables(lens, opts.csv!, 'csv');
         process.stdout.write(renderRows(rows, ['table', 'file', 'rows'], format));

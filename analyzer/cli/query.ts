@@ -5,22 +5,20 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../common/errors.js';
-import { captureErrorsStatus, openForCommand } from '../db/cli-support.js';
+import { captureErrorsStatus, openForCommand, withInputOptions } from './inputs.js';
 import { action } from '../../common/cli-run.js';
 import { parseFormat, renderRows } from './output.js';
 
 export function registerQuery(program: Command): void {
-  program
-    .command('query')
+  withInputOptions(program.command('query'))
     .description('run SQL over captures (loaded into DuckDB) or over a database kept with --db')
     .argument('<input...>', 'captures (pcap/pcapng) or one DB.duckdb, then the SQL statement last')
-    .option('--db <file>', 'keep the loaded captures in this DuckDB file')
     .option('--format <format>', 'table, json or csv', 'table')
-    .action(action(async (args: string[], opts: { db?: string; format: string }) => {
+    .action(action(async (args: string[], opts: { db?: string; perFile?: boolean; format: string }) => {
       const format = parseFormat(opts.format);
       if (args.length < 2) throw new UsageError('query needs at least one CAPTURE or DB.duckdb and then the SQL');
       const sql = args[args.length - 1]!;
-      const lens = await openForCommand(args.slice(0, -1), opts.db);
+      const lens = await openForCommand(args.slice(0, -1), opts);
       try {
         const result = await lens.query(sql);
         process.stdout.write(renderRows(result.rows, result.columns, format));

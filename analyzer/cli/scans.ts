@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../common/errors.js';
-import { captureErrorsStatus, openForCommand } from '../db/cli-support.js';
+import { captureErrorsStatus, openForCommand, withInputOptions } from './inputs.js';
 import { findScans, parseThresholds, SCAN_COLUMNS, DEFAULT_THRESHOLDS } from '../scans/index.js';
 import { ANOMALY_COLUMNS, ISN_COLUMNS, findAnomalies } from '../anomalies/index.js';
 import { EXIT_FINDING, EXIT_OK, action } from '../../common/cli-run.js';
@@ -35,8 +35,7 @@ function tableRow(row: Row): Row {
 }
 
 export function registerScans(program: Command): void {
-  program
-    .command('scans')
+  withInputOptions(program.command('scans'), 'keep the loaded captures (and the scans table) in this DuckDB file')
     .description('port scans (vertical), sweeps (horizontal) and both (block): scanner, probe types, targets, ports, open ports')
     .argument('<input...>', 'captures (pcap/pcapng) or one DB.duckdb')
     .option('--min-ports <n>', `distinct ports on one host for a vertical scan (default ${DEFAULT_THRESHOLDS.minPorts})`)
@@ -44,14 +43,13 @@ export function registerScans(program: Command): void {
     .option('--window <seconds>', `longest quiet gap inside one scan (default ${DEFAULT_THRESHOLDS.windowSeconds})`)
     .option('--show <what>', 'scans; anomalies (invalid flags, blind resets, floods, windows, predictable ISNs); isn (every host\'s ISN grade)', 'scans')
     .option('--fail-on <findings>', 'exit 4 when a scan or an anomaly is found: scan, anomaly or scan,anomaly')
-    .option('--db <file>', 'keep the loaded captures (and the scans table) in this DuckDB file')
     .option('--format <format>', 'table, json or csv', 'table')
-    .action(action(async (inputs: string[], opts: { minPorts?: string; minHosts?: string; window?: string; show: string; failOn?: string; db?: string; format: string }) => {
+    .action(action(async (inputs: string[], opts: { minPorts?: string; minHosts?: string; window?: string; show: string; failOn?: string; db?: string; perFile?: boolean; format: string }) => {
       const format = parseFormat(opts.format);
       const thresholds = parseThresholds(opts);
       const failOn = parseFailOn(opts.failOn);
       const show = parseShow(opts.show);
-      const lens = await openForCommand(inputs, opts.db);
+      const lens = await openForCommand(inputs, opts);
       try {
         const scans = await findScans(lens.db, thresholds);
         const anomalies = show !== 'scans' || failOn.has('anomaly') ? await findAnomalies(lens.db, thresholds) : [];

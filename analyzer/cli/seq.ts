@@ -2,12 +2,13 @@
  * `tcplens seq CAPTURE...|DB.duckdb [--frames] [--fail-on FLAG,...] [--db FILE] [--format ...]`: Wireshark's
  * TCP analysis flags. By default one row per connection that raised any flag, with a count per flag and
  * a total, then a `total` row. `--frames` prints one `frame,flag` row per raised flag (tshark's
- * tcp.analysis.<flag>), with a leading `capture` column when several captures are given.
+ * tcp.analysis.<flag>; frames of the merged timeline when several captures form one recording), with a
+ * leading `capture` column when several recordings are loaded (--per-file, or a kept database).
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../common/errors.js';
 import { SEQ_FLAGS, type SeqFlag } from '../seq/flags.js';
-import { captureErrorsStatus, openForCommand } from '../db/cli-support.js';
+import { captureErrorsStatus, openForCommand, withInputOptions } from './inputs.js';
 import type { Lens } from '../index.js';
 import { EXIT_FINDING, EXIT_OK, action } from '../../common/cli-run.js';
 import { parseFormat, renderRows, type OutputFormat, type Row } from './output.js';
@@ -25,8 +26,9 @@ function parseFailOn(value: string | undefined): Set<SeqFlag> | null {
   return out;
 }
 
-async function captureCount(lens: Lens): Promise<number> {
-  const r = await lens.query('SELECT count(*) AS n FROM captures');
+/** Recordings (capture sets) loaded: frame numbers are unique within one, so a capture column is needed only for several. */
+async function recordingCount(lens: Lens): Promise<number> {
+  const r = await lens.query('SELECT count(DISTINCT set_id) AS n FROM captures');
   return Number(r.rows[0]!['n']);
 }
 
@@ -163,21 +165,19 @@ async function connectionRows(lens: Lens, withCapture: boolean, format: OutputFo
 }
 
 export function registerSeq(program: Command): void {
-  program
-    .command('seq')
+  withInputOptions(program.command('seq'))
     .description("TCP sequence analysis flags (Wireshark's tcp.analysis.*): per connection, or per frame with --frames")
     .argument('<input...>', 'captures (pcap/pcapng) or one DB.duckdb')
     .option('--frames', 'one row per raised flag: frame,flag')
     .option('--fail-on <flags>', `exit 4 when any of these flags is raised (comma list, or "any")`)
-    .option('--db <file>', 'keep the loaded captures in this DuckDB file')
     .option('--format <format>', 'table, json or csv', 'table')
-    .action(action(async (inputs: string[], opts: { frames?: boolean; failOn?: string; db?: string; format: string }) => {
+    .action(action(async (inputs: string[], opts: { frames?: boolean; failOn?: string; db?: string; perFile?: boolean; format: string }) => {
       const format = parseFormat(opts.format);
       const failOn = parseFailOn(opts.failOn);
       // Only tcp_analysis (and flows, without --frames) is queried: a throw-away database loads just those.
-      const lens = await openForCommand(inputs, opts.db, { tables: opts.frames ? 'flags' : 'flows' });
+      const lens = await openForCommand(inputs, { ...opts, tables: opts.frames ? 'flags' : 'flows' });
       try {
-        const withCapture = (await captureCount(lens)) > 1;
+        const withCapture = (await recordingCount(lens)) > 1;
         if (opts.frames) {
           await streamFrames(lens, withCapture, format);
         } else {

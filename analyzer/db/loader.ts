@@ -1,23 +1,31 @@
 /**
- * Loads captures into the database in ONE streaming pass per capture:
- *   reader -> decoder -> (address ids, connection tracking, sequence analysis) -> bulk writers.
- * Nothing per packet is kept after its row is written (rows go out a DuckDB vector at a time), so memory
- * is bounded by one chunk per table plus the live connections, whatever the capture size.
+ * Loads captures into the database in ONE streaming pass per capture set:
+ *   capture set (merged by timestamp) -> decoder -> TCP header analysable? -> connection tracking,
+ *   sequence analysis -> bulk writers.
+ * Every command that reads captures (seq, analyze, scans, query, export, conns, report) and the library
+ * (openCaptures) load through here; nothing else runs the per-packet analysis.
  *
- * Each capture is loaded in its own transaction: a crash never leaves half a capture in a --db, and a
- * capture already present (same absolute path, size and mtime) is not loaded again.
+ * The captures named together are one recording (analyzer/pipeline/capture-set.ts): connections and
+ * sequence analysis carry across their files and `frame` numbers the merged timeline; `--per-file` makes
+ * each file its own set. Nothing per packet is kept after its row is written (rows go out a DuckDB vector
+ * at a time), so memory is bounded by one chunk per table plus the live connections.
+ *
+ * Each set is loaded in its own transaction: a crash never leaves half a set in a --db. A set already
+ * present (the same files: absolute path, size and mtime) is not loaded again; a set that shares a file
+ * with it but differs (a file added to a rotation set) replaces it.
  */
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { CaptureError } from '../../common/errors.js';
+import { UsageError, type CaptureError } from '../../common/errors.js';
 import { DecodeStatus, FrameDecoder, newDecodedPacket, type DecodedPacket } from '../decode/index.js';
-import { readCapture, type RawPacket, type ReadResult } from '../readers/index.js';
-import { FlowTracker, type Flow } from '../flows/tracker.js';
+import { inputName, STDIN, type RawPacket, type ReadResult } from '../readers/index.js';
+import { readCaptureSet } from '../pipeline/capture-set.js';
+import { FlowTracker, newTrackedSegment, type Flow, type TrackedSegment } from '../flows/tracker.js';
+import { isSequenceAnalyzable, SequenceAnalyzer } from '../seq/index.js';
 import { AddressDictionary } from './address-dictionary.js';
 import { ChunkWriter, columnIndex } from './chunk-writer.js';
 import type { Database } from './database.js';
 import { FLAG_COLUMNS, FLAG_FLOW_COLUMNS, FLAG_FLOW_TABLE_SQL, FLOW_COLUMNS, PACKET_COLUMNS } from './schema.js';
-import { createFlagSource, type FlagSource } from './seq-hook.js';
 
 const P = columnIndex(PACKET_COLUMNS);
 const F = columnIndex(FLOW_COLUMNS);
@@ -47,12 +55,17 @@ export interface LoadOptions {
    * Never anything but 'all' for a kept database: every table must be complete there.
    */
   tables?: LoadTables;
+  /** Each capture is its own recording (own timeline, own connections), as before capture sets. */
+  perFile?: boolean;
 }
 
 export type LoadTables = 'all' | 'flows' | 'flags';
 
 export interface LoadedCapture {
   captureId: number | null;
+  /** The recording (capture set) the capture was loaded in. */
+  setId: number | null;
+  /** Absolute path, or `<stdin>`. */
   path: string;
   /** True when the capture was already in the database and was not read again. */
   reused: boolean;
@@ -63,7 +76,8 @@ export interface LoadedCapture {
   warnings: string[];
 }
 
-interface CaptureCounts {
+/** What the pass counts for each file of a set (the captures row). */
+interface FileCounts {
   tcp: number;
   notTcp: number;
   unknownLinktype: number;
@@ -76,35 +90,80 @@ interface CaptureCounts {
   flags: number;
 }
 
-/** Loads each capture (skipping those already loaded) and returns what happened to each. */
-export async function loadCaptures(db: Database, paths: readonly string[], opts: LoadOptions = {}): Promise<LoadedCapture[]> {
+function newCounts(): FileCounts {
+  return { tcp: 0, notTcp: 0, unknownLinktype: 0, malformed: 0, firstSec: -1, firstNsec: 0, lastSec: -1, lastNsec: 0, flows: 0, flags: 0 };
+}
+
+/** One input as the loader identifies it: a regular file by path, size and mtime; a stream by nothing. */
+interface InputIdentity {
+  input: string;
+  abs: string;
+  size: number;
+  mtimeMs: number;
+  /** A regular file: can be recognised in a kept database. Streams are always read. */
+  stable: boolean;
+}
+
+/** Loads the captures (as one set, or one set per file) and returns what happened to each file. */
+export async function loadCaptures(db: Database, inputs: readonly string[], opts: LoadOptions = {}): Promise<LoadedCapture[]> {
+  if (inputs.filter((i) => i === STDIN).length > 1) throw new UsageError('standard input (-) can be read only once');
   const dict = await AddressDictionary.load(db);
+  const sets = opts.perFile ? inputs.map((i) => [i]) : [inputs];
   const out: LoadedCapture[] = [];
-  for (let i = 0; i < paths.length; i++) {
-    out.push(await loadOne(db, dict, paths[i]!, i, paths.length, opts));
-  }
+  for (const set of sets) out.push(...(await loadSet(db, dict, set, opts)));
   return out;
 }
 
-async function existingCapture(db: Database, abs: string, size: number, mtimeMs: number): Promise<LoadedCapture | null> {
-  const r = await db.connection.runAndReadAll(
-    'SELECT capture_id, packets, tcp_packets, partial, error FROM captures WHERE path = $1 AND size = $2 AND mtime_ms = $3',
-    [abs, size, mtimeMs],
-  );
-  const row = r.getRows()[0];
-  if (!row) return null;
-  return {
-    captureId: Number(row[0]), path: abs, reused: true, packets: Number(row[1]), tcpPackets: Number(row[2]),
-    partial: row[3] === true, error: null, warnings: [],
-  };
+async function identify(input: string): Promise<InputIdentity> {
+  if (input === STDIN) return { input, abs: inputName(input), size: 0, mtimeMs: 0, stable: false };
+  const abs = path.resolve(input);
+  const st = await stat(abs).catch(() => null);
+  return { input, abs, size: st?.size ?? 0, mtimeMs: st?.mtimeMs ?? 0, stable: st?.isFile() ?? false };
 }
 
-async function nextIds(db: Database): Promise<{ captureId: number; flowId: number }> {
+/** The set already in the database with exactly these files, as LoadedCaptures; null when there is none. */
+async function existingSet(db: Database, ids: InputIdentity[]): Promise<LoadedCapture[] | null> {
+  if (!ids.every((i) => i.stable)) return null;
   const r = await db.connection.runAndReadAll(
-    'SELECT (SELECT coalesce(max(capture_id), 0) + 1 FROM captures), (SELECT coalesce(max(flow_id), 0) + 1 FROM flows)',
+    `SELECT set_id, capture_id, path, size, mtime_ms, packets, tcp_packets, partial FROM captures
+     WHERE set_id IN (SELECT set_id FROM captures WHERE path = $1) ORDER BY capture_id`,
+    [ids[0]!.abs],
   );
-  const [c, f] = r.getRows()[0]!;
-  return { captureId: Number(c), flowId: Number(f) };
+  const rows = r.getRows();
+  if (rows.length === 0) return null;
+  const bySet = new Map<number, typeof rows>();
+  for (const row of rows) bySet.set(Number(row[0]), [...(bySet.get(Number(row[0])) ?? []), row]);
+  for (const [setId, members] of bySet) {
+    if (members.length !== ids.length) continue;
+    const same = ids.every((id) => members.some((m) => m[2] === id.abs && Number(m[3]) === id.size && Number(m[4]) === id.mtimeMs));
+    if (!same) continue;
+    return members.map((m) => ({
+      captureId: Number(m[1]), setId, path: String(m[2]), reused: true, packets: Number(m[5]), tcpPackets: Number(m[6]),
+      partial: m[7] === true, error: null, warnings: [],
+    }));
+  }
+  return null;
+}
+
+/** Removes every set that holds one of these files: the new set replaces it (a file added to a rotation set). */
+async function dropSetsWith(db: Database, ids: InputIdentity[]): Promise<void> {
+  const paths = ids.filter((i) => i.stable).map((i) => i.abs);
+  if (paths.length === 0) return;
+  const sets = `SELECT set_id FROM captures WHERE path IN (SELECT unnest(from_json($1, '["VARCHAR"]')))`;
+  const captures = `SELECT capture_id FROM captures WHERE set_id IN (${sets})`;
+  for (const table of ['packet_rows', 'tcp_analysis', 'flows', 'interfaces']) {
+    await db.connection.run(`DELETE FROM ${table} WHERE capture_id IN (${captures})`, [JSON.stringify(paths)] as never);
+  }
+  await db.connection.run(`DELETE FROM captures WHERE set_id IN (${sets})`, [JSON.stringify(paths)] as never);
+}
+
+async function nextIds(db: Database): Promise<{ captureId: number; flowId: number; setId: number }> {
+  const r = await db.connection.runAndReadAll(
+    `SELECT (SELECT coalesce(max(capture_id), 0) + 1 FROM captures), (SELECT coalesce(max(flow_id), 0) + 1 FROM flows),
+            (SELECT coalesce(max(set_id), 0) + 1 FROM captures)`,
+  );
+  const [c, f, s] = r.getRows()[0]!;
+  return { captureId: Number(c), flowId: Number(f), setId: Number(s) };
 }
 
 /** gzip-compressed captures report offsets in decompressed bytes: no percentage can be given for them. */
@@ -120,20 +179,14 @@ async function isGzip(file: string): Promise<boolean> {
   }
 }
 
-async function loadOne(
-  db: Database, dict: AddressDictionary, file: string, index: number, count: number, opts: LoadOptions,
-): Promise<LoadedCapture> {
-  const abs = path.resolve(file);
-  const st = await stat(abs).catch(() => null);
-  if (st?.isFile()) {
-    const existing = await existingCapture(db, abs, st.size, st.mtimeMs);
-    if (existing) return existing;
-  }
-  const { captureId, flowId } = await nextIds(db);
+async function loadSet(db: Database, dict: AddressDictionary, inputs: readonly string[], opts: LoadOptions): Promise<LoadedCapture[]> {
+  const ids = await Promise.all(inputs.map(identify));
+  const existing = await existingSet(db, ids);
+  if (existing) return existing;
   await db.run('BEGIN TRANSACTION');
   try {
-    const progressSize = st?.isFile() && !(await isGzip(abs)) ? st.size : 0;
-    const loaded = await streamCapture(db, dict, file, abs, captureId, flowId, index, count, st?.size ?? 0, st?.mtimeMs ?? 0, progressSize, opts);
+    await dropSetsWith(db, ids);
+    const loaded = await streamSet(db, dict, ids, opts);
     await db.run('COMMIT');
     return loaded;
   } catch (err) {
@@ -142,102 +195,170 @@ async function loadOne(
   }
 }
 
-async function streamCapture(
-  db: Database, dict: AddressDictionary, file: string, abs: string, captureId: number, firstFlowId: number,
-  index: number, count: number, size: number, mtimeMs: number, progressSize: number, opts: LoadOptions,
-): Promise<LoadedCapture> {
-  const tables = opts.tables ?? 'all';
-  const trackFlows = tables !== 'flags';
+/** Everything the per-packet pass writes to, for one set. */
+interface SetWriters {
+  packets: ChunkWriter | null;
+  flagFlows: ChunkWriter | null;
+  flows: ChunkWriter;
+  flags: ChunkWriter;
+}
+
+async function openWriters(db: Database, tables: LoadTables): Promise<SetWriters> {
   const packets = tables === 'all' ? new ChunkWriter(await db.connection.createAppender('packet_rows'), PACKET_COLUMNS) : null;
   if (tables === 'flows') await db.run(FLAG_FLOW_TABLE_SQL);
   const flagFlows = tables === 'flows' ? new ChunkWriter(await db.connection.createAppender('flag_flows', 'main', 'temp'), FLAG_FLOW_COLUMNS) : null;
   const flows = new ChunkWriter(await db.connection.createAppender('flows'), FLOW_COLUMNS);
   const flags = new ChunkWriter(await db.connection.createAppender('tcp_analysis'), FLAG_COLUMNS);
+  return { packets, flagFlows, flows, flags };
+}
+
+async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdentity[], opts: LoadOptions): Promise<LoadedCapture[]> {
+  const tables = opts.tables ?? 'all';
+  const trackFlows = tables !== 'flags';
+  const first = await nextIds(db);
+  const w = await openWriters(db, tables);
   await dict.beginLoad(db);
-  const counts: CaptureCounts = {
-    tcp: 0, notTcp: 0, unknownLinktype: 0, malformed: 0, firstSec: -1, firstNsec: 0, lastSec: -1, lastNsec: 0, flows: 0, flags: 0,
-  };
-  const tracker = new FlowTracker(firstFlowId, (flow) => {
-    writeFlow(flows, dict, flow);
-    counts.flows++;
+  const byInput = new Map(ids.map((i) => [i.input, i]));
+  // Filled when the set's canonical order is known (before the first packet).
+  let order: InputIdentity[] = [];
+  let counts: FileCounts[] = [];
+  // Progress percentages only for plain files (gzip offsets are in decompressed bytes), and only when shown.
+  const sizeOf = new Map<string, number>();
+  if (opts.onProgress) for (const i of ids) sizeOf.set(i.input, i.stable && !(await isGzip(i.abs)) ? i.size : 0);
+  let progressSizes: number[] = [];
+  const captureIdOf = (file: number): number => first.captureId + file;
+
+  const tracker = new FlowTracker(first.flowId, (flow) => {
+    writeFlow(w.flows, dict, flow);
+    counts[flow.captureId - first.captureId]!.flows++;
   });
+  // The file and frame of the segment being analyzed: flags are raised synchronously inside push().
+  let current = { file: 0, frame: 0 };
   let lastFlowFrame = -1;
-  const flagSource: FlagSource = createFlagSource((frame, code) => {
-    flags.i32(G.capture_id, captureId);
-    flags.i64(G.frame, frame);
-    flags.enum8(G.flag, code);
-    flags.endRow();
-    counts.flags++;
-    if (flagFlows && frame !== lastFlowFrame) {
-      // Flags are raised synchronously for the segment being pushed, which the tracker has just placed.
-      // One row per flagged frame (as packet_rows has), however many flags it raised.
-      lastFlowFrame = frame;
-      flagFlows.i32(FF.capture_id, captureId);
-      flagFlows.i64(FF.frame, frame);
-      flagFlows.i64(FF.flow_id, tracker.flow.flowId);
-      flagFlows.endRow();
-    }
+  const seq = new SequenceAnalyzer({
+    collect: false,
+    onFlag: (frame, code) => {
+      const captureId = captureIdOf(current.file);
+      w.flags.i32(G.capture_id, captureId);
+      w.flags.i64(G.frame, frame);
+      w.flags.enum8(G.flag, code);
+      w.flags.endRow();
+      counts[current.file]!.flags++;
+      if (w.flagFlows && frame !== lastFlowFrame) {
+        // One row per flagged frame (as packet_rows has), however many flags it raised; the tracker has
+        // just placed the segment.
+        lastFlowFrame = frame;
+        w.flagFlows.i32(FF.capture_id, captureId);
+        w.flagFlows.i64(FF.frame, frame);
+        w.flagFlows.i64(FF.flow_id, tracker.flow.flowId);
+        w.flagFlows.endRow();
+      }
+    },
   });
   const decoder = new FrameDecoder();
   const decoded = newDecodedPacket();
+  const segment = newTrackedSegment();
   let seen = 0;
 
-  const onPacket = (raw: RawPacket): void => {
-    if (counts.firstSec < 0) {
-      counts.firstSec = raw.tsSec;
-      counts.firstNsec = raw.tsNsec;
+  const onPacket = (raw: RawPacket, file: number, frame: number): void => {
+    const c = counts[file]!;
+    if (c.firstSec < 0) {
+      c.firstSec = raw.tsSec;
+      c.firstNsec = raw.tsNsec;
     }
-    counts.lastSec = raw.tsSec;
-    counts.lastNsec = raw.tsNsec;
+    c.lastSec = raw.tsSec;
+    c.lastNsec = raw.tsNsec;
     if ((++seen & 0xffff) === 0 && opts.onProgress) {
-      opts.onProgress({ path: file, index, count, packets: seen, offset: raw.fileOffset, size: progressSize });
+      opts.onProgress({ path: order[file]!.abs, index: file, count: order.length, packets: seen, offset: raw.fileOffset, size: progressSizes[file]! });
     }
     const status = decoder.decode(raw.linktype, raw.data, raw.wireLen, decoded);
     if (status !== DecodeStatus.Tcp) {
-      if (status === DecodeStatus.NotTcp) counts.notTcp++;
-      else if (status === DecodeStatus.UnknownLinktype) counts.unknownLinktype++;
-      else counts.malformed++;
+      if (status === DecodeStatus.NotTcp) c.notTcp++;
+      else if (status === DecodeStatus.UnknownLinktype) c.unknownLinktype++;
+      else c.malformed++;
       return;
     }
-    counts.tcp++;
+    c.tcp++;
+    current.file = file;
+    current.frame = frame;
+    // A TCP header the snaplen cut before its window field cannot be analyzed (tshark cannot dissect it):
+    // the sequence analysis skips it; the row still records what was captured.
+    const analysable = isSequenceAnalyzable(decoded, raw.capLen);
     if (!trackFlows) {
-      flagSource.push(raw.frame, raw.tsSec, raw.tsNsec, decoded);
+      if (analysable) seq.push(frame, raw.tsSec, raw.tsNsec, decoded);
       return;
     }
-    const srcId = dict.idOf(decoded.src, decoded.ipVersion);
-    const dstId = dict.idOf(decoded.dst, decoded.ipVersion);
-    tracker.track(
-      captureId, srcId, decoded.sport, dstId, decoded.dport, decoded.ipVersion, decoded.vlan,
-      decoded.flags, decoded.seq, decoded.ack, decoded.win, decoded.payloadLen,
-      decoded.tcpOffset + decoded.doff * 4 + decoded.payloadLen <= raw.capLen, raw.wireLen, raw.tsSec, raw.tsNsec,
-    );
-    flagSource.push(raw.frame, raw.tsSec, raw.tsNsec, decoded);
-    if (packets) writePacket(packets, raw, decoded, captureId, srcId, dstId, tracker.flow.flowId, tracker.fromClient);
+    fillSegment(segment, decoded, raw, captureIdOf(file), dict, analysable);
+    tracker.track(segment);
+    if (analysable) seq.push(frame, raw.tsSec, raw.tsNsec, decoded);
+    if (w.packets) writePacket(w.packets, raw, decoded, { captureId: captureIdOf(file), frame, srcId: segment.srcAddr, dstId: segment.dstAddr, flowId: tracker.flow.flowId, fromClient: tracker.fromClient });
   };
 
-  const result = await readCapture(file, onPacket, opts.signal ? { signal: opts.signal } : {});
-  flagSource.finish();
+  const files = await readCaptureSet(ids.map((i) => i.input), onPacket, {
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onOrder: (ordered) => {
+      order = ordered.map((o) => byInput.get(o.input)!);
+      counts = order.map(newCounts);
+      progressSizes = order.map((o) => sizeOf.get(o.input) ?? 0);
+    },
+  });
   tracker.finishAll();
-  packets?.close();
-  flagFlows?.close();
-  flows.close();
-  flags.close();
+  w.packets?.close();
+  w.flagFlows?.close();
+  w.flows.close();
+  w.flags.close();
   dict.endLoad();
 
-  const unreadable = result.error !== null && result.packets === 0;
-  if (!unreadable) await insertCapture(db, captureId, abs, size, mtimeMs, result, counts);
-  return {
-    captureId: unreadable ? null : captureId, path: abs, reused: false, packets: result.packets, tcpPackets: counts.tcp,
-    partial: result.partial, error: result.error, warnings: result.warnings,
-  };
+  const out: LoadedCapture[] = [];
+  for (const f of files) {
+    const id = order[f.index]!;
+    const result = f.result;
+    const unreadable = result.error !== null && result.packets === 0;
+    const captureId = captureIdOf(f.index);
+    if (!unreadable) await insertCapture(db, { captureId, setId: first.setId, id, result, counts: counts[f.index]! });
+    out.push({
+      captureId: unreadable ? null : captureId, setId: unreadable ? null : first.setId, path: f.name, reused: false,
+      packets: result.packets, tcpPackets: counts[f.index]!.tcp, partial: result.partial, error: result.error, warnings: result.warnings,
+    });
+  }
+  return out;
 }
 
-function writePacket(
-  w: ChunkWriter, raw: RawPacket, d: DecodedPacket, captureId: number, srcId: number, dstId: number, flowId: number,
-  fromClient: boolean,
-): void {
-  w.i32(P.capture_id, captureId);
-  w.i64(P.frame, raw.frame);
+/** The per-packet values of one segment, as the connection tracker needs them (one reused object). */
+function fillSegment(s: TrackedSegment, d: DecodedPacket, raw: RawPacket, captureId: number, dict: AddressDictionary, analysable: boolean): void {
+  s.captureId = captureId;
+  s.srcAddr = dict.idOf(d.src, d.ipVersion);
+  s.sport = d.sport;
+  s.dstAddr = dict.idOf(d.dst, d.ipVersion);
+  s.dport = d.dport;
+  s.ipVersion = d.ipVersion;
+  s.vlan = d.vlan;
+  s.flags = d.flags;
+  s.seq = d.seq;
+  s.ack = d.ack;
+  s.win = d.win;
+  s.payloadLen = d.payloadLen;
+  s.payloadCaptured = d.tcpOffset + d.doff * 4 + d.payloadLen <= raw.capLen;
+  s.headerAnalysable = analysable;
+  s.wireLen = raw.wireLen;
+  s.sec = raw.tsSec;
+  s.nsec = raw.tsNsec;
+}
+
+/** Where a packet row goes: its file's capture, its frame in the set's timeline, its connection. */
+interface PacketPlace {
+  captureId: number;
+  frame: number;
+  srcId: number;
+  dstId: number;
+  flowId: number;
+  fromClient: boolean;
+}
+
+function writePacket(w: ChunkWriter, raw: RawPacket, d: DecodedPacket, at: PacketPlace): void {
+  w.i32(P.capture_id, at.captureId);
+  w.i64(P.frame, at.frame);
+  w.i64(P.file_frame, raw.frame);
   w.i32(P.if_id, raw.interfaceId);
   w.tsNs(P.ts, raw.tsSec, raw.tsNsec);
   w.u32(P.wire_len, raw.wireLen);
@@ -246,8 +367,8 @@ function writePacket(
   w.u8(P.ip_version, d.ipVersion);
   if (d.vlan >= 0) w.i16(P.vlan, d.vlan);
   else w.null(P.vlan);
-  w.u32(P.src_id, srcId);
-  w.u32(P.dst_id, dstId);
+  w.u32(P.src_id, at.srcId);
+  w.u32(P.dst_id, at.dstId);
   w.u8(P.ttl, d.ttl);
   if (d.ipId >= 0) w.i32(P.ip_id, d.ipId);
   else w.null(P.ip_id);
@@ -277,8 +398,8 @@ function writePacket(
   else w.null(P.sack_blocks);
   w.bool(P.tunneled, d.tunneled);
   w.bool(P.tcp_truncated, d.tcpTruncated);
-  w.i64(P.flow_id, flowId);
-  w.bool(P.from_client, fromClient);
+  w.i64(P.flow_id, at.flowId);
+  w.bool(P.from_client, at.fromClient);
   w.endRow();
 }
 
@@ -320,20 +441,27 @@ function tsLiteral(sec: number, nsec: number): string | null {
   return `${sec}${String(nsec).padStart(9, '0')}`;
 }
 
-async function insertCapture(
-  db: Database, captureId: number, abs: string, size: number, mtimeMs: number, result: ReadResult, c: CaptureCounts,
-): Promise<void> {
+interface CaptureRow {
+  captureId: number;
+  setId: number;
+  id: InputIdentity;
+  result: ReadResult;
+  counts: FileCounts;
+}
+
+async function insertCapture(db: Database, row: CaptureRow): Promise<void> {
+  const { captureId, setId, id, result, counts: c } = row;
   const first = tsLiteral(c.firstSec, c.firstNsec);
   const last = tsLiteral(c.lastSec, c.lastNsec);
   await db.connection.run(
-    `INSERT INTO captures VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+    `INSERT INTO captures VALUES ($1, $2, $3::BIGINT, $4::DOUBLE, $5, $6, $7, $8, $9, $10, $11,
        CASE WHEN $12 IS NULL THEN NULL ELSE make_timestamp_ns($12::BIGINT) END,
        CASE WHEN $13 IS NULL THEN NULL ELSE make_timestamp_ns($13::BIGINT) END,
-       $14, $15, from_json($16, '["VARCHAR"]'), from_json($17, '["VARCHAR"]'), $18, $19, now()::TIMESTAMP)`,
+       $14, $15, from_json($16, '["VARCHAR"]'), from_json($17, '["VARCHAR"]'), $18, $19, now()::TIMESTAMP, $20::INTEGER)`,
     [
-      captureId, abs, size, mtimeMs, result.format, result.compression, result.packets, c.tcp, c.notTcp,
-      c.unknownLinktype, c.malformed, first, last, result.partial, result.error?.message ?? null,
-      JSON.stringify(result.warnings), JSON.stringify(result.comments), c.flows, c.flags,
+      captureId, id.abs, id.stable ? id.size : null, id.stable ? id.mtimeMs : null, result.format, result.compression, result.packets, c.tcp,
+      c.notTcp, c.unknownLinktype, c.malformed, first, last, result.partial, result.error?.message ?? null,
+      JSON.stringify(result.warnings), JSON.stringify(result.comments), c.flows, c.flags, setId,
     ] as never,
   );
   for (const itf of result.interfaces) {

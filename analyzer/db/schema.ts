@@ -9,11 +9,16 @@
 import { SEQ_FLAGS } from '../seq/flags.js';
 import { columnsSql, type ColumnSpec } from './chunk-writer.js';
 
-export const SCHEMA_VERSION = 1;
+/** 2: capture sets (captures.set_id, packet_rows.file_frame; `frame` numbers the set's merged timeline). */
+export const SCHEMA_VERSION = 2;
 
 export const PACKET_COLUMNS = [
+  /** The file the packet was read from (captures.capture_id). */
   { name: 'capture_id', sql: 'INTEGER NOT NULL', kind: 'i32' },
+  /** 1-based number in the merged timeline of its capture set: tshark's frame.number on the mergecap'd files. */
   { name: 'frame', sql: 'BIGINT NOT NULL', kind: 'i64' },
+  /** 1-based number in its own file: tshark's frame.number on that file alone. */
+  { name: 'file_frame', sql: 'BIGINT NOT NULL', kind: 'i64' },
   { name: 'if_id', sql: 'INTEGER', kind: 'i32' },
   { name: 'ts', sql: 'TIMESTAMP_NS', kind: 'ts_ns' },
   { name: 'wire_len', sql: 'UINTEGER', kind: 'u32' },
@@ -110,7 +115,7 @@ export const SCHEMA_SQL: readonly string[] = [
      capture_id INTEGER PRIMARY KEY, path VARCHAR NOT NULL, size BIGINT, mtime_ms DOUBLE, format VARCHAR,
      compression VARCHAR, packets BIGINT, tcp_packets BIGINT, not_tcp BIGINT, unknown_linktype BIGINT,
      malformed BIGINT, first_ts TIMESTAMP_NS, last_ts TIMESTAMP_NS, partial BOOLEAN, error VARCHAR,
-     warnings VARCHAR[], comments VARCHAR[], flows BIGINT, flags BIGINT, loaded_at TIMESTAMP)`,
+     warnings VARCHAR[], comments VARCHAR[], flows BIGINT, flags BIGINT, loaded_at TIMESTAMP, set_id INTEGER)`,
   `CREATE TABLE IF NOT EXISTS interfaces (
      capture_id INTEGER, if_id INTEGER, name VARCHAR, description VARCHAR, linktype INTEGER, snaplen BIGINT,
      tsresol VARCHAR, recv BIGINT, "drop" BIGINT)`,
@@ -126,10 +131,11 @@ export const SCHEMA_SQL: readonly string[] = [
             p.sport, p.dport, p.seq, p.ack, p.flags, p.reserved, p.doff, p.win, p.urp, p.payload_len,
             p.mss, p.wscale, p.sack_perm, p.tsval, p.tsecr,
             CAST(string_split(p.sack_blocks, ' ') AS UINTEGER[]) AS sack_blocks,
-            p.tunneled, p.tcp_truncated, p.flow_id, p.from_client
+            p.tunneled, p.tcp_truncated, p.flow_id, p.from_client, c.path AS source_file, p.file_frame
      FROM packet_rows p
      JOIN addresses s ON s.addr_id = p.src_id
-     JOIN addresses d ON d.addr_id = p.dst_id`,
+     JOIN addresses d ON d.addr_id = p.dst_id
+     JOIN captures c ON c.capture_id = p.capture_id`,
   `INSERT OR IGNORE INTO tcplens_meta VALUES ('schema_version', '${SCHEMA_VERSION}')`,
 ];
 

@@ -66,6 +66,39 @@ export interface Flow {
 
 export type FlowDone = (flow: Flow) => void;
 
+/** One TCP segment as the tracker needs it; the loader fills one object and reuses it for every packet. */
+export interface TrackedSegment {
+  captureId: number;
+  /** Address ids (the loader's address dictionary) and ports. */
+  srcAddr: number;
+  sport: number;
+  dstAddr: number;
+  dport: number;
+  ipVersion: number;
+  /** Innermost VLAN id, -1 for none. */
+  vlan: number;
+  /** TCP flag bits (decode/types.ts TCP_*). */
+  flags: number;
+  seq: number;
+  ack: number;
+  win: number;
+  payloadLen: number;
+  /** All of the payload is in the captured bytes (not cut by the snaplen). */
+  payloadCaptured: boolean;
+  /** The TCP header reaches its window field (a snaplen cut before it makes the header unusable). */
+  headerAnalysable: boolean;
+  wireLen: number;
+  sec: number;
+  nsec: number;
+}
+
+export function newTrackedSegment(): TrackedSegment {
+  return {
+    captureId: 0, srcAddr: 0, sport: 0, dstAddr: 0, dport: 0, ipVersion: 4, vlan: -1, flags: 0, seq: 0, ack: 0, win: 0,
+    payloadLen: 0, payloadCaptured: true, headerAnalysable: true, wireLen: 0, sec: 0, nsec: 0,
+  };
+}
+
 function isWellKnown(port: number): boolean {
   return port > 0 && port < 1024;
 }
@@ -97,11 +130,8 @@ export class FlowTracker {
   }
 
   /** Assigns the segment to its connection (creating or splitting one as needed) and updates it. */
-  track(
-    captureId: number, srcAddr: number, sport: number, dstAddr: number, dport: number, ipVersion: number, vlan: number,
-    flags: number, seq: number, ack: number, win: number, payloadLen: number, payloadCaptured: boolean, wireLen: number,
-    sec: number, nsec: number,
-  ): void {
+  track(segment: TrackedSegment): void {
+    const { captureId, srcAddr, sport, dstAddr, dport, ipVersion, vlan, flags, seq, ack, win, payloadLen, payloadCaptured, wireLen, sec, nsec } = segment;
     const srcEp = srcAddr * 65536 + sport;
     const dstEp = dstAddr * 65536 + dport;
     const lo = srcEp < dstEp ? srcEp : dstEp;

@@ -4,10 +4,15 @@
  * Parsers read `buf[start..end)` synchronously for as many whole records as the window holds, then call
  * `refill(n)` (the only await) to have at least n bytes from `start` on. Bytes before `start` are dropped at
  * refill time by moving the unread tail to the front, so memory stays at one chunk plus the largest record.
- * The source is either a plain file (positioned reads straight into the window) or a gunzip stream.
+ * The source is a plain file (positioned reads straight into the window), a stream that cannot seek
+ * (standard input, a FIFO, a character device) or a gunzip stream over either.
+ *
+ * `beforeMove`, when set, is awaited before a refill touches bytes already in the window: a reader that
+ * handed out views of those bytes (analyzer/pipeline/cursor.ts) gets them back first.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 /** Size of each read; large reads keep syscalls (and awaits) rare next to the per-record work. */
@@ -34,19 +39,16 @@ class FileSource implements ChunkSource {
   }
 }
 
-/** Decompressed bytes of a gzip file, pulled chunk by chunk from node:zlib's streaming gunzip. */
-class GunzipSource implements ChunkSource {
+/**
+ * Bytes pulled chunk by chunk from a readable stream: standard input, a FIFO, or node:zlib's streaming
+ * gunzip. Never seeks, so it serves pipes, and gives no size.
+ */
+class StreamSource implements ChunkSource {
   readonly size = null;
   private readonly iterator: AsyncIterator<Buffer>;
   private pending: Buffer | null = null;
-  private readonly stream: NodeJS.ReadableStream & { destroy(): void };
-  constructor(path: string) {
-    const gunzip = createGunzip();
-    const file = createReadStream(path, { highWaterMark: 1 << 20 });
-    // Errors of the file stream are forwarded so the iterator rejects instead of hanging.
-    file.on('error', (err) => gunzip.destroy(err));
-    this.stream = file.pipe(gunzip);
-    this.iterator = this.stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  constructor(private readonly stream: Readable) {
+    this.iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   }
   async read(dst: Buffer, offset: number, length: number): Promise<number> {
     let copied = 0;
@@ -65,9 +67,31 @@ class GunzipSource implements ChunkSource {
     }
     return copied;
   }
-  async close(): Promise<void> {
-    this.stream.destroy();
+  /** The bytes not yet handed out (`head` first), as a stream: for restarting on gunzip over a pipe. */
+  rest(head: Buffer): Readable {
+    const pending = this.pending;
+    const iterator = this.iterator;
+    return Readable.from((async function* () {
+      if (head.length > 0) yield head;
+      if (pending && pending.length > 0) yield pending;
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    })(), { objectMode: false });
   }
+  async close(): Promise<void> {
+    // Standard input is left open for the process (destroying it would close fd 0 under other code).
+    if (this.stream !== process.stdin) this.stream.destroy();
+  }
+}
+
+function gunzip(compressed: Readable): Readable {
+  const out = createGunzip();
+  // Errors of the compressed side are forwarded so the reader's iterator rejects instead of hanging.
+  compressed.on('error', (err) => out.destroy(err));
+  return compressed.pipe(out);
 }
 
 export class ByteWindow {
@@ -80,20 +104,42 @@ export class ByteWindow {
   /** The source is exhausted: the window holds everything that is left. */
   eof = false;
 
-  private constructor(private readonly source: ChunkSource) {}
+  /** Awaited before a refill moves or overwrites bytes already in the window (see the file comment). */
+  beforeMove: (() => Promise<void>) | null = null;
 
-  static async openFile(path: string): Promise<ByteWindow> {
+  private constructor(private readonly source: ChunkSource, chunkBytes = CHUNK_BYTES) {
+    if (chunkBytes !== CHUNK_BYTES) this.buf = Buffer.allocUnsafe(chunkBytes);
+  }
+
+  /** A regular file: positioned reads. */
+  static async openFile(path: string, chunkBytes = CHUNK_BYTES): Promise<ByteWindow> {
     const fh = await open(path, 'r');
     try {
-      return new ByteWindow(new FileSource(fh, (await fh.stat()).size));
+      return new ByteWindow(new FileSource(fh, (await fh.stat()).size), chunkBytes);
     } catch (err) {
       await fh.close();
       throw err;
     }
   }
 
+  /** A source that cannot seek: standard input, a FIFO, a character device. */
+  static openStream(stream: Readable, chunkBytes = CHUNK_BYTES): ByteWindow {
+    return new ByteWindow(new StreamSource(stream), chunkBytes);
+  }
+
+  /** The gzip file at `path`, decompressed. */
   static openGzip(path: string): ByteWindow {
-    return new ByteWindow(new GunzipSource(path));
+    return new ByteWindow(new StreamSource(gunzip(createReadStream(path, { highWaterMark: 1 << 20 }))));
+  }
+
+  /**
+   * The same input decompressed, continuing where this window stands: for a stream that turned out to be
+   * gzip after its first bytes were read (a pipe cannot be opened again). This window must not be used after.
+   */
+  gunzipRest(): ByteWindow {
+    if (!(this.source instanceof StreamSource)) throw new Error('gunzipRest: only for stream sources');
+    const head = Buffer.from(this.buf.subarray(this.start, this.end));
+    return new ByteWindow(new StreamSource(gunzip(this.source.rest(head))));
   }
 
   /** File offset of the first unread byte. */
@@ -114,6 +160,7 @@ export class ByteWindow {
     const wanted = need;
     // A corrupt length must not make us allocate for bytes the file cannot hold: read what is left.
     if (size !== null && this.base + this.start + need > size) need = Math.max(0, size - this.base - this.start);
+    if (this.end - this.start < need && !this.eof && this.beforeMove) await this.beforeMove();
     while (this.end - this.start < need && !this.eof) {
       if (this.start > 0) {
         this.buf.copy(this.buf, 0, this.start, this.end);

@@ -5,6 +5,7 @@
  * `partial: true`, after every packet before the damage was delivered. An exception thrown by the
  * callback is not about the input: it propagates unchanged.
  */
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { CaptureError } from '../../common/errors.js';
 import { ByteWindow } from './byte-window.js';
@@ -17,38 +18,70 @@ export type { CaptureFormat, InterfaceInfo, PacketCallback, RawPacket, ReadResul
 
 export interface ReadOptions {
   signal?: AbortSignal;
+  /** Awaited before the reader reuses the bytes of packets it has handed out (ByteWindow.beforeMove). */
+  beforeMove?: () => Promise<void>;
+  /** Size of each read (default 4 MiB); smaller when many captures are open at once. */
+  chunkBytes?: number;
+}
+
+/** The capture name `-`: standard input. */
+export const STDIN = '-';
+
+/** How an input is named in messages and in the captures table: `<stdin>` for `-`, else as given. */
+export function inputName(path: string): string {
+  return path === STDIN ? '<stdin>' : path;
+}
+
+/**
+ * Opens an input: a regular file is read with positioned reads; standard input (`-`), a FIFO or a
+ * character device (/dev/stdin) is streamed, never seeked, so a pipe works and nothing is written to disk.
+ */
+async function openWindow(path: string, name: string, chunkBytes: number | undefined): Promise<{ win: ByteWindow; seekable: boolean }> {
+  if (path === STDIN) {
+    if (process.stdin.isTTY) throw new CaptureError(name, 0, 'a capture on standard input, but it is a terminal');
+    return { win: ByteWindow.openStream(process.stdin, chunkBytes), seekable: false };
+  }
+  const st = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    throw new CaptureError(name, 0, `a readable capture file (${err.code === 'ENOENT' ? 'no such file' : err.code ?? err.message})`);
+  });
+  if (st.isDirectory()) throw new CaptureError(name, 0, 'a capture file, found a directory');
+  if (st.isFile()) return { win: await ByteWindow.openFile(path, chunkBytes), seekable: true };
+  return { win: ByteWindow.openStream(createReadStream(path, { highWaterMark: 1 << 20 }), chunkBytes), seekable: false };
 }
 
 export async function readCapture(path: string, onPacket: PacketCallback, opts: ReadOptions = {}): Promise<ReadResult> {
-  const result = emptyResult(path);
+  const name = inputName(path);
+  const result = emptyResult(name);
   let win: ByteWindow | null = null;
   try {
-    const st = await stat(path).catch((err: NodeJS.ErrnoException) => {
-      throw new CaptureError(path, 0, `a readable capture file (${err.code === 'ENOENT' ? 'no such file' : err.code ?? err.message})`);
-    });
-    if (st.isDirectory()) throw new CaptureError(path, 0, 'a capture file, found a directory');
-    win = await ByteWindow.openFile(path);
+    const opened = await openWindow(path, name, opts.chunkBytes);
+    win = opened.win;
     if (!(await win.refill(4))) {
-      throw new CaptureError(path, 0, win.available === 0
-        ? 'a pcap or pcapng magic number, but the file is empty'
-        : `a 4-byte pcap or pcapng magic number, but the file ends after ${win.available} bytes`);
+      throw new CaptureError(name, 0, win.available === 0
+        ? `a pcap or pcapng magic number, but the ${path === STDIN ? 'input' : 'file'} is empty`
+        : `a 4-byte pcap or pcapng magic number, but the ${path === STDIN ? 'input' : 'file'} ends after ${win.available} bytes`);
     }
-    if (win.buf[0] === 0x1f && win.buf[1] === 0x8b) {
+    if (win.buf[win.start] === 0x1f && win.buf[win.start + 1] === 0x8b) {
       // gzip: restart on the decompressed stream; offsets from here on are in the decompressed bytes.
-      await win.close();
-      win = ByteWindow.openGzip(path);
+      if (opened.seekable) {
+        await win.close();
+        win = ByteWindow.openGzip(path);
+      } else {
+        win = win.gunzipRest();
+      }
       result.compression = 'gzip';
       if (!(await win.refill(4))) {
-        throw new CaptureError(path, 0, 'a pcap or pcapng magic number inside the gzip data, but it holds fewer than 4 bytes');
+        throw new CaptureError(name, 0, 'a pcap or pcapng magic number inside the gzip data, but it holds fewer than 4 bytes');
       }
     }
+    if (opts.beforeMove) win.beforeMove = opts.beforeMove;
     await dispatch(win, result, onPacket, opts.signal);
   } catch (err) {
     // Input problems become the result's error. Anything else (an exception thrown by the caller's
     // callback, or a bug here) is not a property of the file and must not pass for damaged input.
     if (!isInputProblem(err)) throw err;
     result.partial = true;
-    result.error = toCaptureError(err, path, win, result);
+    result.error = toCaptureError(err, name, win, result);
   } finally {
     await win?.close().catch(() => undefined);
   }

@@ -1,8 +1,7 @@
 /**
  * TCP sequence analysis with Wireshark's tcp.analysis flags (see docs/seq.md).
- * SequenceAnalyzer is the streaming engine; analyzeCapture runs it over a capture file.
+ * SequenceAnalyzer is the streaming engine; the loader (analyzer/db/loader.ts) runs it on every capture set.
  */
 export { SEQ_FLAGS, seqFlagCode, seqFlagNames, type SeqFlag } from './flags.js';
 export { isSequenceAnalyzable, SequenceAnalyzer, type SequenceAnalyzerOptions } from './analyzer.js';
 export { FlagRows } from './rows.js';
-export { analyzeCapture, type SeqCaptureResult } from './capture.js';

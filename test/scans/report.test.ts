@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { openCaptures } from '../../analyzer/index.js';
 import { renderReport } from '../../analyzer/cli/analyze.js';
-import { SCAN_REPORT_SECTIONS, anomaliesSection, isnSection, scansSection } from '../../analyzer/scans/report.js';
+import { SCAN_REPORT_SECTIONS, anomaliesSection, isnSection, scansSection } from '../../analyzer/cli/scans-report.js';
 import { fixturesDir } from '../support/paths.js';
 
 const fx = (name: string) => path.join(fixturesDir, 'scans', `${name}.pcap`);

@@ -1,14 +1,18 @@
 /**
- * analyzeCapture over real files: a capture cut in the middle of a record keeps the flags of every
- * frame before the damage and reports the damage; a missing file is an error result, never a throw;
- * a TCP header cut by the snaplen before its window field is skipped, as tshark skips it.
+ * Sequence analysis over real files, through the command users run (`tcplens seq`): a capture cut in the
+ * middle of a record keeps the flags of every frame before the damage and reports it; a missing file is
+ * one line and exit 1; a TCP header cut by the snaplen before its window field is skipped, as tshark
+ * skips it (the shipped load path once analysed such headers and raised bogus flags on them).
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { analyzeCapture, SequenceAnalyzer, SEQ_FLAGS } from '../../analyzer/seq/index.js';
+import { SequenceAnalyzer } from '../../analyzer/seq/index.js';
+import { runCli } from '../support/cli.js';
+import { tsharkFlags } from './oracle.js';
 import { ACK, decodedPackets, PSH, SYN, writeScenarioPcap, type Segment } from './synth.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tcplens-seq-capture-'));
@@ -24,45 +28,57 @@ const segs: Segment[] = [
   { from: 'c', flags: ACK, seq: 1101, ack: 5001, t: 302 },
 ];
 
-function rows(r: { frames: Uint32Array; codes: Uint8Array }): string[] {
-  return [...r.frames].map((f, i) => `${f}:${SEQ_FLAGS[r.codes[i]!]}`);
+/** `seq --frames --format csv` as frame:flag lines. */
+async function seqFrames(file: string): Promise<{ rows: string[]; status: number | null; stderr: string }> {
+  const r = await runCli(['seq', file, '--frames', '--format', 'csv']);
+  const rows = r.stdout.trim().split('\n').slice(1).filter(Boolean).map((l) => l.replace(',', ':'));
+  return { rows, status: r.status, stderr: r.stderr };
 }
 
 test('a capture cut inside its last record keeps the flags before the damage and reports it', async () => {
   const whole = path.join(dir, 'whole.pcap');
   writeScenarioPcap(whole, segs);
-  const full = await analyzeCapture(whole);
-  assert.deepEqual(rows(full), ['5:retransmission', '6:duplicate_ack', '7:duplicate_ack']);
-  assert.equal(full.read.partial, false);
-  assert.equal(full.tcpPackets, 7);
-  assert.equal(full.streams, 1);
+  const full = await seqFrames(whole);
+  assert.deepEqual(full.rows, ['5:retransmission', '6:duplicate_ack', '7:duplicate_ack']);
+  assert.equal(full.status, 0);
 
   const cut = path.join(dir, 'cut.pcap');
   const bytes = readFileSync(whole);
   writeFileSync(cut, bytes.subarray(0, bytes.length - 10), { mode: 0o600 });
-  const partial = await analyzeCapture(cut);
-  assert.deepEqual(rows(partial), ['5:retransmission', '6:duplicate_ack']);
-  assert.equal(partial.read.partial, true);
-  assert.match(partial.read.error?.message ?? '', /cut\.pcap: at byte \d+: expected /);
+  const partial = await seqFrames(cut);
+  assert.deepEqual(partial.rows, ['5:retransmission', '6:duplicate_ack']);
+  assert.equal(partial.status, 1);
+  assert.match(partial.stderr, /cut\.pcap: at byte \d+: expected /);
 });
 
-test('a missing file comes back as an error result, not an exception', async () => {
-  const r = await analyzeCapture(path.join(dir, 'no-such-file.pcap'));
-  assert.equal(r.tcpPackets, 0);
-  assert.equal(r.frames.length, 0);
-  assert.ok(r.read.error);
+test('a missing file is one line naming it and exit 1', async () => {
+  const r = await runCli(['seq', path.join(dir, 'no-such-file.pcap'), '--frames']);
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr.trim(), /^tcplens: .*no-such-file\.pcap: at byte 0: expected a readable capture file \(no such file\)$/);
 });
 
-test('a TCP header cut before its window field is skipped (no stream, no flags), as in tshark', () => {
-  const analyzer = new SequenceAnalyzer();
-  const [syn, , , data] = decodedPackets(segs);
-  analyzer.push(syn!.frame, syn!.tsSec, syn!.tsNsec, syn!.packet);
-  const cutPacket = { ...data!.packet, tcpTruncated: true, tcpOffset: 34, win: 0 };
-  assert.equal(analyzer.push(data!.frame, data!.tsSec, data!.tsNsec, cutPacket, 34 + 15), -1);
-  assert.equal(analyzer.lastFlags, 0);
-  // Cut inside the options instead: the fixed header is whole, the segment is analyzed.
-  assert.equal(analyzer.push(data!.frame, data!.tsSec, data!.tsNsec, { ...cutPacket, win: 1000 }, 34 + 21), 0);
-  assert.equal(analyzer.rows.length, 0);
+test('TCP headers cut by the snaplen before their window field raise no flag, as in tshark', async () => {
+  // A SYN and four data frames, all cut to 10 bytes of TCP header (14 Ethernet + 20 IP + 10 TCP).
+  const cutSegs: Segment[] = [
+    { from: 'c', flags: SYN, seq: 1000, ack: 0, t: 0 },
+    { from: 'c', flags: PSH | ACK, seq: 1001, ack: 5001, len: 100, t: 3 },
+    { from: 'c', flags: PSH | ACK, seq: 1301, ack: 5001, len: 100, t: 4 },
+    { from: 'c', flags: PSH | ACK, seq: 1101, ack: 5001, len: 100, t: 5 },
+    { from: 'c', flags: PSH | ACK, seq: 1101, ack: 5001, len: 100, t: 6 },
+  ];
+  const whole = path.join(dir, 'for-snaplen.pcap');
+  writeScenarioPcap(whole, cutSegs);
+  const cut = path.join(dir, 'snaplen-44.pcap');
+  execFileSync('editcap', ['-s', '44', whole, cut]);
+  const theirs = await tsharkFlags(cut);
+  assert.equal(theirs.reduce((n, s) => n + s.size, 0), 0, 'tshark raises no flag on headers it cannot dissect');
+  const ours = await seqFrames(cut);
+  assert.equal(ours.status, 0, ours.stderr);
+  assert.deepEqual(ours.rows, []);
+  // The same frames whole do raise flags: the test would see bogus flags if cut headers were analysed.
+  const full = await seqFrames(whole);
+  assert.ok(full.rows.length > 0, 'the uncut scenario raises flags');
 });
 
 test('handshake RTT per stream: pure SYN to the first pure ACK', () => {

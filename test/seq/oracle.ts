@@ -1,9 +1,9 @@
 /**
  * The conformance check shared by the seq tests: run tshark 4.0 (the oracle) once per capture with every
- * tcp.analysis flag as a field, run our engine on the same file (our reader + decoder), and compare frame
- * by frame, flag by flag.
+ * tcp.analysis flag as a field, load the same file through the library's openCaptures (the path every
+ * command takes), and compare frame by frame, flag by flag.
  */
-import { analyzeCapture } from '../../analyzer/seq/index.js';
+import { openCaptures } from '../../analyzer/index.js';
 import { SEQ_FLAGS } from '../../analyzer/seq/flags.js';
 import { tshark } from '../support/tshark.js';
 
@@ -39,12 +39,24 @@ export async function tsharkFlags(file: string): Promise<Set<number>[]> {
   return sets;
 }
 
+/** Our flags per flag code, as `seq` computes them (the same load, the same tcp_analysis table). */
+export async function tcplensFlags(files: readonly string[]): Promise<{ flags: Set<number>[]; tcpPackets: number }> {
+  const lens = await openCaptures(files, { tables: 'flags' });
+  try {
+    const sets = SEQ_FLAGS.map(() => new Set<number>());
+    const r = await lens.query('SELECT frame::DOUBLE AS frame, enum_code(flag)::INTEGER AS code FROM tcp_analysis');
+    for (const row of r.rows) sets[Number(row['code'])]!.add(Number(row['frame']));
+    const tcp = lens.captures.reduce((n, c) => n + c.tcpPackets, 0);
+    return { flags: sets, tcpPackets: tcp };
+  } finally {
+    await lens.close();
+  }
+}
+
 export async function compareWithTshark(file: string, displayPath = file): Promise<FileAgreement> {
-  const [theirs, result] = await Promise.all([tsharkFlags(file), analyzeCapture(file)]);
-  const ours = SEQ_FLAGS.map(() => new Set<number>());
-  for (let i = 0; i < result.frames.length; i++) ours[result.codes[i]!]!.add(result.frames[i]!);
-  const flags = SEQ_FLAGS.map((_, code) => agreement(theirs[code]!, ours[code]!));
-  return { path: displayPath, flags, tcpPackets: result.tcpPackets };
+  const [theirs, ours] = await Promise.all([tsharkFlags(file), tcplensFlags([file])]);
+  const flags = SEQ_FLAGS.map((_, code) => agreement(theirs[code]!, ours.flags[code]!));
+  return { path: displayPath, flags, tcpPackets: ours.tcpPackets };
 }
 
 function agreement(theirs: Set<number>, ours: Set<number>): FlagAgreement {

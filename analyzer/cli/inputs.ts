@@ -3,10 +3,11 @@
  * with a progress line on stderr when a person is watching, and turning capture damage into one stderr
  * line each plus exit status 1 (after the results, which cover every packet before the damage).
  */
+import type { Command } from 'commander';
 import path from 'node:path';
 import { openInputs, type Lens } from '../index.js';
 import { EXIT_OK, EXIT_RUNTIME, reportError } from '../../common/cli-run.js';
-import type { LoadProgress, LoadTables } from './loader.js';
+import type { LoadProgress, LoadTables } from '../db/loader.js';
 
 function progressPrinter(): ((p: LoadProgress) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
@@ -20,15 +21,31 @@ function progressPrinter(): ((p: LoadProgress) => void) | undefined {
   };
 }
 
+/** How a command's captures are read: the options every capture-reading command takes. */
+export interface InputOptions {
+  db?: string;
+  perFile?: boolean;
+}
+
+/** Adds --db and --per-file to a command that reads captures. */
+export function withInputOptions(command: Command, dbHelp = 'keep the loaded captures in this DuckDB file'): Command {
+  return command
+    .option('--db <file>', dbHelp)
+    .option('--per-file', 'analyze each capture alone (captures of the same traffic from different places); by default all captures are one recording merged by timestamp, as mergecap merges them');
+}
+
 /**
  * Opens the inputs. When not one capture could be read at all there is nothing to show: the damage is
  * thrown (each other unreadable file gets its own line first) so stdout stays empty.
  */
-export async function openForCommand(inputs: readonly string[], db?: string, opts: { tables?: LoadTables } = {}): Promise<Lens> {
+export async function openForCommand(inputs: readonly string[], opts: InputOptions & { tables?: LoadTables } = {}): Promise<Lens> {
   const onProgress = progressPrinter();
   let lens: Lens;
   try {
-    lens = await openInputs(inputs, { db: db ?? null, ...(onProgress ? { onProgress } : {}), ...(opts.tables ? { tables: opts.tables } : {}) });
+    lens = await openInputs(inputs, {
+      db: opts.db ?? null, perFile: opts.perFile === true,
+      ...(onProgress ? { onProgress } : {}), ...(opts.tables ? { tables: opts.tables } : {}),
+    });
   } finally {
     if (onProgress) process.stderr.write('\r\x1b[K');
   }

@@ -2,10 +2,10 @@
  * The scan, anomaly and ISN sections of `tcplens analyze` (analyzer/cli/analyze.ts REPORT_SECTIONS):
  * each builds its rows from the loaded database, running detection first when it has not run.
  */
-import type { ReportSection } from '../cli/analyze.js';
+import type { ReportSection } from './analyze.js';
 import { ANOMALY_KINDS, findAnomalies } from '../anomalies/index.js';
 import type { Database } from '../db/database.js';
-import { findScans, SCAN_COLUMNS } from './index.js';
+import { findScans, SCAN_COLUMNS } from '../scans/index.js';
 
 /** Databases whose anomalies (and isn_hosts) this process already built during the current report. */
 const analyzed = new WeakSet<Database>();

@@ -1,0 +1,258 @@
+/**
+ * The captures named in one command are one recording: their packets are merged into one timeline by
+ * timestamp, as `mergecap` merges files by default, and numbered in that timeline (tshark's frame.number
+ * on `mergecap -w merged.pcapng FILES`). A rotation set written by `record -C/-G/-W`, `tcpdump -C/-G` or
+ * `dumpcap -b` is so analyzed as if it had never been cut.
+ *
+ * mergecap's rule, kept exactly: at each step the earliest head packet of all files is written; on equal
+ * timestamps the file that comes first wins; each file's own order is never changed. "First" here is not
+ * the command line's order (which must not matter) but a canonical one: by each file's first timestamp,
+ * then by name. A rotation set's files therefore sort as they were written, whatever the shell's glob order.
+ *
+ * Files are opened lazily: each is peeked once for its first timestamp (a small read, then closed) and
+ * opened again only when the merge reaches that time, so the files open at once are those overlapping
+ * in time (one or two for a rotation set), not all of them: 1,000 files work within any fd limit.
+ * Standard input and FIFOs cannot be opened twice: they stay open from the peek on.
+ */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { inputName, readCapture, STDIN, type RawPacket, type ReadResult } from '../readers/index.js';
+import { CaptureError } from '../../common/errors.js';
+import { emptyResult } from '../readers/common.js';
+import { PacketCursor } from './cursor.js';
+
+/** One input of a set, in the set's canonical order. */
+export interface SetFile {
+  /** As given on the command line (`-` for standard input). */
+  input: string;
+  /** As shown in messages and in the captures table: the absolute path, or `<stdin>`. */
+  name: string;
+  /** Position in the canonical order; packets name their file by it. */
+  index: number;
+  /** What the reader reported (packets, interfaces, damage). */
+  result: ReadResult;
+}
+
+/** `file` is the packet's SetFile.index; `frame` its 1-based number in the merged timeline. */
+export type SetPacketCallback = (packet: RawPacket, file: number, frame: number) => void;
+
+export interface ReadSetOptions {
+  signal?: AbortSignal;
+  /** Called once the canonical order is known, before the first packet. */
+  onOrder?: (files: readonly { input: string; name: string }[]) => void;
+}
+
+/** A peek reads this much: enough for the headers and the first packet of any ordinary capture. */
+const PEEK_CHUNK = 64 << 10;
+/** Read size of a file while it takes part in a merge (several may be open at once). */
+const MERGE_CHUNK = 1 << 20;
+
+interface Member {
+  input: string;
+  name: string;
+  seekable: boolean;
+  /** First packet's time; sec = Infinity when the capture has no packet. */
+  firstSec: number;
+  firstNsec: number;
+  cursor: PacketCursor | null;
+  result: ReadResult | null;
+  index: number;
+}
+
+function displayName(input: string): string {
+  return input === STDIN ? inputName(input) : path.resolve(input);
+}
+
+async function isSeekable(input: string): Promise<boolean> {
+  if (input === STDIN) return false;
+  const st = await stat(input).catch(() => null);
+  // A missing file is "seekable": its peek reports the error and it never opens again.
+  return st === null || st.isFile() || st.isDirectory();
+}
+
+function earlier(aSec: number, aNsec: number, aIdx: number, bSec: number, bNsec: number, bIdx: number): boolean {
+  if (aSec !== bSec) return aSec < bSec;
+  if (aNsec !== bNsec) return aNsec < bNsec;
+  return aIdx < bIdx;
+}
+
+/** Reads one member's first packet time; keeps stream members open (they cannot be read twice). */
+async function peek(m: Member): Promise<void> {
+  const cursor = new PacketCursor(m.input, m.seekable ? PEEK_CHUNK : undefined);
+  const has = await cursor.fill();
+  if (has) {
+    m.firstSec = cursor.packet.tsSec;
+    m.firstNsec = cursor.packet.tsNsec;
+  }
+  if (!m.seekable && has) {
+    m.cursor = cursor;
+    return;
+  }
+  const r = await cursor.close();
+  // Nothing to merge from this file: what the peek found (damage, emptiness) is its whole result.
+  if (!has) m.result = r;
+}
+
+/** Reads every capture of the set in merged order; returns each file's result in canonical order. */
+export async function readCaptureSet(inputs: readonly string[], onPacket: SetPacketCallback, opts: ReadSetOptions = {}): Promise<SetFile[]> {
+  if (inputs.length === 1) {
+    // One capture: its own frame numbers are the timeline's (custom blocks keep their numbers, as in tshark).
+    const input = inputs[0]!;
+    const name = displayName(input);
+    opts.onOrder?.([{ input, name }]);
+    const result = await readCapture(input, (p) => onPacket(p, 0, p.frame), opts.signal ? { signal: opts.signal } : {});
+    return [{ input, name, index: 0, result }];
+  }
+  const members: Member[] = [];
+  for (const input of inputs) {
+    const m: Member = {
+      input, name: displayName(input), seekable: await isSeekable(input),
+      firstSec: Infinity, firstNsec: 0, cursor: null, result: null, index: 0,
+    };
+    await peek(m);
+    members.push(m);
+  }
+  members.sort((a, b) => (earlier(a.firstSec, a.firstNsec, 0, b.firstSec, b.firstNsec, 0) ? -1
+    : earlier(b.firstSec, b.firstNsec, 0, a.firstSec, a.firstNsec, 0) ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  members.forEach((m, i) => (m.index = i));
+  opts.onOrder?.(members.map((m) => ({ input: m.input, name: m.name })));
+  await merge(members, onPacket, opts.signal);
+  return members.map((m) => ({ input: m.input, name: m.name, index: m.index, result: m.result! }));
+}
+
+/** The result of a member the merge never read because the read was cancelled. */
+function cancelled(name: string): ReadResult {
+  const r = emptyResult(name);
+  r.partial = true;
+  r.error = new CaptureError(name, 0, 'to read on, but the read was cancelled');
+  return r;
+}
+
+/** The k-way merge of the members' packets (module comment). */
+async function merge(members: Member[], onPacket: SetPacketCallback, signal: AbortSignal | undefined): Promise<void> {
+  const pending = members.filter((m) => m.result === null);
+  let next = 0;
+  const heap = new CursorHeap();
+  let frame = 0;
+  for (;;) {
+    if (signal?.aborted) {
+      for (const m of members) {
+        if (m.cursor) m.result = await m.cursor.close();
+        m.result ??= cancelled(m.name);
+      }
+      return;
+    }
+    const top = heap.top();
+    const waiting = next < pending.length ? pending[next]! : null;
+    if (waiting && (!top || earlier(waiting.firstSec, waiting.firstNsec, waiting.index, top.cursor!.packet.tsSec, top.cursor!.packet.tsNsec, top.index))) {
+      next++;
+      waiting.cursor ??= new PacketCursor(waiting.input, MERGE_CHUNK);
+      if (await waiting.cursor.fill()) heap.push(waiting);
+      else waiting.result = await waiting.cursor.finished();
+      continue;
+    }
+    if (!top) return;
+    const cursor = top.cursor!;
+    // Emit the head, and the rest of its batch while nothing else can come before it: with one file open
+    // and the next file starting later (a rotation set), a whole window goes out in this tight loop.
+    let limitSec = Infinity;
+    let limitNsec = 0;
+    if (heap.size > 1) {
+      limitSec = heap.secondSec();
+      limitNsec = heap.secondNsec();
+    }
+    if (waiting && earlier(waiting.firstSec, waiting.firstNsec, 0, limitSec, limitNsec, 0)) {
+      limitSec = waiting.firstSec;
+      limitNsec = waiting.firstNsec;
+    }
+    let more: boolean;
+    do {
+      onPacket(cursor.packet, top.index, ++frame);
+      more = cursor.step();
+    } while (more && (cursor.packet.tsSec < limitSec || (cursor.packet.tsSec === limitSec && cursor.packet.tsNsec < limitNsec)));
+    if (!more && !(await cursor.fill())) {
+      heap.pop();
+      top.result = await cursor.finished();
+      top.cursor = null;
+    } else {
+      heap.fix();
+    }
+  }
+}
+
+/** Members with an open cursor, ordered by (head time, canonical index). */
+class CursorHeap {
+  private readonly items: Member[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  top(): Member | null {
+    return this.items[0] ?? null;
+  }
+
+  /** Head time of the earliest member after the top (the top's emit limit). */
+  secondSec(): number {
+    return this.second().cursor!.packet.tsSec;
+  }
+
+  secondNsec(): number {
+    return this.second().cursor!.packet.tsNsec;
+  }
+
+  private second(): Member {
+    const a = this.items[1];
+    const b = this.items[2];
+    if (b && this.less(b, a!)) return b;
+    return a!;
+  }
+
+  push(m: Member): void {
+    this.items.push(m);
+    this.up(this.items.length - 1);
+  }
+
+  pop(): void {
+    const last = this.items.pop()!;
+    if (this.items.length > 0) {
+      this.items[0] = last;
+      this.down(0);
+    }
+  }
+
+  /** The top's head changed: restore the order. */
+  fix(): void {
+    this.down(0);
+  }
+
+  private less(a: Member, b: Member): boolean {
+    const pa = a.cursor!.packet;
+    const pb = b.cursor!.packet;
+    return earlier(pa.tsSec, pa.tsNsec, a.index, pb.tsSec, pb.tsNsec, b.index);
+  }
+
+  private up(i: number): void {
+    const items = this.items;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(items[i]!, items[parent]!)) break;
+      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      i = parent;
+    }
+  }
+
+  private down(i: number): void {
+    const items = this.items;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < items.length && this.less(items[l]!, items[m]!)) m = l;
+      if (r < items.length && this.less(items[r]!, items[m]!)) m = r;
+      if (m === i) return;
+      [items[i], items[m]] = [items[m]!, items[i]!];
+      i = m;
+    }
+  }
+}
