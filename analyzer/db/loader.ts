@@ -309,8 +309,9 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
   w.flags.close();
   dict.endLoad();
 
+  // In the order the inputs were given (capture ids follow the canonical order).
   const out: LoadedCapture[] = [];
-  for (const f of files) {
+  for (const f of [...files].sort((a, b) => ids.findIndex((i) => i.input === a.input) - ids.findIndex((i) => i.input === b.input))) {
     const id = order[f.index]!;
     const result = f.result;
     const unreadable = result.error !== null && result.packets === 0;

@@ -75,7 +75,7 @@ test('a file that is not a capture: one line naming file and byte offset, exit 1
   }
 });
 
-test('seq --frames prints frame,flag rows equal to tcp_analysis, with a capture column for several captures', async () => {
+test('seq --frames prints frame,flag rows equal to tcp_analysis, with a capture column for several recordings (--per-file)', async () => {
   const r = await runCli(['seq', ECHO, '--frames', '--format', 'csv']);
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trimEnd().split('\n');
@@ -87,14 +87,14 @@ test('seq --frames prints frame,flag rows equal to tcp_analysis, with a capture 
   assert.ok(lines.length > 1);
   for (const line of lines.slice(1)) assert.ok(tcpFrames.has(line.split(',')[0]), line);
 
-  const two = await runCli(['seq', SF, ECHO, '--frames', '--format', 'csv']);
+  const two = await runCli(['seq', SF, ECHO, '--per-file', '--frames', '--format', 'csv']);
   assert.equal(two.status, 0, two.stderr);
   const twoLines = two.stdout.trimEnd().split('\n');
   assert.equal(twoLines[0], 'capture,frame,flag');
   assert.equal(twoLines.length, lines.length);
   assert.ok(twoLines.slice(1).every((l) => l.startsWith(`${ECHO},`)));
   // The table and JSON forms stream the same rows.
-  const table = await runCli(['seq', SF, ECHO, '--frames']);
+  const table = await runCli(['seq', SF, ECHO, '--per-file', '--frames']);
   const tableLines = table.stdout.trimEnd().split('\n');
   assert.equal(tableLines.length, twoLines.length + 1);
   assert.match(tableLines[2]!, new RegExp(`^${ECHO}\\s+\\d+\\s+[a-z_]+$`));

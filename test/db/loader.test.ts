@@ -39,7 +39,7 @@ function epochNs(text: string): string {
 
 test('packets rows equal tshark frame by frame (82k packets, IPv4, IPv6, VLAN, QinQ/PPPoE)', async () => {
   const files = [ECHO, VLAN, IPV6, QINQ];
-  const lens = await openCaptures(files);
+  const lens = await openCaptures(files, { perFile: true });
   try {
     assert.deepEqual(lens.errors, []);
     for (const [i, file] of files.entries()) {
@@ -74,7 +74,7 @@ test('packets rows equal tshark frame by frame (82k packets, IPv4, IPv6, VLAN, Q
 test('row counts equal the TCP packet counts of every readable TCP capture in the corpus', async () => {
   const entries = tcpCorpusEntries().filter((e) => e.tsharkStatus === 'ok');
   assert.ok(entries.length > 100);
-  const lens = await openCaptures(entries.map((e) => e.absPath));
+  const lens = await openCaptures(entries.map((e) => e.absPath), { perFile: true });
   try {
     const counts = await lens.query('SELECT capture_id, count(*) AS n FROM packet_rows GROUP BY capture_id');
     const byId = new Map(counts.rows.map((r) => [r['capture_id'] as number, r['n'] as number]));
@@ -97,10 +97,10 @@ test('row counts equal the TCP packet counts of every readable TCP capture in th
   }
 });
 
-test('several captures in one database keep their own ids, frames and flows', async () => {
+test('with perFile, several captures in one database keep their own ids, frames and flows', async () => {
   const a = path.join(fixturesDir, 'flows/sf.pcap');
   const b = path.join(fixturesDir, 'flows/rej.pcap');
-  const lens = await openCaptures([a, b, ECHO]);
+  const lens = await openCaptures([a, b, ECHO], { perFile: true });
   try {
     const r = await lens.query(
       `SELECT capture_id, count(*) AS packets, min(frame) AS first_frame, count(DISTINCT flow_id) AS flows
@@ -177,7 +177,7 @@ test('reopening a --db does not load the same capture again', async () => {
     await first.close();
     assert.equal(statSync(dbFile).mode & 0o777, 0o600, 'database file is 0600');
 
-    const again = await openCaptures([ECHO, path.join(fixturesDir, 'flows/s0.pcap')], { db: dbFile });
+    const again = await openCaptures([ECHO, path.join(fixturesDir, 'flows/s0.pcap')], { db: dbFile, perFile: true });
     try {
       assert.deepEqual(again.captures.map((c) => c.reused), [true, false]);
       const r = await again.query('SELECT count(*) AS captures, (SELECT count(*) FROM packets) AS packets FROM captures');

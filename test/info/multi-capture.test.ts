@@ -18,6 +18,8 @@ interface SplitCapture {
   second: string;
   /** tshark's TCP frame count of each half read alone. */
   expected: [number, number];
+  /** tshark's TCP frame count of the halves merged again (mergecap): the whole capture's. */
+  merged: number;
 }
 
 /** zeek/ipv4/fragmented-4.pcap cut after frame 3, inside the datagram that frames 2-5 carry. */
@@ -34,7 +36,7 @@ async function withSplitFragmentedCapture(fn: (split: SplitCapture) => Promise<v
     // The halves are meaningful only if the whole file needs the reassembly they break apart.
     const whole = await tcpCount(source);
     assert.ok(whole > expected[0] + expected[1], `whole file ${whole} TCP frames vs halves ${expected.join('+')}`);
-    await fn({ first, second, expected });
+    await fn({ first, second, expected, merged: whole });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -48,11 +50,18 @@ test('info on two captures: fragments left open by the first are not reassembled
     assert.deepEqual(infos.map((i) => i.tcp_packets), expected);
   }));
 
-test('query loads two captures into one database without one completing the other\'s fragments', () =>
+test('query --per-file loads two captures without one completing the other\'s fragments', () =>
   withSplitFragmentedCapture(async ({ first, second, expected }) => {
     const sql = 'SELECT c.path, count(p.frame) AS n FROM captures c LEFT JOIN packets p USING (capture_id) GROUP BY c.path ORDER BY c.path';
-    const { status, stdout, stderr } = await runCli(['query', first, second, sql, '--format', 'json']);
+    const { status, stdout, stderr } = await runCli(['query', first, second, '--per-file', sql, '--format', 'json']);
     assert.equal(status, 0, stderr);
     const rows = JSON.parse(stdout) as Array<{ path: string; n: number }>;
     assert.deepEqual(rows.map((r) => [path.basename(r.path), Number(r.n)]), [['first.pcap', expected[0]], ['second.pcap', expected[1]]]);
+  }));
+
+test('query on the two halves as one recording reassembles across them, as tshark on the merged file', () =>
+  withSplitFragmentedCapture(async ({ first, second, merged }) => {
+    const { status, stdout, stderr } = await runCli(['query', second, first, 'SELECT count(*) AS n FROM packets', '--format', 'csv']);
+    assert.equal(status, 0, stderr);
+    assert.equal(stdout, `n\n${merged}\n`);
   }));
