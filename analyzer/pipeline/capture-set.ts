@@ -4,10 +4,12 @@
  * on `mergecap -w merged.pcapng FILES`). A rotation set written by `record -C/-G/-W`, `tcpdump -C/-G` or
  * `dumpcap -b` is so analyzed as if it had never been cut.
  *
- * mergecap's rule, kept exactly: at each step the earliest head packet of all files is written; on equal
- * timestamps the file that comes first wins; each file's own order is never changed. "First" here is not
- * the command line's order (which must not matter) but a canonical one: by each file's first timestamp,
- * then by name. A rotation set's files therefore sort as they were written, whatever the shell's glob order.
+ * mergecap's rule (Wireshark 4.0 wiretap/merge.c), kept exactly: at each step the earliest head packet of all
+ * files is written; on equal timestamps the file that comes LAST in the list wins (merge.c scans the files in
+ * order and takes a file whose head is earlier than or equal to the best so far); each file's own order is
+ * never changed. The list's order is not the command line's (which must not matter) but a canonical one: by
+ * each file's first timestamp, then by name, so a rotation set sorts as it was written whatever the shell's
+ * glob order, and the result equals `mergecap -w out FILES` with FILES in that order.
  *
  * Files are opened lazily: each is peeked once for its first timestamp (a small read, then closed) and
  * opened again only when the merge reaches that time, so the files open at once are those overlapping
@@ -70,10 +72,11 @@ async function isSeekable(input: string): Promise<boolean> {
   return st === null || st.isFile() || st.isDirectory();
 }
 
+/** Whether a's head goes out before b's: the earlier time, and on a tie the file later in the list (mergecap). */
 function earlier(aSec: number, aNsec: number, aIdx: number, bSec: number, bNsec: number, bIdx: number): boolean {
   if (aSec !== bSec) return aSec < bSec;
   if (aNsec !== bNsec) return aNsec < bNsec;
-  return aIdx < bIdx;
+  return aIdx > bIdx;
 }
 
 /** Reads one member's first packet time; keeps stream members open (they cannot be read twice). */
@@ -112,8 +115,7 @@ export async function readCaptureSet(inputs: readonly string[], onPacket: SetPac
     await peek(m);
     members.push(m);
   }
-  members.sort((a, b) => (earlier(a.firstSec, a.firstNsec, 0, b.firstSec, b.firstNsec, 0) ? -1
-    : earlier(b.firstSec, b.firstNsec, 0, a.firstSec, a.firstNsec, 0) ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  members.sort((a, b) => a.firstSec - b.firstSec || a.firstNsec - b.firstNsec || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   members.forEach((m, i) => (m.index = i));
   opts.onOrder?.(members.map((m) => ({ input: m.input, name: m.name })));
   await merge(members, onPacket, opts.signal);
