@@ -3,6 +3,7 @@
  * SYN floods. Flows that are scan probes (scan_probe_flows) are left out: nmap's and hping3's probes
  * carry tiny fixed windows (1024, 512) on purpose.
  */
+import { TCP_ACK as ACK, TCP_RST as RST, TCP_SYN as SYN } from '../decode/types.js';
 
 /**
  * An endpoint that never offers more than one full Ethernet-sized segment of (scaled) window forces its
@@ -33,18 +34,18 @@ GROUP BY p.capture_id, p.flow_id, p.from_client`;
 export const TINY_WINDOW_SQL = `
 WITH scales AS (
   SELECT capture_id, flow_id,
-         arg_min(wscale, frame) FILTER (WHERE from_client AND (flags & 18) = 2) AS client_ws,
-         arg_min(wscale, frame) FILTER (WHERE NOT from_client AND (flags & 18) = 18) AS server_ws
+         arg_min(wscale, frame) FILTER (WHERE from_client AND (flags & ${SYN | ACK}) = ${SYN}) AS client_ws,
+         arg_min(wscale, frame) FILTER (WHERE NOT from_client AND (flags & ${SYN | ACK}) = ${SYN | ACK}) AS server_ws
   FROM packets WHERE flow_id IS NOT NULL GROUP BY ALL
   -- Without both SYNs the window scale is unknown and a small raw window may be a large real one.
-  HAVING bool_or(from_client AND (flags & 18) = 2) AND bool_or(NOT from_client AND (flags & 18) = 18)
+  HAVING bool_or(from_client AND (flags & ${SYN | ACK}) = ${SYN}) AND bool_or(NOT from_client AND (flags & ${SYN | ACK}) = ${SYN | ACK})
 ),
 segments AS (
   SELECT p.capture_id, p.flow_id, p.from_client, p.frame, p.src, p.dst, p.sport, p.dport,
          p.win::BIGINT << CASE WHEN s.client_ws IS NOT NULL AND s.server_ws IS NOT NULL
                                THEN LEAST(CASE WHEN p.from_client THEN s.client_ws ELSE s.server_ws END, 14) ELSE 0 END AS adv_window
   FROM packets p JOIN scales s USING (capture_id, flow_id)
-  WHERE (p.flags & 6) = 0 AND (p.flags & 16) <> 0 AND ${NOT_PROBE}
+  WHERE (p.flags & ${SYN | RST}) = 0 AND (p.flags & ${ACK}) <> 0 AND ${NOT_PROBE}
 )
 SELECT capture_id, min(frame) AS frame, count(*) AS frames, flow_id,
        arg_min(src, frame) AS src, arg_min(dst, frame) AS dst, arg_min(sport, frame) AS sport, arg_min(dport, frame) AS dport,

@@ -4,6 +4,7 @@
  * Packets that belong to a detected scan are left to the scan report: a FIN or NULL scan is expected
  * to send FIN or no flags without ACK, and reporting each probe again would bury everything else.
  */
+import { TCP_ACK as ACK, TCP_FIN as FIN, TCP_PSH as PSH, TCP_RST as RST, TCP_SYN as SYN, TCP_URG as URG } from '../decode/types.js';
 
 /** Anomaly rows share one shape (see index.ts AnomalyRow). */
 export const ANOMALY_SELECT = `capture_id, frame, frames, flow_id, src, dst, sport, dport, kind, detail`;
@@ -18,17 +19,17 @@ const NOT_IN_SCAN = `NOT EXISTS (SELECT 1 FROM scan_probes s WHERE s.capture_id 
 export const INVALID_FLAGS_SQL = `
 SELECT capture_id, frame, 1 AS frames, flow_id, src, dst, sport, dport,
        CASE
-         WHEN (flags & 3) = 3 THEN 'syn_fin'
-         WHEN (flags & 6) = 6 THEN 'syn_rst'
-         WHEN (flags & 16) = 0 AND (flags & 41) <> 0 AND (flags & 6) = 0 THEN 'no_ack_flags'
-         WHEN (flags & 63) = 0 THEN 'null_flags'
+         WHEN (flags & ${SYN | FIN}) = ${SYN | FIN} THEN 'syn_fin'
+         WHEN (flags & ${SYN | RST}) = ${SYN | RST} THEN 'syn_rst'
+         WHEN (flags & ${ACK}) = 0 AND (flags & ${FIN | PSH | URG}) <> 0 AND (flags & ${SYN | RST}) = 0 THEN 'no_ack_flags'
+         WHEN (flags & ${FIN | SYN | RST | PSH | ACK | URG}) = 0 THEN 'null_flags'
          ELSE 'reserved_bits'
        END AS kind,
        printf('flags 0x%02x', flags) || CASE WHEN (reserved & 14) <> 0 THEN printf(', reserved bits 0x%x', reserved & 14) ELSE '' END AS detail
 FROM packets p
-WHERE ((flags & 3) = 3 OR (flags & 6) = 6 OR (reserved & 14) <> 0
-       OR ((flags & 16) = 0 AND (flags & 41) <> 0 AND (flags & 6) = 0 AND ${NOT_IN_SCAN})
-       OR ((flags & 63) = 0 AND ${NOT_IN_SCAN}))`;
+WHERE ((flags & ${SYN | FIN}) = ${SYN | FIN} OR (flags & ${SYN | RST}) = ${SYN | RST} OR (reserved & 14) <> 0
+       OR ((flags & ${ACK}) = 0 AND (flags & ${FIN | PSH | URG}) <> 0 AND (flags & ${SYN | RST}) = 0 AND ${NOT_IN_SCAN})
+       OR ((flags & ${FIN | SYN | RST | PSH | ACK | URG}) = 0 AND ${NOT_IN_SCAN}))`;
 
 /**
  * A RST is outside the window when its sequence number is not in [rcv_nxt, rcv_nxt + window) of the
@@ -41,29 +42,29 @@ WHERE ((flags & 3) = 3 OR (flags & 6) = 6 OR (reserved & 14) <> 0
  */
 export const BLIND_RESET_SQL = `
 WITH rsts AS (SELECT capture_id, frame, flow_id, src, dst, sport, dport, flags, seq, ack, from_client
-         FROM packets WHERE (flags & 4) <> 0 AND flow_id IS NOT NULL),
+         FROM packets WHERE (flags & ${RST}) <> 0 AND flow_id IS NOT NULL),
 -- Each RST is judged against its flow as it stood just before it. Only RST frames need that state: ASOF
 -- joins find, per RST, the latest earlier segment of each kind (linear, also for a flood of RSTs in one
 -- flow), and one running max per side gives where each side's own sequence space stood.
 flow_packets AS (SELECT p.* FROM packets p SEMI JOIN (SELECT DISTINCT capture_id, flow_id FROM rsts) r USING (capture_id, flow_id)),
-acks AS (SELECT capture_id, flow_id, frame, from_client, ack, win FROM flow_packets WHERE (flags & 16) <> 0),
+acks AS (SELECT capture_id, flow_id, frame, from_client, ack, win FROM flow_packets WHERE (flags & ${ACK}) <> 0),
 -- seq + length (+1 for SYN or FIN) of each side's segments: the highest so far, not the last (a RST
 -- carries snd_nxt even while older data is being retransmitted)
 nxt AS (
   SELECT capture_id, flow_id, frame, from_client,
-         max((seq::BIGINT + payload_len + CASE WHEN (flags & 3) <> 0 THEN 1 ELSE 0 END) % 4294967296)
+         max((seq::BIGINT + payload_len + CASE WHEN (flags & ${SYN | FIN}) <> 0 THEN 1 ELSE 0 END) % 4294967296)
            OVER (PARTITION BY capture_id, flow_id, from_client ORDER BY frame ROWS UNBOUNDED PRECEDING) AS nxt
-  FROM flow_packets WHERE (flags & 4) = 0
+  FROM flow_packets WHERE (flags & ${RST}) = 0
 ),
 scales AS (
   SELECT capture_id, flow_id,
-         arg_min(wscale, frame) FILTER (WHERE from_client AND (flags & 18) = 2) AS client_ws,
-         arg_min(wscale, frame) FILTER (WHERE NOT from_client AND (flags & 18) = 18) AS server_ws,
-         bool_or(from_client AND (flags & 18) = 2) AND bool_or(NOT from_client AND (flags & 18) = 18) AS saw_both_syns
+         arg_min(wscale, frame) FILTER (WHERE from_client AND (flags & ${SYN | ACK}) = ${SYN}) AS client_ws,
+         arg_min(wscale, frame) FILTER (WHERE NOT from_client AND (flags & ${SYN | ACK}) = ${SYN | ACK}) AS server_ws,
+         bool_or(from_client AND (flags & ${SYN | ACK}) = ${SYN}) AND bool_or(NOT from_client AND (flags & ${SYN | ACK}) = ${SYN | ACK}) AS saw_both_syns
   FROM flow_packets
   GROUP BY ALL
 ),
-client_syns AS (SELECT capture_id, flow_id, frame, seq FROM flow_packets WHERE from_client AND (flags & 18) = 2),
+client_syns AS (SELECT capture_id, flow_id, frame, seq FROM flow_packets WHERE from_client AND (flags & ${SYN | ACK}) = ${SYN}),
 state AS (
   SELECT r.capture_id, r.frame, r.flow_id, r.src, r.dst, r.sport, r.dport, r.flags, r.seq, r.ack, r.from_client,
          ca.ack AS client_ack, ca.win AS client_win, sa.ack AS server_ack, sa.win AS server_win,
@@ -95,7 +96,7 @@ judged AS (
 SELECT capture_id, frame, 1 AS frames, flow_id, src, dst, sport, dport, 'blind_reset' AS kind,
        printf('RST answering a SYN acknowledges %d, not the SYN''s %d', ack, (client_syn_seq::BIGINT + 1) % 4294967296) AS detail
 FROM judged
-WHERE NOT from_client AND (flags & 16) <> 0 AND client_ack IS NULL AND client_syn_seq IS NOT NULL
+WHERE NOT from_client AND (flags & ${ACK}) <> 0 AND client_ack IS NULL AND client_syn_seq IS NOT NULL
   AND ack::BIGINT <> (client_syn_seq::BIGINT + 1) % 4294967296
 UNION ALL
 SELECT capture_id, frame, 1 AS frames, flow_id, src, dst, sport, dport, 'blind_reset' AS kind,
