@@ -311,17 +311,20 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
 
   // In the order the inputs were given (capture ids follow the canonical order).
   const out: LoadedCapture[] = [];
-  for (const f of [...files].sort((a, b) => ids.findIndex((i) => i.input === a.input) - ids.findIndex((i) => i.input === b.input))) {
+  const rows: CaptureRow[] = [];
+  const position = new Map(ids.map((i, n) => [i.input, n]));
+  for (const f of [...files].sort((a, b) => position.get(a.input)! - position.get(b.input)!)) {
     const id = order[f.index]!;
     const result = f.result;
     const unreadable = result.error !== null && result.packets === 0;
     const captureId = captureIdOf(f.index);
-    if (!unreadable) await insertCapture(db, { captureId, setId: first.setId, id, result, counts: counts[f.index]! });
+    if (!unreadable) rows.push({ captureId, setId: first.setId, id, result, counts: counts[f.index]! });
     out.push({
       captureId: unreadable ? null : captureId, setId: unreadable ? null : first.setId, path: f.name, reused: false,
       packets: result.packets, tcpPackets: counts[f.index]!.tcp, partial: result.partial, error: result.error, warnings: result.warnings,
     });
   }
+  await insertCaptures(db, rows);
   return out;
 }
 
@@ -450,26 +453,50 @@ interface CaptureRow {
   counts: FileCounts;
 }
 
-async function insertCapture(db: Database, row: CaptureRow): Promise<void> {
-  const { captureId, setId, id, result, counts: c } = row;
-  const first = tsLiteral(c.firstSec, c.firstNsec);
-  const last = tsLiteral(c.lastSec, c.lastNsec);
+/** The captures' and interfaces' columns as from_json types, in table order (one statement per set, not per file). */
+const CAPTURE_JSON = {
+  capture_id: 'INTEGER', path: 'VARCHAR', size: 'BIGINT', mtime_ms: 'DOUBLE', format: 'VARCHAR', compression: 'VARCHAR',
+  packets: 'BIGINT', tcp_packets: 'BIGINT', not_tcp: 'BIGINT', unknown_linktype: 'BIGINT', malformed: 'BIGINT',
+  first_ns: 'VARCHAR', last_ns: 'VARCHAR', partial: 'BOOLEAN', error: 'VARCHAR', warnings: ['VARCHAR'],
+  comments: ['VARCHAR'], flows: 'BIGINT', flags: 'BIGINT', set_id: 'INTEGER',
+};
+const INTERFACE_JSON = {
+  capture_id: 'INTEGER', if_id: 'INTEGER', name: 'VARCHAR', description: 'VARCHAR', linktype: 'INTEGER', snaplen: 'BIGINT',
+  tsresol: 'VARCHAR', recv: 'BIGINT', drop: 'BIGINT',
+};
+
+/**
+ * One row per file of the set in captures, one per interface in interfaces: each table in ONE statement
+ * (a set of 1,000 files would otherwise pay 2,000 statements).
+ */
+async function insertCaptures(db: Database, rows: CaptureRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const captures = rows.map(({ captureId, setId, id, result, counts: c }) => ({
+    capture_id: captureId, path: id.abs, size: id.stable ? id.size : null, mtime_ms: id.stable ? id.mtimeMs : null,
+    format: result.format, compression: result.compression, packets: result.packets, tcp_packets: c.tcp, not_tcp: c.notTcp,
+    unknown_linktype: c.unknownLinktype, malformed: c.malformed, first_ns: tsLiteral(c.firstSec, c.firstNsec),
+    last_ns: tsLiteral(c.lastSec, c.lastNsec), partial: result.partial, error: result.error?.message ?? null,
+    warnings: result.warnings, comments: result.comments, flows: c.flows, flags: c.flags, set_id: setId,
+  }));
   await db.connection.run(
-    `INSERT INTO captures VALUES ($1, $2, $3::BIGINT, $4::DOUBLE, $5, $6, $7, $8, $9, $10, $11,
-       CASE WHEN $12 IS NULL THEN NULL ELSE make_timestamp_ns($12::BIGINT) END,
-       CASE WHEN $13 IS NULL THEN NULL ELSE make_timestamp_ns($13::BIGINT) END,
-       $14, $15, from_json($16, '["VARCHAR"]'), from_json($17, '["VARCHAR"]'), $18, $19, now()::TIMESTAMP, $20::INTEGER)`,
-    [
-      captureId, id.abs, id.stable ? id.size : null, id.stable ? id.mtimeMs : null, result.format, result.compression, result.packets, c.tcp,
-      c.notTcp, c.unknownLinktype, c.malformed, first, last, result.partial, result.error?.message ?? null,
-      JSON.stringify(result.warnings), JSON.stringify(result.comments), c.flows, c.flags, setId,
-    ] as never,
+    `INSERT INTO captures
+     SELECT r.capture_id, r.path, r.size, r.mtime_ms, r.format, r.compression, r.packets, r.tcp_packets, r.not_tcp,
+            r.unknown_linktype, r.malformed,
+            CASE WHEN r.first_ns IS NULL THEN NULL ELSE make_timestamp_ns(r.first_ns::BIGINT) END,
+            CASE WHEN r.last_ns IS NULL THEN NULL ELSE make_timestamp_ns(r.last_ns::BIGINT) END,
+            r.partial, r.error, r.warnings, r.comments, r.flows, r.flags, now()::TIMESTAMP, r.set_id
+     FROM (SELECT unnest(from_json($1, '${JSON.stringify([CAPTURE_JSON])}')) AS r)`,
+    [JSON.stringify(captures)] as never,
   );
-  for (const itf of result.interfaces) {
-    const resol = `${itf.tsresol.base}^-${itf.tsresol.exponent}`;
-    await db.connection.run(
-      'INSERT INTO interfaces VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-      [captureId, itf.id, itf.name, itf.description, itf.linktype, itf.snaplen, resol, itf.recv, itf.drop] as never,
-    );
-  }
+  const interfaces = rows.flatMap(({ captureId, result }) => result.interfaces.map((itf) => ({
+    capture_id: captureId, if_id: itf.id, name: itf.name, description: itf.description, linktype: itf.linktype,
+    snaplen: itf.snaplen, tsresol: `${itf.tsresol.base}^-${itf.tsresol.exponent}`, recv: itf.recv, drop: itf.drop,
+  })));
+  if (interfaces.length === 0) return;
+  await db.connection.run(
+    `INSERT INTO interfaces
+     SELECT r.capture_id, r.if_id, r.name, r.description, r.linktype, r.snaplen, r.tsresol, r.recv, r.drop
+     FROM (SELECT unnest(from_json($1, '${JSON.stringify([INTERFACE_JSON])}')) AS r)`,
+    [JSON.stringify(interfaces)] as never,
+  );
 }

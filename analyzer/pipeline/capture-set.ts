@@ -48,11 +48,20 @@ export interface ReadSetOptions {
 const PEEK_CHUNK = 64 << 10;
 /** Read size of a file while it takes part in a merge (several may be open at once). */
 const MERGE_CHUNK = 1 << 20;
+/**
+ * Peeks run this many at a time: the waits for open/read/close of many small files overlap, and the
+ * descriptors in use stay far below any usual limit (stream inputs stay open: they are few).
+ */
+const PEEK_PARALLEL = 8;
+/** Files opened ahead of the merge, so that their first reads overlap the analysis of the current one. */
+const PREFETCH = 4;
 
 interface Member {
   input: string;
   name: string;
   seekable: boolean;
+  /** Read size while merging: the whole file when it is small (no 1 MiB buffer per small file). */
+  chunk: number;
   /** First packet's time; sec = Infinity when the capture has no packet. */
   firstSec: number;
   firstNsec: number;
@@ -65,11 +74,14 @@ function displayName(input: string): string {
   return input === STDIN ? inputName(input) : path.resolve(input);
 }
 
-async function isSeekable(input: string): Promise<boolean> {
-  if (input === STDIN) return false;
+/** Whether the input can be opened twice, and how much to read at once while merging it. */
+async function inspect(input: string): Promise<{ seekable: boolean; chunk: number }> {
+  if (input === STDIN) return { seekable: false, chunk: MERGE_CHUNK };
   const st = await stat(input).catch(() => null);
   // A missing file is "seekable": its peek reports the error and it never opens again.
-  return st === null || st.isFile() || st.isDirectory();
+  const seekable = st === null || st.isFile() || st.isDirectory();
+  const size = st?.isFile() ? st.size : MERGE_CHUNK;
+  return { seekable, chunk: Math.min(MERGE_CHUNK, Math.max(PEEK_CHUNK, size + 64)) };
 }
 
 /** Whether a's head goes out before b's: the earlier time, and on a tie the file later in the list (mergecap). */
@@ -79,19 +91,45 @@ function earlier(aSec: number, aNsec: number, aIdx: number, bSec: number, bNsec:
   return aIdx > bIdx;
 }
 
+/**
+ * Window buffers handed from file to file: a set of 1,000 small files would otherwise allocate (and the GC
+ * reclaim) two buffers per file. A buffer comes back only once no packet view into it can be in use.
+ */
+class BufferPool {
+  private readonly free: Buffer[] = [];
+
+  take(size: number): Buffer {
+    const i = this.free.findIndex((b) => b.length >= size);
+    return i >= 0 ? this.free.splice(i, 1)[0]! : Buffer.allocUnsafe(size);
+  }
+
+  give(buffer: Buffer): void {
+    if (this.free.length < 4) this.free.push(buffer);
+  }
+}
+
 /** Reads one member's first packet time; keeps stream members open (they cannot be read twice). */
-async function peek(m: Member): Promise<void> {
-  const cursor = new PacketCursor(m.input, m.seekable ? PEEK_CHUNK : undefined);
+async function peek(m: Member, pool: BufferPool): Promise<void> {
+  if (!m.seekable) {
+    const stream = new PacketCursor(m.input);
+    if (await stream.fill()) {
+      m.firstSec = stream.packet.tsSec;
+      m.firstNsec = stream.packet.tsNsec;
+      m.cursor = stream;
+    } else {
+      m.result = await stream.close();
+    }
+    return;
+  }
+  const buffer = pool.take(PEEK_CHUNK);
+  const cursor = new PacketCursor(m.input, PEEK_CHUNK, buffer);
   const has = await cursor.fill();
   if (has) {
     m.firstSec = cursor.packet.tsSec;
     m.firstNsec = cursor.packet.tsNsec;
   }
-  if (!m.seekable && has) {
-    m.cursor = cursor;
-    return;
-  }
   const r = await cursor.close();
+  pool.give(buffer);
   // Nothing to merge from this file: what the peek found (damage, emptiness) is its whole result.
   if (!has) m.result = r;
 }
@@ -106,19 +144,24 @@ export async function readCaptureSet(inputs: readonly string[], onPacket: SetPac
     const result = await readCapture(input, (p) => onPacket(p, 0, p.frame), opts.signal ? { signal: opts.signal } : {});
     return [{ input, name, index: 0, result }];
   }
-  const members: Member[] = [];
-  for (const input of inputs) {
-    const m: Member = {
-      input, name: displayName(input), seekable: await isSeekable(input),
-      firstSec: Infinity, firstNsec: 0, cursor: null, result: null, index: 0,
-    };
-    await peek(m);
-    members.push(m);
-  }
+  const members: Member[] = inputs.map((input) => ({
+    input, name: displayName(input), seekable: true, chunk: MERGE_CHUNK,
+    firstSec: Infinity, firstNsec: 0, cursor: null, result: null, index: 0,
+  }));
+  const pool = new BufferPool();
+  let nextPeek = 0;
+  const peeker = async (): Promise<void> => {
+    while (nextPeek < members.length) {
+      const m = members[nextPeek++]!;
+      Object.assign(m, await inspect(m.input));
+      await peek(m, pool);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PEEK_PARALLEL, members.length) }, peeker));
   members.sort((a, b) => a.firstSec - b.firstSec || a.firstNsec - b.firstNsec || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   members.forEach((m, i) => (m.index = i));
   opts.onOrder?.(members.map((m) => ({ input: m.input, name: m.name })));
-  await merge(members, onPacket, opts.signal);
+  await merge(members, onPacket, pool, opts.signal);
   return members.map((m) => ({ input: m.input, name: m.name, index: m.index, result: m.result! }));
 }
 
@@ -131,11 +174,23 @@ function cancelled(name: string): ReadResult {
 }
 
 /** The k-way merge of the members' packets (module comment). */
-async function merge(members: Member[], onPacket: SetPacketCallback, signal: AbortSignal | undefined): Promise<void> {
+async function merge(members: Member[], onPacket: SetPacketCallback, pool: BufferPool, signal: AbortSignal | undefined): Promise<void> {
   const pending = members.filter((m) => m.result === null);
   let next = 0;
   const heap = new CursorHeap();
   let frame = 0;
+  const buffers = new Map<Member, Buffer>();
+  const open = (m: Member): void => {
+    if (m.cursor) return;
+    const buffer = pool.take(m.chunk);
+    buffers.set(m, buffer);
+    m.cursor = new PacketCursor(m.input, m.chunk, buffer);
+  };
+  const release = (m: Member): void => {
+    const buffer = buffers.get(m);
+    if (buffer) pool.give(buffer);
+    buffers.delete(m);
+  };
   for (;;) {
     if (signal?.aborted) {
       for (const m of members) {
@@ -146,11 +201,17 @@ async function merge(members: Member[], onPacket: SetPacketCallback, signal: Abo
     }
     const top = heap.top();
     const waiting = next < pending.length ? pending[next]! : null;
+    // The next files start reading now, while this one is analysed: their opens and first reads overlap work.
+    for (let k = next; k < Math.min(next + PREFETCH, pending.length); k++) open(pending[k]!);
     if (waiting && (!top || earlier(waiting.firstSec, waiting.firstNsec, waiting.index, top.cursor!.packet.tsSec, top.cursor!.packet.tsNsec, top.index))) {
       next++;
-      waiting.cursor ??= new PacketCursor(waiting.input, MERGE_CHUNK);
-      if (await waiting.cursor.fill()) heap.push(waiting);
-      else waiting.result = await waiting.cursor.finished();
+      if (await waiting.cursor!.fill()) {
+        heap.push(waiting);
+      } else {
+        waiting.result = await waiting.cursor!.finished();
+        waiting.cursor = null;
+        release(waiting);
+      }
       continue;
     }
     if (!top) return;
@@ -176,6 +237,7 @@ async function merge(members: Member[], onPacket: SetPacketCallback, signal: Abo
       heap.pop();
       top.result = await cursor.finished();
       top.cursor = null;
+      release(top);
     } else {
       heap.fix();
     }

@@ -31,7 +31,13 @@ export class PacketCursor {
   private flags: Uint32Array = new Uint32Array(1024);
   private fileOffset: Float64Array = new Float64Array(1024);
   private hasTs: Uint8Array = new Uint8Array(1024);
-  private data: Uint8Array[] = [];
+  /**
+   * Where each packet's bytes are: an offset into the batch's one ArrayBuffer (a batch never spans two,
+   * since the window changes only after a hand-over). Offsets, not views: views kept for a whole batch
+   * would survive young-generation GCs by the thousand.
+   */
+  private dataOffset: Float64Array = new Float64Array(1024);
+  private batchBytes: ArrayBufferLike | null = null;
 
   /** Resolves when the reader has stored a batch (or ended); replaced for each batch. */
   private batchReady: Promise<void>;
@@ -44,11 +50,13 @@ export class PacketCursor {
   result: ReadResult | null = null;
   private readonly done: Promise<ReadResult>;
 
-  constructor(readonly path: string, chunkBytes?: number) {
+  /** `buffer`: the window to read into (a pool's; free again once the cursor is drained or closed). */
+  constructor(readonly path: string, chunkBytes?: number, buffer?: Buffer) {
     this.batchReady = new Promise((resolve) => (this.signalBatch = resolve));
     this.done = readCapture(path, (p) => this.store(p), {
       beforeMove: () => this.handOver(),
       ...(chunkBytes ? { chunkBytes } : {}),
+      ...(buffer ? { buffer } : {}),
     }).then((r) => {
       this.result = r;
       this.ended = true;
@@ -80,7 +88,7 @@ export class PacketCursor {
       if (this.ended) return false;
       this.count = 0;
       this.pos = 0;
-      this.data.length = 0;
+      this.batchBytes = null;
       const ready = this.batchReady;
       const resume = this.resumeReader;
       this.resumeReader = null;
@@ -148,7 +156,8 @@ export class PacketCursor {
     this.flags[i] = p.flags;
     this.fileOffset[i] = p.fileOffset;
     this.hasTs[i] = p.hasTimestamp ? 1 : 0;
-    this.data[i] = p.data;
+    this.batchBytes = p.data.buffer;
+    this.dataOffset[i] = p.data.byteOffset;
     this.count = i + 1;
   }
 
@@ -165,6 +174,7 @@ export class PacketCursor {
     this.wireLen = u32(this.wireLen);
     this.flags = u32(this.flags);
     this.fileOffset = f64(this.fileOffset);
+    this.dataOffset = f64(this.dataOffset);
     const h = new Uint8Array(n);
     h.set(this.hasTs);
     this.hasTs = h;
@@ -183,6 +193,6 @@ export class PacketCursor {
     p.flags = this.flags[i]!;
     p.fileOffset = this.fileOffset[i]!;
     p.hasTimestamp = this.hasTs[i] === 1;
-    p.data = this.data[i]!;
+    p.data = new Uint8Array(this.batchBytes!, this.dataOffset[i]!, this.capLen[i]!);
   }
 }

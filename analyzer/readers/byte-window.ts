@@ -95,7 +95,7 @@ function gunzip(compressed: Readable): Readable {
 }
 
 export class ByteWindow {
-  buf: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  buf!: Buffer;
   /** First unread byte and end of valid bytes in `buf`. */
   start = 0;
   end = 0;
@@ -107,15 +107,15 @@ export class ByteWindow {
   /** Awaited before a refill moves or overwrites bytes already in the window (see the file comment). */
   beforeMove: (() => Promise<void>) | null = null;
 
-  private constructor(private readonly source: ChunkSource, chunkBytes = CHUNK_BYTES) {
-    if (chunkBytes !== CHUNK_BYTES) this.buf = Buffer.allocUnsafe(chunkBytes);
+  private constructor(private readonly source: ChunkSource, chunkBytes = CHUNK_BYTES, buffer?: Buffer) {
+    this.buf = buffer && buffer.length >= chunkBytes ? buffer.subarray(0, chunkBytes) : Buffer.allocUnsafe(chunkBytes);
   }
 
   /** A regular file: positioned reads. */
-  static async openFile(path: string, chunkBytes = CHUNK_BYTES): Promise<ByteWindow> {
+  static async openFile(path: string, chunkBytes = CHUNK_BYTES, buffer?: Buffer): Promise<ByteWindow> {
     const fh = await open(path, 'r');
     try {
-      return new ByteWindow(new FileSource(fh, (await fh.stat()).size), chunkBytes);
+      return new ByteWindow(new FileSource(fh, (await fh.stat()).size), chunkBytes, buffer);
     } catch (err) {
       await fh.close();
       throw err;
@@ -123,8 +123,8 @@ export class ByteWindow {
   }
 
   /** A source that cannot seek: standard input, a FIFO, a character device. */
-  static openStream(stream: Readable, chunkBytes = CHUNK_BYTES): ByteWindow {
-    return new ByteWindow(new StreamSource(stream), chunkBytes);
+  static openStream(stream: Readable, chunkBytes = CHUNK_BYTES, buffer?: Buffer): ByteWindow {
+    return new ByteWindow(new StreamSource(stream), chunkBytes, buffer);
   }
 
   /** The gzip file at `path`, decompressed. */

@@ -22,6 +22,8 @@ export interface ReadOptions {
   beforeMove?: () => Promise<void>;
   /** Size of each read (default 4 MiB); smaller when many captures are open at once. */
   chunkBytes?: number;
+  /** Read into this buffer (of at least chunkBytes) instead of a new one: for callers that pool them. */
+  buffer?: Buffer;
 }
 
 /** The capture name `-`: standard input. */
@@ -36,17 +38,18 @@ export function inputName(path: string): string {
  * Opens an input: a regular file is read with positioned reads; standard input (`-`), a FIFO or a
  * character device (/dev/stdin) is streamed, never seeked, so a pipe works and nothing is written to disk.
  */
-async function openWindow(path: string, name: string, chunkBytes: number | undefined): Promise<{ win: ByteWindow; seekable: boolean }> {
+async function openWindow(path: string, name: string, opts: ReadOptions): Promise<{ win: ByteWindow; seekable: boolean }> {
+  const { chunkBytes, buffer } = opts;
   if (path === STDIN) {
     if (process.stdin.isTTY) throw new CaptureError(name, 0, 'a capture on standard input, but it is a terminal');
-    return { win: ByteWindow.openStream(process.stdin, chunkBytes), seekable: false };
+    return { win: ByteWindow.openStream(process.stdin, chunkBytes, buffer), seekable: false };
   }
   const st = await stat(path).catch((err: NodeJS.ErrnoException) => {
     throw new CaptureError(name, 0, `a readable capture file (${err.code === 'ENOENT' ? 'no such file' : err.code ?? err.message})`);
   });
   if (st.isDirectory()) throw new CaptureError(name, 0, 'a capture file, found a directory');
-  if (st.isFile()) return { win: await ByteWindow.openFile(path, chunkBytes), seekable: true };
-  return { win: ByteWindow.openStream(createReadStream(path, { highWaterMark: 1 << 20 }), chunkBytes), seekable: false };
+  if (st.isFile()) return { win: await ByteWindow.openFile(path, chunkBytes, buffer), seekable: true };
+  return { win: ByteWindow.openStream(createReadStream(path, { highWaterMark: 1 << 20 }), chunkBytes, buffer), seekable: false };
 }
 
 export async function readCapture(path: string, onPacket: PacketCallback, opts: ReadOptions = {}): Promise<ReadResult> {
@@ -54,7 +57,7 @@ export async function readCapture(path: string, onPacket: PacketCallback, opts: 
   const result = emptyResult(name);
   let win: ByteWindow | null = null;
   try {
-    const opened = await openWindow(path, name, opts.chunkBytes);
+    const opened = await openWindow(path, name, opts);
     win = opened.win;
     if (!(await win.refill(4))) {
       throw new CaptureError(name, 0, win.available === 0
