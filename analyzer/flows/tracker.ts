@@ -78,6 +78,28 @@ function senderLooksLikeServer(sport: number, dport: number): boolean {
   return sport < dport;
 }
 
+/**
+ * The client's SYN again, same ISN, before the server ever answered with a SYN-ACK: the same connect()
+ * retrying after its RST answered a stale ACK (RFC 793 3.4, half-open recovery). tshark keeps it one
+ * conversation (one tcp.stream), and so does the tracker: one flow per real connection, not a reuse.
+ */
+function isRetriedAttempt(flow: Flow, srcAddr: number, sport: number, seq: number): boolean {
+  return flow.clientIsn === seq && !flow.synAckSeen && flow.clientAddr === srcAddr && flow.clientPort === sport;
+}
+
+/**
+ * Zeek's state machine starts again at the retried SYN (the reset attempt would otherwise leave the flow
+ * RSTO for good); the history so far is kept in front, and the handshake RTT is measured from this SYN,
+ * Wireshark's "most recent SYN".
+ */
+function restartAttempt(flow: Flow, sec: number, nsec: number): void {
+  const zeek = new ZeekConnection();
+  zeek.history = flow.zeek.history;
+  flow.zeek = zeek;
+  flow.synSec = sec;
+  flow.synNsec = nsec;
+}
+
 export class FlowTracker {
   /** lowEndpoint -> highEndpoint -> flow; endpoint = addrId * 65536 + port. */
   private readonly table = new Map<number, Map<number, Flow>>();
@@ -117,7 +139,9 @@ export class FlowTracker {
     if (flow !== undefined) {
       const idle = idleFor(flow, sec, nsec) > idleLimit(flow);
       const newIsn = isSyn && (flow.clientIsn >= 0 ? flow.clientIsn !== seq || flow.zeek.finished() : flow.zeek.finished());
-      if (idle || newIsn) {
+      if (!idle && newIsn && isRetriedAttempt(flow, srcAddr, sport, seq)) {
+        restartAttempt(flow, sec, nsec);
+      } else if (idle || newIsn) {
         reused = newIsn && !idle;
         this.finish(flow);
         inner.delete(hi);
