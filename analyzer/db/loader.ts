@@ -18,6 +18,7 @@ import { ChunkWriter, columnIndex } from './chunk-writer.js';
 import type { Database } from './database.js';
 import { FLAG_COLUMNS, FLAG_FLOW_COLUMNS, FLAG_FLOW_TABLE_SQL, FLOW_COLUMNS, PACKET_COLUMNS } from './schema.js';
 import { createFlagSource, type FlagSource } from './seq-hook.js';
+import { bigintOrNull, nulledValueWarnings, StampGuard, storeError, tsNsInRange } from './value-range.js';
 
 const P = columnIndex(PACKET_COLUMNS);
 const F = columnIndex(FLOW_COLUMNS);
@@ -61,6 +62,8 @@ export interface LoadedCapture {
   partial: boolean;
   error: CaptureError | null;
   warnings: string[];
+  /** The warnings about values no column holds, stored as NULL (value-range.ts); also in `warnings`. */
+  nulled: string[];
 }
 
 interface CaptureCounts {
@@ -95,7 +98,7 @@ async function existingCapture(db: Database, abs: string, size: number, mtimeMs:
   if (!row) return null;
   return {
     captureId: Number(row[0]), path: abs, reused: true, packets: Number(row[1]), tcpPackets: Number(row[2]),
-    partial: row[3] === true, error: null, warnings: [],
+    partial: row[3] === true, error: null, warnings: [], nulled: [],
   };
 }
 
@@ -138,7 +141,7 @@ async function loadOne(
     return loaded;
   } catch (err) {
     await db.run('ROLLBACK').catch(() => undefined);
-    throw err;
+    throw storeError(abs, err);
   }
 }
 
@@ -181,14 +184,18 @@ async function streamCapture(
   const decoder = new FrameDecoder();
   const decoded = newDecodedPacket();
   let seen = 0;
+  const stamps = new StampGuard();
 
   const onPacket = (raw: RawPacket): void => {
-    if (counts.firstSec < 0) {
+    const tsOk = stamps.check(raw.frame, raw.fileOffset, raw.tsSec, raw.tsNsec);
+    if (tsOk && counts.firstSec < 0) {
       counts.firstSec = raw.tsSec;
       counts.firstNsec = raw.tsNsec;
     }
-    counts.lastSec = raw.tsSec;
-    counts.lastNsec = raw.tsNsec;
+    if (tsOk) {
+      counts.lastSec = raw.tsSec;
+      counts.lastNsec = raw.tsNsec;
+    }
     if ((++seen & 0xffff) === 0 && opts.onProgress) {
       opts.onProgress({ path: file, index, count, packets: seen, offset: raw.fileOffset, size: progressSize });
     }
@@ -209,7 +216,8 @@ async function streamCapture(
     tracker.track(
       captureId, srcId, decoded.sport, dstId, decoded.dport, decoded.ipVersion, decoded.vlan,
       decoded.flags, decoded.seq, decoded.ack, decoded.win, decoded.payloadLen,
-      decoded.tcpOffset + decoded.doff * 4 + decoded.payloadLen <= raw.capLen, raw.wireLen, raw.tsSec, raw.tsNsec,
+      decoded.tcpOffset + decoded.doff * 4 + decoded.payloadLen <= raw.capLen, raw.wireLen,
+      tsOk ? raw.tsSec : stamps.sec, tsOk ? raw.tsNsec : stamps.nsec,
     );
     flagSource.push(raw.frame, raw.tsSec, raw.tsNsec, decoded);
     if (packets) writePacket(packets, raw, decoded, captureId, srcId, dstId, tracker.flow.flowId, tracker.fromClient);
@@ -224,11 +232,13 @@ async function streamCapture(
   flags.close();
   dict.endLoad();
 
+  const nulled = nulledValueWarnings(stamps, result.interfaces);
+  result.warnings.push(...nulled);
   const unreadable = result.error !== null && result.packets === 0;
   if (!unreadable) await insertCapture(db, captureId, abs, size, mtimeMs, result, counts);
   return {
     captureId: unreadable ? null : captureId, path: abs, reused: false, packets: result.packets, tcpPackets: counts.tcp,
-    partial: result.partial, error: result.error, warnings: result.warnings,
+    partial: result.partial, error: result.error, warnings: result.warnings, nulled,
   };
 }
 
@@ -316,7 +326,7 @@ function writeFlow(w: ChunkWriter, dict: AddressDictionary, f: Flow): void {
 }
 
 function tsLiteral(sec: number, nsec: number): string | null {
-  if (sec < 0) return null;
+  if (!tsNsInRange(sec)) return null;
   return `${sec}${String(nsec).padStart(9, '0')}`;
 }
 
@@ -340,7 +350,7 @@ async function insertCapture(
     const resol = `${itf.tsresol.base}^-${itf.tsresol.exponent}`;
     await db.connection.run(
       'INSERT INTO interfaces VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-      [captureId, itf.id, itf.name, itf.description, itf.linktype, itf.snaplen, resol, itf.recv, itf.drop] as never,
+      [captureId, itf.id, itf.name, itf.description, itf.linktype, itf.snaplen, resol, bigintOrNull(itf.recv), bigintOrNull(itf.drop)] as never,
     );
   }
 }
