@@ -2,7 +2,8 @@
  * The long form of the mutation fuzz (issue 9, item 6): `npm run fuzz -- --cases 20000 [--seed N]
  * [--first K] [--max-bytes B] [--cli-every M] [--timeout-ms T] [--keep DIR]`.
  * Prints what it ran (seed, case range, inputs, commands sampled) and each failing case with the seed
- * and case number that replay it (`--seed S --first CASE --cases 1`); exits 1 when any case failed.
+ * and case number that replay it (`--seed S --max-bytes B --first CASE --cases 1`: the inputs depend on
+ * --max-bytes); exits 1 when any case failed.
  * The bounded CI run is test/fuzz/mutation.test.ts (same engine, fewer and smaller cases).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -45,7 +46,7 @@ if (values.keep) mkdirSync(dir, { recursive: true });
 const inputs = fuzzInputs(maxBytes);
 const started = Date.now();
 console.log(`fuzz: seed ${seed}, cases ${first}..${first + cases - 1}, ${inputs.length} inputs (corpus and fixtures up to ${maxBytes} bytes), ` +
-  `a command on every ${cliEvery || 'no'}th case, ${timeoutMs} ms per case before it counts as a hang`);
+  `${cliEvery > 0 ? `a command on every ${cliEvery}th case` : 'no command runs'}, ${timeoutMs} ms per case before it counts as a hang`);
 let lastReport = started;
 const summary = await runFuzz({
   seed, first, cases, inputs, dir, caseTimeoutMs: timeoutMs, cliEvery, keepFailures: values.keep !== undefined,
@@ -59,5 +60,5 @@ const summary = await runFuzz({
 if (!values.keep) rmSync(dir, { recursive: true, force: true });
 const failedCases = new Set(summary.failures.map((f) => f.index)).size;
 console.log(`fuzz: ran ${summary.cases} cases (${summary.cliCases} also through the command) in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
-  `${summary.damaged} reported damage; ${failedCases} failed` + (failedCases > 0 ? ` (replay one: npm run fuzz -- --seed ${seed} --first CASE --cases 1)` : ''));
+  `${summary.damaged} reported damage; ${failedCases} failed` + (failedCases > 0 ? ` (replay one: npm run fuzz -- --seed ${seed} --max-bytes ${maxBytes} --first CASE --cases 1)` : ''));
 process.exitCode = failedCases > 0 ? 1 : 0;
