@@ -11,7 +11,7 @@
  * loader's address dictionary so the key is two numbers, never a string built per packet.
  */
 import { TCP_ACK, TCP_RST, TCP_SYN } from '../decode/types.js';
-import { ZeekConnection } from './zeek.js';
+import { EndpointState, ZeekConnection } from './zeek.js';
 
 /** Zeek's tcp_inactivity_timeout. */
 export const INACTIVITY_TIMEOUT_SEC = 300;
@@ -79,12 +79,15 @@ function senderLooksLikeServer(sport: number, dport: number): boolean {
 }
 
 /**
- * The client's SYN again, same ISN, before the server ever answered with a SYN-ACK: the same connect()
- * retrying after its RST answered a stale ACK (RFC 793 3.4, half-open recovery). tshark keeps it one
- * conversation (one tcp.stream), and so does the tracker: one flow per real connection, not a reuse.
+ * The client's SYN again, same ISN, after the client itself reset the attempt and before the server ever
+ * answered with a SYN-ACK: the same connect() retrying after its RST answered a stale ACK (RFC 793 3.4,
+ * half-open recovery). tshark keeps it one conversation (one tcp.stream), and so does the tracker: one
+ * flow per real connection, not a reuse. A reset from the server (a refused port) still ends the flow,
+ * as in Zeek: a stack gives up there, and only a packet crafter sends the same SYN again.
  */
 function isRetriedAttempt(flow: Flow, srcAddr: number, sport: number, seq: number): boolean {
-  return flow.clientIsn === seq && !flow.synAckSeen && flow.clientAddr === srcAddr && flow.clientPort === sport;
+  return flow.clientIsn === seq && !flow.synAckSeen && flow.clientAddr === srcAddr && flow.clientPort === sport &&
+    flow.zeek.orig.state === EndpointState.Reset && flow.zeek.resp.state !== EndpointState.Reset;
 }
 
 /**
