@@ -8,6 +8,7 @@ import { DecodeStatus, newDecodedPacket } from './decode/types.js';
 import type { CaptureError } from '../common/errors.js';
 import { readCapture } from './readers/index.js';
 import type { RawPacket, TsResolution } from './readers/types.js';
+import { nulledValueWarnings, StampGuard } from './db/value-range.js';
 
 export interface InterfaceSummary {
   name: string | null;
@@ -66,7 +67,10 @@ export async function gatherInfo(path: string): Promise<CaptureInfo> {
   const unknown = new Map<number, number>();
   // Earliest/latest as (sec, nsec) pairs compared without building any object per packet.
   let minSec = Infinity, minNsec = 0, maxSec = -Infinity, maxNsec = 0;
+  // info keeps such stamps as read (it has no database), but names those the other commands store as NULL.
+  const stamps = new StampGuard();
   const onPacket = (p: RawPacket): void => {
+    if (p.hasTimestamp) stamps.check(p.frame, p.fileOffset, p.tsSec, p.tsNsec);
     capBytes += p.capLen;
     wireBytes += p.wireLen;
     if (p.hasTimestamp) {
@@ -81,6 +85,7 @@ export async function gatherInfo(path: string): Promise<CaptureInfo> {
 
   const warnings = [...r.warnings];
   for (const [linktype, n] of unknown) warnings.push(`link type ${linktype} is not decoded: ${n} packets counted but not searched for TCP`);
+  warnings.push(...nulledValueWarnings(stamps, r.interfaces));
   if (r.error) warnings.push(r.error.message);
   let drops: number | null = null;
   for (const i of r.interfaces) if (i.drop !== null) drops = (drops ?? 0) + i.drop;

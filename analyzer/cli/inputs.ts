@@ -60,6 +60,8 @@ export async function openForCommand(inputs: readonly string[], opts: InputOptio
 
 /** Prints one line per damaged capture; EXIT_RUNTIME when there was any. */
 export function captureErrorsStatus(lens: Lens): number {
+  // Values stored as NULL (a timestamp in the year 2779, ...): named once each, results complete, status 0.
+  for (const c of lens.captures) for (const w of c.nulled) process.stderr.write(`tcplens: warning: ${c.path}: ${w}\n`);
   let status = EXIT_OK;
   for (const err of lens.errors) {
     reportError(err);

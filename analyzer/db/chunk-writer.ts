@@ -10,6 +10,7 @@
  * through a dictionary, see address-dictionary.ts); VARCHAR is used where rows are rare (flags, flows).
  */
 import { duckdb, DuckDBDataChunk, DuckDBTypeId, type DuckDBAppender } from './duckdb-modules.js';
+import { tsNsInRange } from './value-range.js';
 
 export type ColumnKind = 'enum8' | 'bool' | 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32' | 'i64' | 'ts_ns' | 'f64' | 'varchar';
 
@@ -156,10 +157,13 @@ export class ChunkWriter {
   }
   /**
    * TIMESTAMP_NS from whole seconds and nanoseconds, computed in 32-bit halves: sec * 1e9 overflows
-   * the 53 exact bits of a double, and a BigInt would be an allocation per packet.
+   * the 53 exact bits of a double, and a BigInt would be an allocation per packet. Out of TIMESTAMP_NS's
+   * range (value-range.ts): NULL.
    */
   tsNs(col: number, sec: number, nsec: number): void {
-    writeNanos(this.buffers[col]!.u32, this.row * 2, sec, nsec);
+    // A stamp TIMESTAMP_NS cannot hold (a damaged capture) is NULL, never a wrapped-around value.
+    if (tsNsInRange(sec)) writeNanos(this.buffers[col]!.u32, this.row * 2, sec, nsec);
+    else this.null(col);
   }
   varchar(col: number, v: string): void {
     this.buffers[col]!.strings[this.row] = v;

@@ -26,6 +26,7 @@ import { AddressDictionary } from './address-dictionary.js';
 import { ChunkWriter, columnIndex } from './chunk-writer.js';
 import type { Database } from './database.js';
 import { FLAG_COLUMNS, FLAG_FLOW_COLUMNS, FLAG_FLOW_TABLE_SQL, FLOW_COLUMNS, PACKET_COLUMNS } from './schema.js';
+import { bigintOrNull, nulledValueWarnings, StampGuard, storeError, tsNsInRange } from './value-range.js';
 
 const P = columnIndex(PACKET_COLUMNS);
 const F = columnIndex(FLOW_COLUMNS);
@@ -74,6 +75,8 @@ export interface LoadedCapture {
   partial: boolean;
   error: CaptureError | null;
   warnings: string[];
+  /** The warnings about values no column holds, stored as NULL (value-range.ts); also in `warnings`. */
+  nulled: string[];
 }
 
 /** What the pass counts for each file of a set (the captures row). */
@@ -139,7 +142,7 @@ async function existingSet(db: Database, ids: InputIdentity[]): Promise<LoadedCa
     if (!same) continue;
     return members.map((m) => ({
       captureId: Number(m[1]), setId, path: String(m[2]), reused: true, packets: Number(m[5]), tcpPackets: Number(m[6]),
-      partial: m[7] === true, error: null, warnings: [],
+      partial: m[7] === true, error: null, warnings: [], nulled: [],
     }));
   }
   return null;
@@ -191,7 +194,7 @@ async function loadSet(db: Database, dict: AddressDictionary, inputs: readonly s
     return loaded;
   } catch (err) {
     await db.run('ROLLBACK').catch(() => undefined);
-    throw err;
+    throw storeError(ids.map((i) => i.abs).join(', '), err);
   }
 }
 
@@ -222,6 +225,8 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
   // Filled when the set's canonical order is known (before the first packet).
   let order: InputIdentity[] = [];
   let counts: FileCounts[] = [];
+  // Per file: timestamps no TIMESTAMP_NS holds (value-range.ts), and the last good one.
+  let stamps: StampGuard[] = [];
   // Progress percentages only for plain files (gzip offsets are in decompressed bytes), and only when shown.
   const sizeOf = new Map<string, number>();
   if (opts.onProgress) for (const i of ids) sizeOf.set(i.input, i.stable && !(await isGzip(i.abs)) ? i.size : 0);
@@ -262,12 +267,16 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
 
   const onPacket = (raw: RawPacket, file: number, frame: number): void => {
     const c = counts[file]!;
-    if (c.firstSec < 0) {
-      c.firstSec = raw.tsSec;
-      c.firstNsec = raw.tsNsec;
+    const guard = stamps[file]!;
+    const tsOk = guard.check(raw.frame, raw.fileOffset, raw.tsSec, raw.tsNsec);
+    if (tsOk) {
+      if (c.firstSec < 0) {
+        c.firstSec = raw.tsSec;
+        c.firstNsec = raw.tsNsec;
+      }
+      c.lastSec = raw.tsSec;
+      c.lastNsec = raw.tsNsec;
     }
-    c.lastSec = raw.tsSec;
-    c.lastNsec = raw.tsNsec;
     if ((++seen & 0xffff) === 0 && opts.onProgress) {
       opts.onProgress({ path: order[file]!.abs, index: file, count: order.length, packets: seen, offset: raw.fileOffset, size: progressSizes[file]! });
     }
@@ -289,6 +298,11 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
       return;
     }
     fillSegment(segment, decoded, raw, captureIdOf(file), dict, analysable);
+    if (!tsOk) {
+      // Connection timers must not see centuries pass on one flipped byte: the last good stamp stands in.
+      segment.sec = guard.sec;
+      segment.nsec = guard.nsec;
+    }
     tracker.track(segment);
     if (analysable) seq.push(frame, raw.tsSec, raw.tsNsec, decoded);
     if (w.packets) writePacket(w.packets, raw, decoded, { captureId: captureIdOf(file), frame, srcId: segment.srcAddr, dstId: segment.dstAddr, flowId: tracker.flow.flowId, fromClient: tracker.fromClient });
@@ -299,6 +313,7 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
     onOrder: (ordered) => {
       order = ordered.map((o) => byInput.get(o.input)!);
       counts = order.map(newCounts);
+      stamps = order.map(() => new StampGuard());
       progressSizes = order.map((o) => sizeOf.get(o.input) ?? 0);
     },
   });
@@ -316,12 +331,15 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
   for (const f of [...files].sort((a, b) => position.get(a.input)! - position.get(b.input)!)) {
     const id = order[f.index]!;
     const result = f.result;
+    const nulled = nulledValueWarnings(stamps[f.index]!, result.interfaces);
+    result.warnings.push(...nulled);
     const unreadable = result.error !== null && result.packets === 0;
     const captureId = captureIdOf(f.index);
     if (!unreadable) rows.push({ captureId, setId: first.setId, id, result, counts: counts[f.index]! });
     out.push({
       captureId: unreadable ? null : captureId, setId: unreadable ? null : first.setId, path: f.name, reused: false,
       packets: result.packets, tcpPackets: counts[f.index]!.tcp, partial: result.partial, error: result.error, warnings: result.warnings,
+      nulled,
     });
   }
   await insertCaptures(db, rows);
@@ -441,7 +459,7 @@ function writeFlow(w: ChunkWriter, dict: AddressDictionary, f: Flow): void {
 }
 
 function tsLiteral(sec: number, nsec: number): string | null {
-  if (sec < 0) return null;
+  if (!tsNsInRange(sec)) return null;
   return `${sec}${String(nsec).padStart(9, '0')}`;
 }
 
@@ -490,7 +508,7 @@ async function insertCaptures(db: Database, rows: CaptureRow[]): Promise<void> {
   );
   const interfaces = rows.flatMap(({ captureId, result }) => result.interfaces.map((itf) => ({
     capture_id: captureId, if_id: itf.id, name: itf.name, description: itf.description, linktype: itf.linktype,
-    snaplen: itf.snaplen, tsresol: `${itf.tsresol.base}^-${itf.tsresol.exponent}`, recv: itf.recv, drop: itf.drop,
+    snaplen: itf.snaplen, tsresol: `${itf.tsresol.base}^-${itf.tsresol.exponent}`, recv: bigintOrNull(itf.recv), drop: bigintOrNull(itf.drop),
   })));
   if (interfaces.length === 0) return;
   await db.connection.run(

@@ -1,5 +1,5 @@
 /**
- * Ethernet II and what an EtherType can lead to: IPv4/IPv6, 802.1Q / 802.1ad / QinQ tags, MPLS,
+ * Ethernet II and what an EtherType can lead to: IPv4/IPv6, 802.1Q / 802.1ad / QinQ tags, 802.1BR E-Tag, MPLS,
  * PPPoE sessions, and 802.3 frames with an 802.2 LLC/SNAP header. Used for the Ethernet link type and for
  * every Ethernet frame found inside a tunnel (VXLAN, Geneve, GRE bridging, ERSPAN, ...).
  */
@@ -23,6 +23,7 @@ export const ETH_BRIDGING = 0x6558;
 export const ETH_PPP = 0x880b;
 export const ETH_PBB = 0x88e7;
 export const ETH_VNTAG = 0x8926;
+export const ETH_ETAG = 0x893f;
 
 /** An Ethernet frame (destination, source, type/length) starting at `off`. */
 export function decodeEthernet(d: Uint8Array, off: number, cend: number, wend: number, out: DecodedPacket, depth: number): DecodeStatus {
@@ -73,6 +74,13 @@ export function decodeEthertype(
         if (cend - off < 6) return DecodeStatus.Malformed;
         type = u16(d, off + 4);
         off += 6;
+        continue;
+      case ETH_ETAG:
+        // IEEE 802.1BR E-Tag: 6 bytes (E-PCP/DEI/ingress E-CID, GRP/E-CID, extensions), then the next
+        // EtherType, as tshark's etag dissector reads it.
+        if (cend - off < 8) return DecodeStatus.Malformed;
+        type = u16(d, off + 6);
+        off += 8;
         continue;
       case ETH_BRIDGING:
         return decodeEthernet(d, off, cend, wend, out, depth + 1);

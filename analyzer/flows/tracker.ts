@@ -11,7 +11,7 @@
  * loader's address dictionary so the key is two numbers, never a string built per packet.
  */
 import { TCP_ACK, TCP_RST, TCP_SYN } from '../decode/types.js';
-import { ZeekConnection } from './zeek.js';
+import { EndpointState, ZeekConnection } from './zeek.js';
 
 /** Zeek's tcp_inactivity_timeout. */
 export const INACTIVITY_TIMEOUT_SEC = 300;
@@ -111,6 +111,31 @@ function senderLooksLikeServer(sport: number, dport: number): boolean {
   return sport < dport;
 }
 
+/**
+ * The client's SYN again, same ISN, after the client itself reset the attempt and before the server ever
+ * answered with a SYN-ACK: the same connect() retrying after its RST answered a stale ACK (RFC 793 3.4,
+ * half-open recovery). tshark keeps it one conversation (one tcp.stream), and so does the tracker: one
+ * flow per real connection, not a reuse. A reset from the server (a refused port) still ends the flow,
+ * as in Zeek: a stack gives up there, and only a packet crafter sends the same SYN again.
+ */
+function isRetriedAttempt(flow: Flow, srcAddr: number, sport: number, seq: number): boolean {
+  return flow.clientIsn === seq && !flow.synAckSeen && flow.clientAddr === srcAddr && flow.clientPort === sport &&
+    flow.zeek.orig.state === EndpointState.Reset && flow.zeek.resp.state !== EndpointState.Reset;
+}
+
+/**
+ * Zeek's state machine starts again at the retried SYN (the reset attempt would otherwise leave the flow
+ * RSTO for good); the history so far is kept in front, and the handshake RTT is measured from this SYN,
+ * Wireshark's "most recent SYN".
+ */
+function restartAttempt(flow: Flow, sec: number, nsec: number): void {
+  const zeek = new ZeekConnection();
+  zeek.history = flow.zeek.history;
+  flow.zeek = zeek;
+  flow.synSec = sec;
+  flow.synNsec = nsec;
+}
+
 export class FlowTracker {
   /** lowEndpoint -> highEndpoint -> flow; endpoint = addrId * 65536 + port. */
   private readonly table = new Map<number, Map<number, Flow>>();
@@ -147,7 +172,9 @@ export class FlowTracker {
     if (flow !== undefined) {
       const idle = idleFor(flow, sec, nsec) > idleLimit(flow);
       const newIsn = isSyn && (flow.clientIsn >= 0 ? flow.clientIsn !== seq || flow.zeek.finished() : flow.zeek.finished());
-      if (idle || newIsn) {
+      if (!idle && newIsn && isRetriedAttempt(flow, srcAddr, sport, seq)) {
+        restartAttempt(flow, sec, nsec);
+      } else if (idle || newIsn) {
         reused = newIsn && !idle;
         this.finish(flow);
         inner.delete(hi);

@@ -122,6 +122,11 @@ export class SequenceAnalyzer {
       this.index.set(p.src, p.sport, p.dst, p.dport, stream);
       fwd = 2 * stream + side;
       flags |= REUSED_PORTS;
+    } else if (synAck === TCP_SYN && (st.dirFlags[fwd]! & BASE_SEQ_SET) !== 0) {
+      // The same SYN again (the client retrying after its RST answered a stale ACK, RFC 793 3.4): that
+      // RST carried the stale ACK's number as its seq. tshark 4.0 restores nextseq from maxseqtobeacked
+      // so the data that follows is not all "retransmission" (measured: fixtures/tshark/syn-ack-after-rst*).
+      st.nextSeq[fwd] = st.maxSeqToBeAcked[fwd]!;
     } else if (synAck === (TCP_SYN | TCP_ACK) && (st.dirFlags[fwd]! & BASE_SEQ_SET) !== 0 && seq !== st.baseSeq[fwd]) {
       st.baseSeq[fwd] = seq;
       flags |= REUSED_PORTS;
