@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   analyze: async () => (await import('../analyzer/cli/analyze.js')).registerAnalyze,
   export: async () => (await import('../analyzer/cli/export.js')).registerExport,
   scans: async () => (await import('../analyzer/cli/scans.js')).registerScans,
+  report: async () => (await import('../analyzer/cli/report.js')).registerReport,
   record: async () => (await import('../recorder/cli/record.js')).registerRecord,
   replay: async () => (await import('../recorder/cli/replay.js')).registerReplay,
 };
