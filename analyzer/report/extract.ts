@@ -19,6 +19,7 @@ import { ColumnBlob, type ColumnRef } from './columns.js';
 import { isoNsSql } from './iso-time.js';
 
 export const CAPTURE_BINS = 10_000;
+export const MIN_BIN_NS = 1_000_000;
 export const FULL_FLOW_PACKETS = 20_000;
 export const FLOW_BINS = 2_000;
 export const THROUGHPUT_BINS = 400;
@@ -167,8 +168,9 @@ export async function extractReport(db: Database, opts: ExtractOptions): Promise
   void flowCols;
 
   // Whole capture over time.
-  const bins = CAPTURE_BINS;
-  const binNs = Math.max(1, Math.ceil((spanNs + 1) / bins));
+  // At most CAPTURE_BINS bins, none shorter than MIN_BIN_NS: a 50 ms capture gets 50 bins, not 10,000 empty ones.
+  const binNs = Math.max(MIN_BIN_NS, Math.ceil((spanNs + 1) / CAPTURE_BINS));
+  const bins = Math.ceil((spanNs + 1) / binNs);
   const binOf = (tsExpr: string) => `CAST((epoch_ns(${tsExpr}) - ${t0ns}) // ${binNs} AS INTEGER)`;
   const dense = (bs: unknown[], vs: unknown[]) => {
     const out = new Float64Array(bins);

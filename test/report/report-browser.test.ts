@@ -18,6 +18,7 @@ const FIXTURES = {
   retrans: path.join(fixturesDir, 'report/retransmit-fast009.pcap'),
   anomalies: path.join(fixturesDir, 'scans/anomalies.pcap'),
   loopback: path.join(fixturesDir, 'http-loopback.pcapng'),
+  scans: path.join(fixturesDir, 'scans/hping3.pcap'),
 };
 
 const skip = chromiumUnavailableReason();
