@@ -16,7 +16,7 @@ import { findScans, DEFAULT_THRESHOLDS, PROBE_TYPES, type ScanThresholds } from 
 import { findAnomalies } from '../anomalies/index.js';
 import { DuckDBTypeId } from '../db/duckdb-modules.js';
 import { ColumnBlob, type ColumnRef } from './columns.js';
-import { isoNsSql } from './iso-time.js';
+import { isoNsSql } from '../db/iso-time.js';
 
 export const CAPTURE_BINS = 10_000;
 export const MIN_BIN_NS = 1_000_000;

@@ -11,7 +11,7 @@ import { extractReport } from './extract.js';
 
 export { extractReport, type ReportMeta } from './extract.js';
 export { assembleHtml } from './assemble.js';
-export { isoNsSql, isoFromDuckText, isoFromEpochNs } from './iso-time.js';
+export { isoNsSql, isoFromDuckText, isoFromEpochNs } from '../db/iso-time.js';
 
 export interface ReportResult {
   file: string;
