@@ -116,7 +116,8 @@ export function renderReport(sections: { section: ReportSection; columns: string
 export function registerAnalyze(program: Command): void {
   program
     .command('analyze')
-    .description('load captures into DuckDB and report: captures, connections by state, top talkers, sequence flags')
+    .description('load captures into DuckDB and report: captures, connections by state, top talkers, sequence flags, scans, anomalies, ISNs')
+    .addHelpText('after', `\nSections, in order (JSON keys in brackets):\n${REPORT_SECTIONS.map((s) => `  ${s.title} [${s.name}]`).join('\n')}\n`)
     .argument('<input...>', 'captures (pcap/pcapng) or one DB.duckdb')
     .option('--db <file>', 'keep the loaded captures in this DuckDB file')
     .option('--top <n>', 'rows in the top talkers section', '10')

@@ -105,7 +105,15 @@ export function formatRate(n: number, unit: string): string {
     }
     return `${sig3(v)} ${units[i]}`;
   }
-  return `${sig3(n)} ${unit}`;
+  // Counts per second: k, M, G past a thousand (21.2 M/s, 51.8 /s).
+  const prefixes = ['', 'k', 'M', 'G', 'T'];
+  let v = n;
+  let i = 0;
+  while (Math.abs(v) >= 1000 && i < prefixes.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${sig3(v)} ${prefixes[i]}${unit.startsWith('/') && i > 0 ? unit : unit}`;
 }
 
 /** TCP flag bits (FIN 1, SYN 2, RST 4, PSH 8, ACK 16, URG 32, ECE 64, CWR 128) as tcpdump prints them. */
@@ -165,8 +173,8 @@ export function humanCell(column: string, v: unknown, tcpBits = true): string {
 // ------------------------------------------------------------------ tables that fit
 
 const ELLIPSIS = '…';
-/** A column is never shortened below this (or its header's length, if shorter). */
-const MIN_COLUMN = 6;
+/** A text column is never shortened below this (or its header, when longer). */
+const MIN_COLUMN = 12;
 
 function clip(text: string, width: number): string {
   return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}${ELLIPSIS}`;
@@ -174,12 +182,13 @@ function clip(text: string, width: number): string {
 
 /**
  * Column widths that fit `total` characters (2 spaces between columns): the widest column gives up one
- * character at a time until the table fits or every column is at its minimum.
+ * character at a time until the table fits or every column is at its minimum: numbers are never cut,
+ * timestamps keep 30 characters (all of them), text keeps at least 12 (an IPv4 address, most names).
  */
-export function fitWidths(natural: number[], headers: string[], total: number): number[] {
+export function fitWidths(natural: number[], headers: string[], total: number, numeric: boolean[] = []): number[] {
   const widths = [...natural];
   const gaps = 2 * Math.max(0, widths.length - 1);
-  const mins = widths.map((w, i) => Math.min(w, Math.max(MIN_COLUMN, Math.min(headers[i]!.length, 12), /_ts$|^ts$|time/.test(headers[i]!) ? 30 : 0)));
+  const mins = widths.map((w, i) => (numeric[i] ? w : Math.min(w, Math.max(MIN_COLUMN, headers[i]!.length, /_ts$|^ts$/.test(headers[i]!) ? 30 : 0))));
   let sum = widths.reduce((a, b) => a + b, 0) + gaps;
   while (sum > total) {
     let widest = -1;
@@ -241,7 +250,7 @@ export function renderTable(rows: Row[], columns: string[], opts: { width?: numb
   const total = opts.width ?? terminalColumns();
   let widths = natural;
   if (!wide) {
-    widths = fitWidths(natural, columns, total);
+    widths = fitWidths(natural, columns, total, numeric);
     if (widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1) > total) return renderRecords(cells, columns, total, false);
   }
   const line = (r: string[]) => r.map((t, i) => {
