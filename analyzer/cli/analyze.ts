@@ -10,7 +10,7 @@ import { SCAN_REPORT_SECTIONS } from '../scans/report.js';
 import { captureErrorsStatus, openForCommand } from '../db/cli-support.js';
 import type { Lens } from '../index.js';
 import { action } from '../../common/cli-run.js';
-import { parseFormat, renderRows, toJson, type OutputFormat, type Row } from './output.js';
+import { fitText, parseFormat, renderRows, toJson, type OutputFormat, type Row } from './output.js';
 
 export interface ReportOptions {
   top: number;
@@ -108,7 +108,7 @@ export function renderReport(sections: { section: ReportSection; columns: string
   const parts = sections.map(({ section, columns, rows }) =>
     format === 'csv'
       ? `# ${section.name}\n${renderRows(rows, columns, 'csv')}`
-      : `${section.title}\n\n${rows.length > 0 ? renderRows(rows, columns, 'table') : '(none)\n'}`,
+      : `${fitText(section.title)}\n\n${renderRows(rows, columns, 'table')}`,
   );
   return parts.join('\n');
 }

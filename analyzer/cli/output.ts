@@ -261,6 +261,12 @@ export function renderTable(rows: Row[], columns: string[], opts: { width?: numb
   return `${[header, line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n')}\n`;
 }
 
+/** A line of text (a section title) wrapped to the terminal, unless --wide. */
+export function fitText(text: string, opts: { width?: number; wide?: boolean } = {}): string {
+  if (opts.wide ?? tableSettings.wide) return text;
+  return wrap(text, opts.width ?? terminalColumns()).join('\n');
+}
+
 /** Renders rows with the given column order; `json` prints the rows as they are (raw data). */
 export function renderRows(rows: Row[], columns: string[], format: OutputFormat): string {
   if (format === 'json') return `${toJson(rows)}\n`;
