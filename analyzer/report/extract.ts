@@ -20,8 +20,17 @@ import { isoNsSql } from '../db/iso-time.js';
 
 export const CAPTURE_BINS = 10_000;
 export const MIN_BIN_NS = 1_000_000;
-export const FULL_FLOW_PACKETS = 20_000;
-export const FLOW_BINS = 2_000;
+/**
+ * A connection with more packets than this is reduced (see above) to FLOW_BINS = this / 10 time bins.
+ * TCPLENS_REPORT_FLOW_PACKETS changes it: larger for finer pages of long transfers, small in tests.
+ */
+export const FULL_FLOW_PACKETS = envInt('TCPLENS_REPORT_FLOW_PACKETS', 20_000);
+export const FLOW_BINS = Math.max(1, Math.floor(FULL_FLOW_PACKETS / 10));
+
+function envInt(name: string, fallback: number): number {
+  const n = Number(process.env[name]);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}
 export const THROUGHPUT_BINS = 400;
 const MAX_RTT_POINTS = 4_000;
 

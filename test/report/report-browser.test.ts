@@ -35,6 +35,8 @@ async function sql<T = Record<string, number>>(capture: string, query: string): 
 }
 
 interface ChartInfo {
+  maxTop?: number;
+  maxAck?: number;
   id: string;
   drawn: boolean;
   series: number;
@@ -61,7 +63,7 @@ function chartInfo(page: OpenedPage['page']): Promise<ChartInfo[]> {
       const nonNull = u.data.slice(1).map((a: (number | null)[]) => a.reduce((n: number, v) => n + (v === null || v === undefined ? 0 : 1), 0));
       return {
         id, drawn: true, series: u.series.length - 1, sourceSeries: source.series.length, sourcePoints: source.points,
-        dataLength: u.data[0].length, sums: source.sums ?? null, nonNull, inkPixels: ink, xMin: u.scales.x.min, xMax: u.scales.x.max,
+        dataLength: u.data[0].length, sums: source.sums ?? null, nonNull, maxTop: source.maxTop, maxAck: source.maxAck, inkPixels: ink, xMin: u.scales.x.min, xMax: u.scales.x.max,
       };
     });
   });
@@ -81,6 +83,11 @@ describe('tcplens report in Chromium', { skip: skip ?? false }, () => {
       assert.equal(r.status, 0, r.stderr);
       pages[name] = await browser.open(out);
     }
+    // The same retransmission capture with the long-connection reduction forced on (10 packets, 1 bin).
+    const reduced = path.join(dir, 'reduced.html');
+    const r = await runCli(['report', FIXTURES.retrans, '-o', reduced], { timeoutMs: 120_000, env: { TCPLENS_REPORT_FLOW_PACKETS: '10' } });
+    assert.equal(r.status, 0, r.stderr);
+    pages['reduced'] = await browser.open(reduced);
   });
 
   after(async () => {
@@ -163,6 +170,56 @@ describe('tcplens report in Chromium', { skip: skip ?? false }, () => {
     assert.equal(retrans, expect!['retrans']);
     assert.equal(dup, expect!['dupacks']);
     assert.ok(info!.inkPixels > 0);
+  });
+
+  test('a reduced long connection keeps its extremes and every flagged frame', async () => {
+    const { page } = pages['reduced']!;
+    await page.bringToFront();
+    await page.click('#tbl-flows tbody tr');
+    await page.waitForFunction(() => (window as any).tcplensReport.charts.tsg?.u, { timeout: 30_000 });
+    const dir = await page.evaluate(() => (window as any).tcplensReport.state.dir as number);
+    const info = (await chartInfo(page)).find((c) => c.id === 'tsg')!;
+    const fromClient = dir === 0;
+    const [truth] = await sql(FIXTURES.retrans, `
+      WITH isn AS (SELECT from_client, arg_min(seq, frame) FILTER (WHERE flags & 2 <> 0) AS isn FROM packets GROUP BY 1),
+      p AS (SELECT p.*, (p.seq::BIGINT - i.isn + 4294967296) % 4294967296 AS rseq, (p.ack::BIGINT - o.isn + 4294967296) % 4294967296 AS rack
+            FROM packets p JOIN isn i ON i.from_client = p.from_client JOIN isn o ON o.from_client <> p.from_client)
+      SELECT max(rseq + CASE WHEN payload_len = 0 AND flags & 3 <> 0 THEN 1 ELSE payload_len END) FILTER (WHERE from_client = ${fromClient}) AS top,
+             max(rack) FILTER (WHERE from_client = ${!fromClient} AND flags & 16 <> 0) AS ack,
+             count(*) FILTER (WHERE from_client = ${fromClient} AND payload_len > 0) AS segments,
+             count(*) FILTER (WHERE from_client = ${fromClient} AND frame IN (SELECT frame FROM tcp_analysis WHERE flag::VARCHAR LIKE '%retransmission')) AS retrans,
+             count(*) FILTER (WHERE from_client = ${!fromClient} AND frame IN (SELECT frame FROM tcp_analysis WHERE flag = 'duplicate_ack')) AS dupacks
+      FROM p`);
+    const [data, , , , retrans, , , dup] = info.nonNull;
+    assert.ok(data! < truth!['segments']!, `reduced: ${data} of ${truth!['segments']} plain segments drawn`);
+    assert.equal(retrans, truth!['retrans'], 'every retransmission kept');
+    assert.equal(dup, truth!['dupacks'], 'every duplicate ACK kept');
+    assert.equal(info.maxTop, truth!['top'], 'the highest segment end kept');
+    assert.equal(info.maxAck, truth!['ack'], 'the highest ACK kept');
+    assert.match(await page.$eval('#flow-panel', (e) => e.textContent ?? ''), /A long connection/);
+  });
+
+  test('a plot with more points than pixels draws the minimum and maximum of each pixel', async () => {
+    const { page } = pages['anomalies']!;
+    await page.bringToFront();
+    const r = await page.evaluate(() => {
+      const c = (window as any).tcplensReport.charts.packets;
+      const full: { xs: Float64Array; ys: Float64Array[] } = c.full;
+      const drawn: number[][] = c.u.data;
+      return {
+        bins: full.xs.length,
+        pixels: c.u.bbox.width / devicePixelRatio,
+        drawnPoints: drawn[0]!.length,
+        fullMax: full.ys.map((y) => Math.max(...y)),
+        drawnMax: drawn.slice(1).map((y) => Math.max(...y)),
+        fullMin: full.ys.map((y) => Math.min(...y)),
+        drawnMin: drawn.slice(1).map((y) => Math.min(...y)),
+      };
+    });
+    assert.ok(r.bins > r.pixels, `the fixture has more bins (${r.bins}) than pixels (${r.pixels})`);
+    assert.ok(r.drawnPoints <= 2 * Math.ceil(r.pixels) + 4 && r.drawnPoints < r.bins, `${r.drawnPoints} points drawn`);
+    assert.deepEqual(r.drawnMax, r.fullMax, 'every spike survives');
+    assert.deepEqual(r.drawnMin, r.fullMin);
   });
 
   test('dragging over a chart and turning the wheel zoom into the visible range', async () => {

@@ -267,7 +267,7 @@ function makeChart(id, container, opts, data, source, { downsample = null } = {}
   } else {
     u = new uPlot(o, data, holder);
   }
-  report.charts[id] = { u, source };
+  report.charts[id] = { u, source, full: downsample };
   return u;
 }
 
@@ -515,6 +515,10 @@ function timeSequence(holder, d, flow, r0, r1, flowT0, dir) {
       : { label: m.name, stroke: FLAG_COLORS[m.name], fill: FLAG_COLORS[m.name], paths: () => null, points: { show: true, size: 6, stroke: FLAG_COLORS[m.name], fill: FLAG_COLORS[m.name] } })),
   ];
   const data = [xs, seg, ack, edge, sack, ...marks];
+  let maxTop = -Infinity;
+  for (const tops of [segTop, ...markTop]) for (const v of tops) if (v !== null && v > maxTop) maxTop = v;
+  let maxAck = -Infinity;
+  for (const v of ack) if (v !== null && v > maxAck) maxAck = v;
   const nonNull = data.slice(1).map((a) => a.reduce((n, v) => n + (v === null ? 0 : 1), 0));
   if (xs.length === 0) {
     holder.append(el('p', { class: 'muted' }, 'No data segments or ACKs in this direction: (none)'));
@@ -527,7 +531,7 @@ function timeSequence(holder, d, flow, r0, r1, flowT0, dir) {
     scales: { x: { time: false } },
     series,
     axes: [{ label: 'seconds since the connection\'s first packet', values: (u, vs) => vs.map((v) => fmtSeconds(v)) }, { label: 'relative sequence number', size: 80, values: (u, vs) => vs.map((v) => fmtBytes(v)) }],
-  }, data, { series: series.slice(1).map((x) => x.label), points: xs.length, nonNull, flow, dir });
+  }, data, { series: series.slice(1).map((x) => x.label), points: xs.length, nonNull, flow, dir, maxTop, maxAck });
 }
 
 function throughputAndRtt(holder, d, flow, flowT0) {
