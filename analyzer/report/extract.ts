@@ -120,20 +120,49 @@ async function table(db: Database, sql: string): Promise<Table> {
   return { columns, rows };
 }
 
-/** Column names of a table or view as the database has them (other engineers add flow columns). */
-async function columnNames(db: Database, name: string): Promise<string[]> {
-  const r = await db.query(`SELECT column_name FROM duckdb_columns() WHERE table_name = '${name}' ORDER BY column_index`);
-  return r.rows.map((row) => String(row['column_name']));
-}
-
-/** SELECT list of every column, timestamps as ISO text: SELECT * but with one timestamp format. */
-async function isoSelect(db: Database, name: string, alias = ''): Promise<string> {
+/** Every column of a table as [name, expression], timestamps as ISO text (one timestamp format). */
+async function isoExprs(db: Database, name: string, alias = ''): Promise<[string, string][]> {
   const r = await db.query(`SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = '${name}' ORDER BY column_index`);
   const a = alias ? `${alias}.` : '';
   return r.rows.map((row) => {
     const c = String(row['column_name']);
-    return String(row['data_type']).startsWith('TIMESTAMP') ? `${isoNsSql(`${a}"${c}"`)} AS "${c}"` : `${a}"${c}"`;
-  }).join(', ');
+    return [c, String(row['data_type']).startsWith('TIMESTAMP') ? isoNsSql(`${a}"${c}"`) : `${a}"${c}"`];
+  });
+}
+
+/** SELECT * but with one timestamp format. */
+async function isoSelect(db: Database, name: string, alias = ''): Promise<string> {
+  return (await isoExprs(db, name, alias)).map(([c, e]) => `${e} AS "${c}"`).join(', ');
+}
+
+/**
+ * Zeek conn.log's columns first, each from the first flows column that exists (another engineer adds
+ * uid, orig_bytes and friends to flows; until then the closest tcplens column stands in), then every
+ * other flows column under its own name (flow_id, rtt_ms, limited_by, ...).
+ */
+const ZEEK_COLUMNS: [string, string[]][] = [
+  ['ts', ['ts', 'first_ts']], ['uid', ['uid']],
+  ['id.orig_h', ['orig_h', 'client']], ['id.orig_p', ['orig_p', 'cport']],
+  ['id.resp_h', ['resp_h', 'server']], ['id.resp_p', ['resp_p', 'sport']],
+  ['duration', ['duration', 'duration_s']],
+  ['orig_bytes', ['orig_bytes', 'client_payload']], ['resp_bytes', ['resp_bytes', 'server_payload']],
+  ['conn_state', ['conn_state', 'state']], ['history', ['history']],
+  ['orig_pkts', ['orig_pkts', 'client_packets']], ['orig_ip_bytes', ['orig_ip_bytes', 'client_bytes']],
+  ['resp_pkts', ['resp_pkts', 'server_packets']], ['resp_ip_bytes', ['resp_ip_bytes', 'server_bytes']],
+];
+
+function zeekSelect(exprs: [string, string][]): string {
+  const exprOf = new Map(exprs);
+  const used = new Set<string>();
+  const out: string[] = [];
+  for (const [zeek, candidates] of ZEEK_COLUMNS) {
+    const source = candidates.find((c) => exprOf.has(c) && !used.has(c));
+    if (!source) continue;
+    used.add(source);
+    out.push(`${exprOf.get(source)} AS "${zeek}"`);
+  }
+  for (const [c, e] of exprs) if (!used.has(c)) out.push(`${e} AS "${c}"`);
+  return out.join(', ');
 }
 
 async function hasTable(db: Database, name: string): Promise<boolean> {
@@ -170,11 +199,9 @@ export async function extractReport(db: Database, opts: ExtractOptions): Promise
   }
 
   // Connections: every flows column there is, by name.
-  const flowCols = await columnNames(db, 'flows');
   await db.run(`CREATE OR REPLACE TEMP TABLE rpt_flows AS
     SELECT *, CAST(row_number() OVER (ORDER BY flow_id) - 1 AS INTEGER) AS idx FROM flows`);
-  const flows = await table(db, `SELECT ${await isoSelect(db, 'flows', 'f')} FROM rpt_flows f ORDER BY idx`);
-  void flowCols;
+  const flows = await table(db, `SELECT ${zeekSelect(await isoExprs(db, 'flows', 'f'))} FROM rpt_flows f ORDER BY idx`);
 
   // Whole capture over time.
   // At most CAPTURE_BINS bins, none shorter than MIN_BIN_NS: a 50 ms capture gets 50 bins, not 10,000 empty ones.

@@ -352,7 +352,7 @@ function captureCharts(buf) {
 
 function connections() {
   const s = section('connections', 'Connections');
-  s.append(el('p', { class: 'hint' }, 'Zeek conn.log columns as the flows table has them. Click a header to sort, type to filter, click a connection to draw its graphs.'));
+  s.append(el('p', { class: 'hint' }, 'Zeek conn.log columns (ts, uid, id.orig_h ... resp_ip_bytes) as far as the flows table has them, then the other flows columns. Click a header to sort, type to filter, click a connection to draw its graphs.'));
   s.append(dataTable(meta.flows, { onRow: (i) => openFlow(i), filter: true, limit: 2000, id: 'tbl-flows' }));
   s.append(el('div', { id: 'flow-panel' }));
   return s;
@@ -384,7 +384,7 @@ function flowLabel(i) {
   const cols = meta.flows.columns;
   const row = meta.flows.rows[i];
   const g = (n) => row[cols.indexOf(n)];
-  return `${g('client')}:${g('cport')} → ${g('server')}:${g('sport')} (${g('state') ?? ''})`;
+  return `${g('id.orig_h')}:${g('id.orig_p')} → ${g('id.resp_h')}:${g('id.resp_p')} (${g('conn_state') ?? ''})`;
 }
 
 function barsPaths(lens) {
