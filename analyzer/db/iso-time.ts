@@ -11,7 +11,7 @@ export function isoNsSql(expr: string): string {
     `lpad(CAST(((${ns} % 1000000000) + 1000000000) % 1000000000 AS VARCHAR), 9, '0') || 'Z' END`;
 }
 
-const DUCK_TEXT = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(?:Z|\+00(?::?00)?)?$/;
+const DUCK_TEXT = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
 
 /**
  * DuckDB's own text for a timestamp (`2026-11-23 04:56:25.44557`, trailing zeros dropped) as the ISO
@@ -20,7 +20,14 @@ const DUCK_TEXT = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(?
 export function isoFromDuckText(text: string): string {
   const m = DUCK_TEXT.exec(text);
   if (!m) return text;
-  return `${m[1]}T${m[2]}.${(m[3] ?? '').padEnd(9, '0')}Z`;
+  const frac = (m[3] ?? '').padEnd(9, '0');
+  const zone = m[4];
+  if (!zone || zone === 'Z' || /^[+-]00:?(00)?$/.test(zone)) return `${m[1]}T${m[2]}.${frac}Z`;
+  // A TIMESTAMPTZ shown in another time zone (DuckDB's TimeZone setting): back to UTC.
+  const offset = zone.length === 3 ? `${zone}:00` : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
+  const ms = Date.parse(`${m[1]}T${m[2]}${offset}`);
+  if (Number.isNaN(ms)) return text;
+  return `${new Date(ms).toISOString().slice(0, 19)}.${frac}Z`;
 }
 
 /** Nanoseconds since the epoch (bigint) as the ISO text. */

@@ -89,6 +89,18 @@ function cellText(v) {
   return String(v);
 }
 
+/** Numbers as people read them, by column name (the same rules as the terminal tables of output.ts). */
+function fmtCell(column, v) {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return cellText(v);
+  const n = column.toLowerCase();
+  if (/(^|_|\.)(id|uid|ids)$/.test(n) || /^(frame|id\.orig_p|id\.resp_p|cport|sport|dport|port|seq|ack|isn|client_isn|server_isn|gcd|linktype|ip_version|vlan|isr|sp|if_id|snaplen|capture_id|flow_id|scan_id)$/.test(n)) return String(v);
+  if (/(rate_per_s|per_s)$/.test(n)) return `${Number(v.toPrecision(3)).toLocaleString('en-US')} /s`;
+  if (/(^|_)(bytes|payload|size|sent|received|recv_bytes)$/.test(n)) return fmtBytes(v);
+  if (/_ms$/.test(n)) return fmtSeconds(v / 1000);
+  if (/(_s|^duration)$/.test(n)) return fmtSeconds(v);
+  return Number.isInteger(v) ? fmtInt(v) : String(Number(v.toPrecision(6)));
+}
+
 // ---------------------------------------------------------------- tables
 /** A sortable, filterable table; `onRow(index)` makes rows clickable. Shows at most `limit` rows. */
 function dataTable(table, { onRow = null, limit = 1000, filter = false, id = '' } = {}) {
@@ -130,7 +142,7 @@ function dataTable(table, { onRow = null, limit = 1000, filter = false, id = '' 
     tbody.replaceChildren();
     for (const i of idx.slice(0, limit)) {
       const row = el('tr', { 'data-row': String(i) });
-      table.rows[i].forEach((v) => row.append(el('td', typeof v === 'number' ? { class: 'n' } : {}, cellText(v))));
+      table.rows[i].forEach((v, c) => row.append(el('td', typeof v === 'number' ? { class: 'n', title: String(v) } : {}, fmtCell(table.columns[c], v))));
       if (onRow) {
         row.style.cursor = 'pointer';
         row.addEventListener('click', () => {
