@@ -136,7 +136,7 @@ type Kind = 'id' | 'bytes' | 'seconds' | 'ms' | 'bps' | 'pps' | 'per_s' | 'flags
 export function columnKind(name: string): Kind {
   const n = name.toLowerCase();
   if (n === 'flags' || n === 'tcp_flags') return 'flags';
-  if (/(^|_)(id|ids)$/.test(n) || /^(frame|file_frame|cport|sport|dport|port|seq|ack|rel_seq|rel_ack|isn|client_isn|server_isn|gcd|tsval|tsecr|urp|win|mss|wscale|ttl|vlan|linktype|ip_version|isr|sp|doff|episode|acks_frame|snaplen)$/.test(n)) return 'id';
+  if (/(^|_)(id|ids)$/.test(n) || /^(frame|file_frame|cport|sport|dport|port|seq|ack|rel_seq|rel_ack|isn|client_isn|server_isn|gcd|tsval|tsecr|urp|win|mss|wscale|ttl|vlan|linktype|ip_version|isr|sp|doff|episode|acks_frame|snaplen|mtime_ms)$/.test(n)) return 'id';
   if (/(bit_?rate|bps|bits_per_s)$/.test(n)) return 'bps';
   if (/(pps|packets_per_s)$/.test(n)) return 'pps';
   if (/(rate_per_s|per_s|_rate)$/.test(n)) return 'per_s';

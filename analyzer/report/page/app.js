@@ -93,7 +93,7 @@ function cellText(v) {
 function fmtCell(column, v) {
   if (typeof v !== 'number' || !Number.isFinite(v)) return cellText(v);
   const n = column.toLowerCase();
-  if (/(^|_|\.)(id|uid|ids)$/.test(n) || /^(frame|id\.orig_p|id\.resp_p|cport|sport|dport|port|seq|ack|isn|client_isn|server_isn|gcd|linktype|ip_version|vlan|isr|sp|if_id|snaplen|capture_id|flow_id|scan_id)$/.test(n)) return String(v);
+  if (/(^|_|\.)(id|uid|ids)$/.test(n) || /^(frame|id\.orig_p|id\.resp_p|cport|sport|dport|port|seq|ack|isn|client_isn|server_isn|gcd|linktype|ip_version|vlan|isr|sp|if_id|snaplen|capture_id|flow_id|scan_id|mtime_ms)$/.test(n)) return String(v);
   if (/(rate_per_s|per_s)$/.test(n)) return `${Number(v.toPrecision(3)).toLocaleString('en-US')} /s`;
   if (/(^|_)(bytes|payload|size|sent|received|recv_bytes)$/.test(n)) return fmtBytes(v);
   if (/_ms$/.test(n)) return fmtSeconds(v / 1000);
