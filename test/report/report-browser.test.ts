@@ -222,7 +222,7 @@ describe('tcplens report in Chromium', { skip: skip ?? false }, () => {
     assert.deepEqual(r.drawnMin, r.fullMin);
   });
 
-  test('dragging over a chart and turning the wheel zoom into the visible range', async () => {
+  test('dragging over a chart and turning the wheel zoom into the visible range; shift+drag pans', async () => {
     const { page } = pages['retrans']!;
     await page.bringToFront();
     const before = (await chartInfo(page)).find((c) => c.id === 'tsg')!;
@@ -234,6 +234,19 @@ describe('tcplens report in Chromium', { skip: skip ?? false }, () => {
     await page.mouse.up();
     const zoomed = (await chartInfo(page)).find((c) => c.id === 'tsg')!;
     assert.ok(zoomed.xMin > before.xMin && zoomed.xMax < before.xMax, `drag zoom: ${before.xMin}..${before.xMax} -> ${zoomed.xMin}..${zoomed.xMax}`);
+
+    // shift+drag pans: the range keeps its length and moves left when dragged right.
+    const beforePan = (await chartInfo(page)).find((c) => c.id === 'tsg')!;
+    await page.keyboard.down('Shift');
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await page.keyboard.up('Shift');
+    const panned = (await chartInfo(page)).find((c) => c.id === 'tsg')!;
+    const span = (c: ChartInfo) => c.xMax - c.xMin;
+    assert.ok(panned.xMin < beforePan.xMin, `pan moves the range: ${beforePan.xMin} -> ${panned.xMin}`);
+    assert.ok(Math.abs(span(panned) - span(beforePan)) < 1e-9 * Math.max(1, span(beforePan)), 'pan keeps the zoom');
 
     const pk = (await chartInfo(page)).find((c) => c.id === 'packets')!;
     await page.$eval('#chart-packets', (e) => e.scrollIntoView({ block: 'center' }));

@@ -219,7 +219,8 @@ function zoomPanPlugin() {
         over.addEventListener('mousedown', (e) => {
           if (!e.shiftKey) return;
           e.preventDefault();
-          e.stopPropagation();
+          // uPlot's own mousedown (a selection that would zoom on mouseup) must not see a pan.
+          e.stopImmediatePropagation();
           const startX = e.clientX;
           const { min, max } = u.scales.x;
           const perPx = (max - min) / u.bbox.width * devicePixelRatio;
