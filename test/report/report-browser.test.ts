@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../support/cli.js';
@@ -88,6 +88,18 @@ describe('tcplens report in Chromium', { skip: skip ?? false }, () => {
     const r = await runCli(['report', FIXTURES.retrans, '-o', reduced], { timeoutMs: 120_000, env: { TCPLENS_REPORT_FLOW_PACKETS: '10' } });
     assert.equal(r.status, 0, r.stderr);
     pages['reduced'] = await browser.open(reduced);
+    // A capture with no packet at all: every section says (none), nothing throws.
+    const empty = path.join(dir, 'empty.pcap');
+    const header = Buffer.alloc(24);
+    header.writeUInt32LE(0xa1b2c3d4, 0);
+    header.writeUInt16LE(2, 4);
+    header.writeUInt16LE(4, 6);
+    header.writeUInt32LE(65535, 16);
+    header.writeUInt32LE(1, 20);
+    writeFileSync(empty, header);
+    const e = await runCli(['report', empty, '-o', `${empty}.html`], { timeoutMs: 120_000 });
+    assert.equal(e.status, 0, e.stderr);
+    pages['empty'] = await browser.open(`${empty}.html`);
   });
 
   after(async () => {
