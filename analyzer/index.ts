@@ -26,7 +26,7 @@ export interface OpenCapturesOptions {
   perFile?: boolean;
 }
 
-/** One row of the `flows` table. Times are text with nanoseconds ("2024-01-02 03:04:05.123456789"). */
+/** One row of the `flows` table. Times are ISO 8601 UTC text with nanoseconds ("2024-01-02T03:04:05.123456789Z"). */
 export interface FlowRow {
   flow_id: number;
   capture_id: number;

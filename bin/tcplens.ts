@@ -5,7 +5,9 @@
  * `record` then never loads DuckDB, the decoders or the report code, which cost start-up time and tie
  * the recorder to modules it does not use. To add a command: one line in COMMANDS.
  */
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { tableSettings } from '../analyzer/cli/output.js';
 
 type Register = (program: Command) => void;
 
@@ -16,13 +18,22 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   analyze: async () => (await import('../analyzer/cli/analyze.js')).registerAnalyze,
   export: async () => (await import('../analyzer/cli/export.js')).registerExport,
   scans: async () => (await import('../analyzer/cli/scans.js')).registerScans,
+  report: async () => (await import('../analyzer/cli/report.js')).registerReport,
   record: async () => (await import('../recorder/cli/record.js')).registerRecord,
   replay: async () => (await import('../recorder/cli/replay.js')).registerReplay,
 };
 
+/** dist/bin/tcplens.js -> the package's package.json, two levels up. */
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command()
   .name('tcplens')
   .description('Record TCP headers with eBPF; analyze pcap/pcapng captures with DuckDB.')
+  .version(pkg.version, '-V, --version', 'print the tcplens version')
+  .option('--wide', 'tables show every column and cell in full instead of fitting the terminal')
+  .hook('preAction', (root) => {
+    tableSettings.wide = Boolean(root.opts()['wide']);
+  })
   .showHelpAfterError()
   .exitOverride((err) => {
     // commander's own errors (unknown option, missing argument) are usage errors: exit 2, not 1.

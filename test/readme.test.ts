@@ -21,7 +21,8 @@ function firstCommandArgs(): string[] {
 test('the README first command analyzes the bundled captures and reports the scan and the anomalies', async () => {
   const args = firstCommandArgs();
   assert.equal(args[0], 'analyze');
-  const { status, stdout, stderr } = await runCli(args, { cwd: repoRoot });
+  // Wide enough for the scan table as a table (at 80 columns it prints one record per scan).
+  const { status, stdout, stderr } = await runCli(args, { cwd: repoRoot, env: { TCPLENS_COLUMNS: '300' } });
   assert.equal(status, 0, stderr);
   // The SYN scan fixture: nmap -sS from 10.199.1.1 over ports 1-200,2222,8080 with 80, 2222, 8080 open.
   assert.match(stdout, /10\.199\.1\.1\s+vertical\s+syn\s/);

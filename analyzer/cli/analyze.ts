@@ -10,7 +10,7 @@ import { SCAN_REPORT_SECTIONS } from './scans-report.js';
 import { captureErrorsStatus, openForCommand, withInputOptions } from './inputs.js';
 import type { Lens } from '../index.js';
 import { action } from '../../common/cli-run.js';
-import { parseFormat, renderRows, toJson, type OutputFormat, type Row } from './output.js';
+import { fitText, parseFormat, renderRows, toJson, type OutputFormat, type Row } from './output.js';
 
 export interface ReportOptions {
   top: number;
@@ -108,14 +108,15 @@ export function renderReport(sections: { section: ReportSection; columns: string
   const parts = sections.map(({ section, columns, rows }) =>
     format === 'csv'
       ? `# ${section.name}\n${renderRows(rows, columns, 'csv')}`
-      : `${section.title}\n\n${rows.length > 0 ? renderRows(rows, columns, 'table') : '(none)\n'}`,
+      : `${fitText(section.title)}\n\n${renderRows(rows, columns, 'table')}`,
   );
   return parts.join('\n');
 }
 
 export function registerAnalyze(program: Command): void {
   withInputOptions(program.command('analyze'))
-    .description('load captures into DuckDB and report: captures, connections by state, top talkers, sequence flags')
+    .description('load captures into DuckDB and report: captures, connections by state, top talkers, sequence flags, scans, anomalies, ISNs')
+    .addHelpText('after', `\nSections, in order (JSON keys in brackets):\n${REPORT_SECTIONS.map((s) => `  ${s.title} [${s.name}]`).join('\n')}\n`)
     .argument('<input...>', 'captures (pcap/pcapng) or one DB.duckdb')
     .option('--top <n>', 'rows in the top talkers section', '10')
     .option('--format <format>', 'table, json or csv', 'table')

@@ -3,12 +3,16 @@
  * still gets its result (partial: true, everything read before the damage) plus one line on stderr, and
  * the exit status is then 1.
  */
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
+import { linktypeText } from './linktype-names.js';
 import { gatherInfo, type CaptureInfo } from '../info.js';
 import { EXIT_OK, EXIT_RUNTIME, action, reportError } from '../../common/cli-run.js';
 import { parseFormat, renderRows, toJson, type OutputFormat, type Row } from './output.js';
 
-const TABLE_COLUMNS = ['path', 'format', 'packets', 'tcp_packets', 'linktypes', 'first_ts', 'last_ts', 'duration_s', 'drops', 'partial'];
+const CSV_COLUMNS = ['path', 'format', 'packets', 'tcp_packets', 'linktypes', 'first_ts', 'last_ts', 'duration_s', 'drops', 'partial'];
+/** The table adds what capinfos shows a person: file size and data rate, link types by name. */
+const TABLE_COLUMNS = ['path', 'format', 'packets', 'tcp_packets', 'size', 'linktypes', 'first_ts', 'last_ts', 'duration_s', 'bit_rate', 'drops', 'partial'];
 
 /** The JSON document: every CaptureInfo key except the error object (its message is in `warnings`). */
 function jsonRow(info: CaptureInfo): Row {
@@ -16,15 +20,29 @@ function jsonRow(info: CaptureInfo): Row {
   return rest;
 }
 
-function tableRow(info: CaptureInfo): Row {
+function csvRow(info: CaptureInfo): Row {
   const linktypes = [...new Set(info.interfaces.map((i) => i.linktype))].join(',');
   return { ...jsonRow(info), linktypes, duration_s: info.duration_s === null ? null : info.duration_s.toFixed(6) };
 }
 
+function fileSize(file: string): number | null {
+  try {
+    return file === '-' ? null : statSync(file).size;
+  } catch {
+    return null;
+  }
+}
+
+/** capinfos' "data bit rate": bytes on the wire over the time span. */
+function tableRow(info: CaptureInfo): Row {
+  const linktypes = [...new Set(info.interfaces.map((i) => i.linktype))].map(linktypeText).join(', ');
+  const bitRate = info.duration_s && info.duration_s > 0 ? (info.bytes_on_wire * 8) / info.duration_s : null;
+  return { ...jsonRow(info), linktypes, size: fileSize(info.path), bit_rate: bitRate };
+}
+
 export function renderInfo(infos: CaptureInfo[], format: OutputFormat): string {
   if (format === 'json') return `${toJson(infos.map(jsonRow))}\n`;
-  const rows = infos.map(tableRow);
-  let text = renderRows(rows, TABLE_COLUMNS, format);
+  let text = format === 'csv' ? renderRows(infos.map(csvRow), CSV_COLUMNS, format) : renderRows(infos.map(tableRow), TABLE_COLUMNS, format);
   if (format === 'table') {
     // Warnings matter to a person reading the table; programs get them in the JSON. The damage itself
     // goes to stderr once (it already names the file), so it is not repeated here.

@@ -8,14 +8,26 @@ import { captureErrorsStatus, openForCommand, withInputOptions } from './inputs.
 import { findScans, parseThresholds, SCAN_COLUMNS, DEFAULT_THRESHOLDS } from '../scans/index.js';
 import { ANOMALY_COLUMNS, ISN_COLUMNS, findAnomalies } from '../anomalies/index.js';
 import { EXIT_FINDING, EXIT_OK, action } from '../../common/cli-run.js';
-import { parseFormat, renderRows, type Row } from './output.js';
+import { parseFormat, renderRows, toJson, type Row } from './output.js';
 
 type FailOn = 'scan' | 'anomaly';
 type Show = 'scans' | 'anomalies' | 'isn';
 
-function parseShow(value: string): Show {
-  if (value === 'scans' || value === 'anomalies' || value === 'isn') return value;
-  throw new UsageError(`--show must be scans, anomalies or isn, not '${value}'`);
+const SHOW_TITLES: Record<Show, string> = {
+  scans: 'Scans',
+  anomalies: 'TCP anomalies',
+  isn: 'ISN predictability per host',
+};
+
+/** `--show scans,anomalies,isn`: one or more sections, in the order given, each at most once. */
+function parseShow(value: string): Show[] {
+  const out: Show[] = [];
+  for (const name of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (name !== 'scans' && name !== 'anomalies' && name !== 'isn') throw new UsageError(`--show takes scans, anomalies, isn or a comma list of them, not '${name}'`);
+    if (!out.includes(name)) out.push(name);
+  }
+  if (out.length === 0) throw new UsageError('--show needs at least one of scans, anomalies, isn');
+  return out;
 }
 
 function parseFailOn(value: string | undefined): Set<FailOn> {
@@ -41,7 +53,7 @@ export function registerScans(program: Command): void {
     .option('--min-ports <n>', `distinct ports on one host for a vertical scan (default ${DEFAULT_THRESHOLDS.minPorts})`)
     .option('--min-hosts <n>', `distinct hosts for a horizontal sweep (default ${DEFAULT_THRESHOLDS.minHosts})`)
     .option('--window <seconds>', `longest quiet gap inside one scan (default ${DEFAULT_THRESHOLDS.windowSeconds})`)
-    .option('--show <what>', 'scans; anomalies (invalid flags, blind resets, floods, windows, predictable ISNs); isn (every host\'s ISN grade)', 'scans')
+    .option('--show <sections>', 'comma list of: scans; anomalies (invalid flags, blind resets, floods, windows, predictable ISNs); isn (every host\'s ISN grade)', 'scans')
     .option('--fail-on <findings>', 'exit 4 when a scan or an anomaly is found: scan, anomaly or scan,anomaly')
     .option('--format <format>', 'table, json or csv', 'table')
     .action(action(async (inputs: string[], opts: { minPorts?: string; minHosts?: string; window?: string; show: string; failOn?: string; db?: string; perFile?: boolean; format: string }) => {
@@ -52,15 +64,26 @@ export function registerScans(program: Command): void {
       const lens = await openForCommand(inputs, opts);
       try {
         const scans = await findScans(lens.db, thresholds);
-        const anomalies = show !== 'scans' || failOn.has('anomaly') ? await findAnomalies(lens.db, thresholds) : [];
-        if (show === 'scans') {
-          const rows = scans as unknown as Row[];
-          process.stdout.write(renderRows(format === 'table' ? rows.map(tableRow) : rows, [...SCAN_COLUMNS], format));
-        } else if (show === 'anomalies') {
-          process.stdout.write(renderRows(anomalies as unknown as Row[], [...ANOMALY_COLUMNS], format));
+        const anomalies = show.some((s) => s !== 'scans') || failOn.has('anomaly') ? await findAnomalies(lens.db, thresholds) : [];
+        const sections: { name: Show; rows: Row[]; columns: string[] }[] = [];
+        for (const name of show) {
+          if (name === 'scans') {
+            const rows = scans as unknown as Row[];
+            sections.push({ name, rows: format === 'table' ? rows.map(tableRow) : rows, columns: [...SCAN_COLUMNS] });
+          } else if (name === 'anomalies') {
+            sections.push({ name, rows: anomalies as unknown as Row[], columns: [...ANOMALY_COLUMNS] });
+          } else {
+            const r = await lens.db.query(`SELECT * FROM isn_hosts ORDER BY host, role`);
+            sections.push({ name, rows: r.rows, columns: [...ISN_COLUMNS] });
+          }
+        }
+        if (sections.length === 1) {
+          process.stdout.write(renderRows(sections[0]!.rows, sections[0]!.columns, format));
+        } else if (format === 'json') {
+          // Several sections: one JSON object keyed by section, as `analyze --format json` prints its sections.
+          process.stdout.write(`${toJson(Object.fromEntries(sections.map((x) => [x.name, x.rows])))}\n`);
         } else {
-          const r = await lens.db.query(`SELECT * FROM isn_hosts ORDER BY host, role`);
-          process.stdout.write(renderRows(r.rows, [...ISN_COLUMNS], format));
+          process.stdout.write(sections.map((x) => (format === 'csv' ? `# ${x.name}\n` : `${SHOW_TITLES[x.name]}\n\n`) + renderRows(x.rows, x.columns, format)).join('\n'));
         }
         let status = captureErrorsStatus(lens);
         if (status === EXIT_OK && failOn.has('scan') && scans.length > 0) status = EXIT_FINDING;

@@ -90,6 +90,10 @@ async function streamFrames(lens: Lens, withCapture: boolean, format: OutputForm
     format === 'csv' ? cells.map(csvCell).join(',') : cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   // The capture cell of each capture as it is printed: CSV-quoted once per capture, not once per row.
   const captureCsv = new Map([...paths].map(([id, p]) => [id, `${csvCell(p)},`]));
+  if (format === 'table' && widths.length > 0 && widths[0] === -1) {
+    await writeOut('(none)\n');
+    return;
+  }
   if (format === 'json') await writeOut('[');
   else await writeOut(`${line(columns)}\n${format === 'table' ? `${line(widths.map((w) => '-'.repeat(w)))}\n` : ''}`);
   let first = true;
@@ -125,6 +129,7 @@ async function frameWidths(lens: Lens, withCapture: boolean): Promise<number[]> 
      FROM tcp_analysis a JOIN captures c USING (capture_id)`,
   );
   const row = r.rows[0]!;
+  if (row['f'] === null || row['f'] === undefined) return withCapture ? [-1, -1, -1] : [-1, -1]; // no flag at all: (none)
   const w = [Math.max(7, Number(row['p'] ?? 0)), Math.max(5, Number(row['f'] ?? 0)), Math.max(4, Number(row['g'] ?? 0))];
   return withCapture ? w : w.slice(1);
 }
@@ -161,7 +166,7 @@ async function connectionRows(lens: Lens, withCapture: boolean, format: OutputFo
   // A terminal table shows only the flags that occur; programs get every flag column.
   const flagColumns = format === 'table' ? SEQ_FLAGS.filter((f) => (total[f] as number) > 0) : [...SEQ_FLAGS];
   const columns = [...(withCapture ? ['capture'] : []), 'flow_id', 'client', 'cport', 'server', 'sport', 'state', ...flagColumns, 'total'];
-  return { rows: format === 'json' ? rows : [...rows, total], columns };
+  return { rows: format === 'json' || (format === 'table' && rows.length === 0) ? rows : [...rows, total], columns };
 }
 
 export function registerSeq(program: Command): void {

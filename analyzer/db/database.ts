@@ -10,6 +10,7 @@ import path from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBResult, type DuckDBResultReader } from './duckdb-modules.js';
 import { RuntimeError } from '../../common/errors.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
+import { isoFromDuckText } from './iso-time.js';
 
 export interface OpenOptions {
   /** File to keep the database in; null or undefined = in memory. */
@@ -48,9 +49,11 @@ export function duckMessage(err: unknown): string {
 }
 
 const BIG_INTEGER_TYPES = new Set<DuckDBTypeId>([DuckDBTypeId.BIGINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT]);
+/** Timestamps leave as tcplens' one text (iso-time.ts), whichever precision the column has. */
+const TIMESTAMP_TYPES = new Set<DuckDBTypeId>([DuckDBTypeId.TIMESTAMP, DuckDBTypeId.TIMESTAMP_NS, DuckDBTypeId.TIMESTAMP_MS, DuckDBTypeId.TIMESTAMP_S, DuckDBTypeId.TIMESTAMP_TZ]);
 
 /**
- * Rows as plain values: timestamps keep their nanoseconds as ISO-like text, 64-bit integers become
+ * Rows as plain values: timestamps as ISO 8601 UTC text with nanoseconds (2026-11-23T04:40:42.778994597Z), 64-bit integers become
  * numbers when exact (bigint otherwise), decimals numbers.
  */
 export function plainRows(reader: DuckDBResultReader): QueryResult {
@@ -61,6 +64,7 @@ export function plainRows(reader: DuckDBResultReader): QueryResult {
     const id = types[i]!.typeId;
     if (BIG_INTEGER_TYPES.has(id)) return 'int';
     if (id === DuckDBTypeId.DECIMAL) return 'dec';
+    if (TIMESTAMP_TYPES.has(id)) return 'ts';
     return null;
   });
   if (convert.some((c) => c !== null)) {
@@ -73,6 +77,8 @@ export function plainRows(reader: DuckDBResultReader): QueryResult {
           row[name] = big <= BigInt(Number.MAX_SAFE_INTEGER) && big >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
         } else if (convert[i] === 'dec') {
           row[name] = Number(v);
+        } else if (convert[i] === 'ts') {
+          row[name] = isoFromDuckText(v);
         }
       });
     }

@@ -70,7 +70,7 @@ test('info takes each interface\'s last ISB and sums isb_ifdrop over sections; n
   assert.equal(a!.tcp_packets, 1);
   assert.equal(b!.drops, null);
   assert.deepEqual(b!.interfaces.map((x) => x.tsresol), ['1e-9']);
-  const table = await runCli(['info', withIsb, noIsb]);
+  const table = await runCli(['info', withIsb, noIsb, '--wide']);
   assert.equal(table.status, 0);
   assert.match(table.stdout, /^path\s+format\s+packets\s+tcp_packets/);
   assert.equal(table.stdout.trim().split('\n').length, 4);
