@@ -103,6 +103,8 @@ export interface OutputTarget {
   fd: number;
   fileBytes: number;
   rotateAtNs: bigint;
+  /** A pipe or terminal (-w -): written in order, each EPB at once, never at an offset. */
+  sequential?: boolean;
 }
 
 /**
@@ -145,6 +147,8 @@ export interface CaptureHandle {
   progress(): { captured: number; fileBytes: number };
   /** Counters summed over CPUs, one entry per interface the filter has run on. */
   counters(): InterfaceCounters[];
+  /** Asks the drain thread to write what it holds and fdatasync() the current file (SIGUSR2). */
+  flush(): void;
   /** Detaches every socket, writes what is left in the ring, then resolves. */
   stop(): Promise<void>;
   /** Frees the BPF object and the ring; call after stop() has resolved. */

@@ -11,8 +11,12 @@ import { loadRecorderNative } from './native.js';
 import { Rotation } from './rotate.js';
 import { describeFileError } from './file-errors.js';
 import { PcapngSink } from './sink.js';
+import { missingCapability } from './capabilities.js';
 import { EPB_LAYOUT } from './pcapng/blocks.js';
-import { sumCounters, type CaptureTotals } from './stats.js';
+import { sumCounters, summaryText, type CaptureTotals } from './stats.js';
+import { setSignalReporter } from './signal-report.js';
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export type Direction = 'both' | 'in' | 'out';
 
@@ -41,8 +45,11 @@ export interface RecordResult {
   captured: number;
   totals: CaptureTotals;
   files: string[];
-  /** Why recording stopped. */
-  reason: 'signal' | 'count' | 'duration' | 'files' | 'abort';
+  /** Why recording stopped ('pipe': the reader of -w - went away). */
+  reason: 'signal' | 'count' | 'duration' | 'files' | 'abort' | 'pipe';
+  /** Set when recording ended on an error (a failed write, a next file that could not be created): every
+   * file before is closed and valid, the counters are final; the CLI prints them, then this line. */
+  failure: string | null;
 }
 
 const DIRECTIONS: Record<Direction, number> = { both: 0, in: 1, out: 2 };
@@ -91,6 +98,8 @@ function linkOfDevice(arphrd: number): number | null {
 export async function record(opts: RecordOptions): Promise<RecordResult> {
   const log = logger('record');
   const native: NativeBinding = loadRecorderNative();
+  const lacking = missingCapability();
+  if (lacking !== null) throw new RuntimeError(lacking);
   // One socket per distinct interface: two sockets on one interface would record each packet twice.
   const ifaces = opts.interfaces === 'any' ? [] : [...new Map(opts.interfaces.map((name) => {
     const i = native.interfaceByName(name);
@@ -155,12 +164,17 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
   } catch (err) {
     await capture.stop();
     capture.close();
-    throw err instanceof Error && 'code' in err ? new RuntimeError(`${opts.output}: cannot create: ${describeFileError((err as NodeJS.ErrnoException).code)}`) : err;
+    if (err instanceof Error && 'code' in err) throw new RuntimeError(`${opts.output}: cannot create: ${describeFileError((err as NodeJS.ErrnoException).code)}`);
+    throw err instanceof Error ? new RuntimeError(err.message) : err;
   }
 
+  // tcpdump's signals: INT, TERM and HUP (a closed terminal or ssh session) end the recording cleanly;
+  // USR1 prints the counters (recorder/cli/guard.ts owns that handler); USR2 puts the current file on disk.
   const onSignal = (): void => requestStop('signal');
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const onFlush = (): void => capture.flush();
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
+  process.on('SIGUSR2', onFlush);
+  setSignalReporter(() => summaryText(capture.progress().captured, sumCounters(capture.counters())));
   const onAbort = (): void => requestStop('abort');
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) requestStop('abort');
@@ -184,13 +198,14 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
     }
   } finally {
     for (const t of timers) clearTimeout(t);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
+    process.off('SIGUSR2', onFlush);
+    setSignalReporter(null);
     opts.signal?.removeEventListener('abort', onAbort);
   }
   const totals = sumCounters(capture.counters());
   const { captured } = capture.progress();
   capture.close();
-  if (failure !== null) throw new RuntimeError(`${opts.output}: ${(failure as Error).message}`);
-  return { captured, totals, files: sink.files, reason: stopReason ?? 'signal' };
+  const why = failure === null ? null : (failure as Error).message;
+  return { captured, totals, files: sink.files, reason: stopReason ?? 'signal', failure: why === null || why.startsWith(opts.output) ? why : `${opts.output}: ${why}` };
 }

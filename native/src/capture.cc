@@ -28,6 +28,8 @@ namespace tcplens {
 // lose (the last second, as the JavaScript writer's one-second flush did before), and a stop wakes the
 // thread at once.
 static constexpr int kDrainMs = 1000;
+// -w - (a pipe read live): the reader sees packets within this many ms.
+static constexpr int kStreamDrainMs = 100;
 // REALTIME - MONOTONIC is sampled again this often (clock.h).
 static constexpr int64_t kClockRefreshNs = 1000000000LL;
 
@@ -57,7 +59,7 @@ Napi::Function Capture::Define(Napi::Env env) {
                      {InstanceMethod<&Capture::Start>("start"), InstanceMethod<&Capture::Resume>("resume"),
                       InstanceMethod<&Capture::Feed>("feed"),
                       InstanceMethod<&Capture::Progress>("progress"), InstanceMethod<&Capture::Counters>("counters"),
-                      InstanceMethod<&Capture::Stop>("stop"), InstanceMethod<&Capture::Close>("close")});
+                      InstanceMethod<&Capture::Stop>("stop"), InstanceMethod<&Capture::Flush>("flush"), InstanceMethod<&Capture::Close>("close")});
 }
 
 static std::vector<uint8_t> BytesOf(const Napi::Value& v) {
@@ -340,7 +342,7 @@ void Capture::Drain() {
   int64_t nextClockSampleNs = MonotonicNs() + kClockRefreshNs;
   while (!stopping_.load(std::memory_order_acquire)) {
     struct epoll_event evs[2];
-    int n = epoll_wait(epollFd_, evs, 2, kDrainMs);
+    int n = epoll_wait(epollFd_, evs, 2, drainMs_);
     if (n < 0 && errno != EINTR) break;
     if (!clockFixed_ && MonotonicNs() >= nextClockSampleNs) {
       writer_->SetClockOffset(RealtimeMinusMonotonic());
@@ -351,6 +353,7 @@ void Capture::Drain() {
       if (evs[i].data.u32 == 1 && read(wakeFd_, &count, sizeof(count)) < 0) { /* already reset */ }
     }
     DrainOnce();
+    if (syncRequested_.exchange(false)) writer_->Sync();
   }
   DrainOnce();  // sockets are already detached (Stop), so this empties the ring for good
   PendingCall* last = new PendingCall;
@@ -372,6 +375,9 @@ void Capture::Start(const Napi::CallbackInfo& info) {
   target.fd = t.Get("fd").As<Napi::Number>().Int32Value();
   target.fileBytes = static_cast<uint64_t>(t.Get("fileBytes").As<Napi::Number>().DoubleValue());
   target.rotateAtNs = t.Get("rotateAtNs").As<Napi::BigInt>().Uint64Value(&lossless);
+  target.sequential = t.Get("sequential").ToBoolean();
+  // A pipe is read live (record -w - | tshark -r -): drain often rather than once a second.
+  if (target.sequential) drainMs_ = kStreamDrainMs;
   writer_->Begin(target);
   if (info.Length() > 1 && info[1].IsArray()) {
     Napi::Array keys = info[1].As<Napi::Array>();
@@ -474,6 +480,12 @@ Napi::Value Capture::Stop(const Napi::CallbackInfo& info) {
   stopping_.store(true, std::memory_order_release);
   Wake();
   return stopped_->Promise();
+}
+
+// flush(): the drain thread writes what it holds and fdatasync()s the current file (SIGUSR2), at once.
+void Capture::Flush(const Napi::CallbackInfo& info) {
+  syncRequested_.store(true);
+  Wake();
 }
 
 void Capture::ResolveStopped(Napi::Env env) {

@@ -37,6 +37,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
   Napi::Value Progress(const Napi::CallbackInfo& info);
   Napi::Value Counters(const Napi::CallbackInfo& info);
   Napi::Value Stop(const Napi::CallbackInfo& info);
+  void Flush(const Napi::CallbackInfo& info);
   void Close(const Napi::CallbackInfo& info);
 
   void OpenKernelPath(Napi::Env env, const std::string& objPath, const Napi::Object& opts);
@@ -61,6 +62,8 @@ class Capture : public Napi::ObjectWrap<Capture> {
   bool clockFixed_ = false;  // fed captures keep the offset they were given
   std::thread thread_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> syncRequested_{false};  // flush(): SIGUSR2
+  int drainMs_ = 1000;
   bool threadRunning_ = false;
   bool hookAdded_ = false;
   Napi::ThreadSafeFunction tsfn_;
