@@ -61,6 +61,8 @@ export interface NetInterface {
   name: string;
   /** ARPHRD_* type of the device (-1 when it could not be read). */
   arphrd: number;
+  /** Its MTU (-1 when it could not be read). */
+  mtu: number;
 }
 
 export interface CaptureOptions {
@@ -170,6 +172,13 @@ export interface ReplayFrames {
   timing?: Float64Array;
 }
 
+/** A frame replay could not send: its index among the frames handed over, the loop (0-based), errno. */
+export interface ReplayFailure {
+  index: number;
+  loop: number;
+  errno: number;
+}
+
 export interface NativeBinding {
   setErrorClass(ctor: new (message: string, operation: string, errno: number) => Error): void;
   layout(): RecordLayout;
@@ -185,7 +194,7 @@ export interface NativeBinding {
   };
   /** Sends frames out of an interface through an AF_PACKET socket on a worker thread. pps 0 and no
    * timing: as fast as the device takes them. */
-  replay(ifindex: number, frames: ReplayFrames, opts: { pps: number; loops: number }): Promise<{ sent: number; failed: number }>;
+  replay(ifindex: number, frames: ReplayFrames, opts: { pps: number; loops: number }): Promise<{ sent: number; failed: number; failures: ReplayFailure[] }>;
 }
 
 function findRepoRoot(start: string): string | null {
