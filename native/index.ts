@@ -87,6 +87,10 @@ export interface CaptureOptions {
   maxFileBytes: number;
   /** -c: the drain thread writes this many packets, then raises 'count' (0: no limit). */
   maxPackets: number;
+  /** A filter expression compiled by compileFilter for Ethernet frames / raw-IP frames; a link type
+   * without one records nothing once either is given. */
+  filterEther?: Buffer;
+  filterRaw?: Buffer;
 }
 
 /** A fed capture (no kernel, no privileges): records come from feed(); the options that matter. */
@@ -192,6 +196,11 @@ export interface NativeBinding {
     new (bpfObject: string, opts: CaptureOptions, onEvent: (event: OutputEvent) => void): CaptureHandle;
     new (bpfObject: null, opts: FedCaptureOptions, onEvent: (event: OutputEvent) => void): CaptureHandle;
   };
+  /** Compiles a pcap-filter(7) expression with libpcap for frames that start with an Ethernet header
+   * ('ether', on a live handle of `device`, an Ethernet-like device, as tcpdump compiles it) or the IP
+   * header ('raw'): classic BPF instructions, 8 bytes each. Throws a NativeError (operation
+   * 'pcap_compile') carrying libpcap's message. */
+  compileFilter(expression: string, link: 'ether' | 'raw', snaplen: number, device: string): Buffer;
   /** Sends frames out of an interface through an AF_PACKET socket on a worker thread. pps 0 and no
    * timing: as fast as the device takes them. */
   replay(ifindex: number, frames: ReplayFrames, opts: { pps: number; loops: number }): Promise<{ sent: number; failed: number; failures: ReplayFailure[] }>;

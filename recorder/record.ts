@@ -12,6 +12,7 @@ import { Rotation } from './rotate.js';
 import { describeFileError } from './file-errors.js';
 import { PcapngSink } from './sink.js';
 import { missingCapability } from './capabilities.js';
+import { compileExpression, type CompiledExpression, type FrameLink } from './expression.js';
 import { EPB_LAYOUT } from './pcapng/blocks.js';
 import { sumCounters, summaryText, type CaptureTotals } from './stats.js';
 import { setSignalReporter } from './signal-report.js';
@@ -36,6 +37,8 @@ export interface RecordOptions {
   direction: Direction;
   ringBytes: number;
   statsSeconds?: number;
+  /** A pcap-filter(7) expression, ANDed with ports/hosts/direction; run in the kernel. */
+  expression?: string;
   signal?: AbortSignal;
   /** Called once capture is attached (tests start traffic after this). */
   onReady?(): void;
@@ -128,6 +131,7 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
   let failure: Error | null = null;
   const sink = new PcapngSink({
     rotation, now, interfaceName, snaplen,
+    ...(opts.expression?.trim() ? { filter: opts.expression.trim() } : {}),
     counters: () => capture.counters(),
     onDone: (why) => requestStop(why),
     onFailure: (err) => {
@@ -140,6 +144,18 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
   // wait in the ring until start(). From then on the drain thread writes every packet; the sink answers
   // its rare events (a new interface, a rotation, -c, a failed write) synchronously.
   const { hosts4, hosts6 } = hostBytes(opts.hosts);
+  let compiled: CompiledExpression = {};
+  if (opts.expression !== undefined && opts.expression.trim() !== '') {
+    // The frames the program sees: Ethernet (lo and veth too) or raw IP, by device type; unknown or
+    // "any": the expression must fit Ethernet, and raw IP where it can.
+    const links = ifaces.map((i) => linkOfDevice(i.arphrd));
+    const required: FrameLink[] = opts.interfaces === 'any' ? ['ether'] : links.map((l) => (l === RECORD.linkRaw ? 'raw' : 'ether'));
+    const optional: FrameLink[] = opts.interfaces === 'any' || links.includes(null) ? ['ether', 'raw'] : [];
+    // libpcap compiles Ethernet code on a live handle (Linux VLAN handling); lo is Ethernet in every namespace.
+    const device = ifaces.find((i) => linkOfDevice(i.arphrd) === RECORD.linkEther)?.name ?? 'lo';
+    compiled = compileExpression(native, opts.expression, snaplen, device, required, optional);
+    if (compiled.warning) log.warn(compiled.warning);
+  }
   const capture: CaptureHandle = new native.Capture(bpfObjectPath(), {
     ifindexes: ifaces.map((i) => i.index),
     ringBytes: opts.ringBytes,
@@ -151,6 +167,8 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
     hosts6,
     maxFileBytes: opts.fileSizeBytes ?? 0,
     maxPackets: opts.count ?? 0,
+    ...(compiled.filterEther ? { filterEther: compiled.filterEther } : {}),
+    ...(compiled.filterRaw ? { filterRaw: compiled.filterRaw } : {}),
   }, (event) => capture.resume(sink.handle(event)));
   // A named interface's IDB goes in the file up front, as tcpdump writes its link type in its header:
   // the device type says which link type the filter will give its packets. With "any", IDBs are added

@@ -30,6 +30,8 @@ export interface SinkOptions {
   now(): bigint;
   /** IDB snaplen: the most bytes one record can carry under -s. */
   snaplen: number;
+  /** The filter expression, written in every IDB's if_filter option as dumpcap writes it. */
+  filter?: string;
   /** Name of an interface by index (null when it is gone). */
   interfaceName(ifindex: number): string | null;
   /** Current kernel counters, for the ISBs written at each file close. */
@@ -123,7 +125,10 @@ export class PcapngSink {
     const ifindex = Math.floor(key / EPB_LAYOUT.keyLinks);
     const link = key % EPB_LAYOUT.keyLinks;
     const name = this.#o.interfaceName(ifindex) ?? `ifindex${ifindex}`;
-    const idb: IdbOptions = { linktype: link === RECORD.linkRaw ? LINKTYPE_RAW : LINKTYPE_ETHERNET, snaplen: this.#o.snaplen, name, tsresol: 9 };
+    const idb: IdbOptions = {
+      linktype: link === RECORD.linkRaw ? LINKTYPE_RAW : LINKTYPE_ETHERNET, snaplen: this.#o.snaplen, name, tsresol: 9,
+      ...(this.#o.filter !== undefined ? { filter: this.#o.filter } : {}),
+    };
     this.#interfaces.push({ ifindex, idb });
     return idb;
   }

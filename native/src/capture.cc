@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "epb.h"
 #include "errors.h"
+#include "expression.h"
 #include "snapshot.h"
 
 namespace tcplens {
@@ -143,6 +144,7 @@ void Capture::OpenKernelPath(Napi::Env env, const std::string& objPath, const Na
     cfg.snaplen = opts.Get("snaplen").As<Napi::Number>().Uint32Value();
     cfg.payload = opts.Get("payload").As<Napi::Number>().Uint32Value();
     cfg.direction = static_cast<__u8>(opts.Get("direction").As<Napi::Number>().Uint32Value());
+    cfg.expression = opts.Get("filterEther").IsBuffer() || opts.Get("filterRaw").IsBuffer() ? 1 : 0;
     Napi::Array ports = opts.Get("ports").As<Napi::Array>();
     for (uint32_t i = 0; i < ports.Length() && i < SNAPSHOT_MAX_PORTS; i++, cfg.nports++)
       cfg.ports[i] = static_cast<__u16>(ports.Get(i).As<Napi::Number>().Uint32Value());
@@ -197,6 +199,7 @@ void Capture::OpenKernelPath(Napi::Env env, const std::string& objPath, const Na
   int progFd = prog ? bpf_program__fd(prog) : -1;
   countersFd_ = bpf_object__find_map_fd_by_name(obj_, "counters");
   if (progFd < 0 || countersFd_ < 0) throw NativeError(env, "bpf_object__load", ENOENT, "BPF object lacks tcp_snapshot/counters");
+  LoadExpressions(env, opts);
   {
     // The overflow entry the program falls back to when the per-interface map is full.
     int ncpu = libbpf_num_possible_cpus();
@@ -227,6 +230,52 @@ void Capture::OpenKernelPath(Napi::Env env, const std::string& objPath, const Na
 
   if (!ring_.Open(bpf_object__find_map_fd_by_name(obj_, "ring")))
     throw NativeError(env, "mmap(ring buffer)", errno, DescribeErrno("mmap(ring buffer)", errno));
+}
+
+// The filter expression's programs (expression.h), one per link type it was compiled for, and the emit
+// program they end in, into the program array tcp_snapshot tail-calls.
+void Capture::LoadExpressions(Napi::Env env, const Napi::Object& opts) {
+  int progsFd = bpf_object__find_map_fd_by_name(obj_, "progs");
+  int scratchFd = bpf_object__find_map_fd_by_name(obj_, "scratch_map");
+  struct bpf_program* emit = bpf_object__find_program_by_name(obj_, "tcp_snapshot_emit");
+  int emitFd = emit ? bpf_program__fd(emit) : -1;
+  if (progsFd < 0 || scratchFd < 0 || emitFd < 0) throw NativeError(env, "bpf_object__load", ENOENT, "BPF object lacks progs/scratch_map/tcp_snapshot_emit; rebuild it");
+  __u32 slot = SNAPSHOT_PROG_EMIT;
+  if (bpf_map_update_elem(progsFd, &slot, &emitFd, BPF_ANY) != 0)
+    throw NativeError(env, "bpf_map_update_elem(progs)", errno, DescribeErrno("bpf_map_update_elem(progs)", errno));
+  const std::pair<const char*, __u32> filters[] = {{"filterEther", SNAPSHOT_PROG_FILTER_ETHER}, {"filterRaw", SNAPSHOT_PROG_FILTER_RAW}};
+  for (const auto& [key, filterSlot] : filters) {
+    Napi::Value v = opts.Get(key);
+    if (!v.IsBuffer()) continue;
+    Napi::Buffer<uint8_t> b = v.As<Napi::Buffer<uint8_t>>();
+    std::vector<ClassicInsn> classic(b.Length() / sizeof(ClassicInsn));
+    std::memcpy(classic.data(), b.Data(), classic.size() * sizeof(ClassicInsn));
+    std::vector<uint64_t> insns;
+    std::string error;
+    if (!TranslateExpression(classic, scratchFd, progsFd, &insns, &error)) throw NativeError(env, "filter expression", EINVAL, error);
+    std::string log(64 * 1024, '\0');
+    LIBBPF_OPTS(bpf_prog_load_opts, lopts, .log_level = 0);
+    int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "tcplens_expr", "Dual BSD/GPL", reinterpret_cast<const struct bpf_insn*>(insns.data()),
+                           insns.size(), &lopts);
+    if (fd < 0) {
+      int e = errno;
+      // Load again with the verifier's log, which says which instruction it refused.
+      LIBBPF_OPTS(bpf_prog_load_opts, vopts, .log_level = 1, .log_size = static_cast<__u32>(log.size()), .log_buf = log.data());
+      int again = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "tcplens_expr", "Dual BSD/GPL", reinterpret_cast<const struct bpf_insn*>(insns.data()),
+                                insns.size(), &vopts);
+      if (again >= 0) close(again);
+      std::string last = log.c_str();
+      if (getenv("TCPLENS_VERIFIER_LOG")) fprintf(stderr, "%s\n", log.c_str());
+      while (!last.empty() && last.back() == '\n') last.pop_back();
+      size_t nl = last.rfind('\n');
+      if (nl != std::string::npos) last = last.substr(nl + 1);
+      if (e == EPERM || e == EACCES) throw NativeError(env, "bpf(BPF_PROG_LOAD)", e, DescribeErrno("bpf(BPF_PROG_LOAD)", e));
+      throw NativeError(env, "bpf(BPF_PROG_LOAD)", e, "the kernel refused the filter expression's program: " + (last.empty() ? std::string(std::strerror(e)) : last));
+    }
+    expressionFds_.push_back(fd);
+    if (bpf_map_update_elem(progsFd, &filterSlot, &fd, BPF_ANY) != 0)
+      throw NativeError(env, "bpf_map_update_elem(progs)", errno, DescribeErrno("bpf_map_update_elem(progs)", errno));
+  }
 }
 
 void Capture::AtEnvCleanup(void* arg) {
@@ -524,6 +573,8 @@ void Capture::Shutdown() {
     tsfnReleased_ = true;
   }
   ring_.Close();
+  for (int fd : expressionFds_) close(fd);
+  expressionFds_.clear();
   if (obj_) bpf_object__close(obj_);
   obj_ = nullptr;
   countersFd_ = -1;

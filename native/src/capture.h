@@ -41,6 +41,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
   void Close(const Napi::CallbackInfo& info);
 
   void OpenKernelPath(Napi::Env env, const std::string& objPath, const Napi::Object& opts);
+  void LoadExpressions(Napi::Env env, const Napi::Object& opts);
   void Drain();  // the drain thread's body
   void ConsumeFed();
   void DrainOnce();
@@ -58,6 +59,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
   int epollFd_ = -1;
   int wakeFd_ = -1;
   std::vector<int> sockets_;
+  std::vector<int> expressionFds_;  // the filter expression's programs (also held by the progs map)
   std::unique_ptr<EpbFileWriter> writer_;
   bool clockFixed_ = false;  // fed captures keep the offset they were given
   std::thread thread_;

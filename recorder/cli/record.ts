@@ -5,6 +5,9 @@ import { UsageError } from '../../common/errors.js';
 import { logger } from '../../common/log.js';
 import { action, EXIT_OK, EXIT_RUNTIME } from '../../common/cli-run.js';
 import { STDOUT } from '../sink.js';
+import { readFileSync } from 'node:fs';
+import { expressionFromFile } from '../expression.js';
+import { describeFileError } from '../file-errors.js';
 import { RECORD } from '../../native/index.js';
 import { record, type Direction } from '../record.js';
 import { summaryText } from '../stats.js';
@@ -52,6 +55,7 @@ interface RawRecordOptions {
   direction: string;
   ringMb: string;
   stats?: string;
+  filterFile?: string;
 }
 
 export function registerRecord(program: Command): void {
@@ -72,7 +76,20 @@ export function registerRecord(program: Command): void {
     .option('--direction <dir>', 'in, out or both', 'both')
     .option('--ring-mb <n>', 'BPF ring buffer size in MiB (a power of two)', '8')
     .option('--stats <seconds>', 'log capture counters on stderr every SECONDS')
-    .action(action(async (raw: RawRecordOptions) => {
+    .option('-F, --filter-file <file>', 'read the filter expression from FILE (# starts a comment)')
+    .argument('[expression...]', "pcap-filter(7) expression, as tcpdump's (e.g. 'tcp port 443 and not net 10.0.0.0/8')")
+    .action(action(async (words: string[], raw: RawRecordOptions) => {
+      let expression: string | undefined = words.length > 0 ? words.join(' ') : undefined;
+      if (raw.filterFile !== undefined) {
+        if (expression !== undefined) throw new UsageError(`-F ${raw.filterFile} and an expression on the command line (${expression}): give one`);
+        let text: string;
+        try {
+          text = readFileSync(raw.filterFile, 'utf8');
+        } catch (err) {
+          throw new UsageError(`-F ${raw.filterFile}: cannot read: ${describeFileError((err as NodeJS.ErrnoException).code)}`);
+        }
+        expression = expressionFromFile(text);
+      }
       const ifaceText = raw.interface.trim();
       const interfaces = ifaceText === 'any' ? 'any' as const : ifaceText.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
       if (interfaces !== 'any' && interfaces.length === 0) throw new UsageError('-i: give an interface name or "any"');
@@ -111,6 +128,7 @@ export function registerRecord(program: Command): void {
         direction: raw.direction as Direction,
         ringBytes: ringBytes(raw.ringMb),
         statsSeconds: positiveNumber('--stats', raw.stats, { integer: false }),
+        ...(expression !== undefined ? { expression } : {}),
         // Tests and scripts wait for this line before sending traffic: the filter is attached by now.
         onReady: () => logger('record').info({ interfaces: ifaceText, output: raw.write }, 'recording'),
       });

@@ -10,7 +10,7 @@
  */
 import { endianness } from 'node:os';
 import {
-  EPB_FLAGS, IF_DESCRIPTION, IF_NAME, IF_TSRESOL, ISB_ENDTIME, ISB_FILTERACCEPT, ISB_IFDROP, ISB_IFRECV,
+  EPB_FLAGS, IF_DESCRIPTION, IF_FILTER, IF_NAME, IF_TSRESOL, ISB_ENDTIME, ISB_FILTERACCEPT, ISB_IFDROP, ISB_IFRECV,
   ISB_OSDROP, ISB_STARTTIME, OPT_COMMENT, SHB_HARDWARE, SHB_OS, SHB_USERAPPL,
   checkUint, checkUint64, optionsLength, pad4, stringOption, writeOptions, type PcapngOption,
 } from './options.js';
@@ -85,6 +85,8 @@ export interface IdbOptions {
   /** Base-10 exponent of the timestamp unit: 9 (the default) => 10^-9 s, 6 => microseconds. */
   tsresol?: number;
   comment?: string;
+  /** if_filter: the capture filter, written as a libpcap filter string (type byte 0), as dumpcap does. */
+  filter?: string;
 }
 
 export interface EpbOptions {
@@ -180,6 +182,10 @@ export function encodeIdb(opts: IdbOptions): Buffer {
   if (opts.name !== undefined) options.push(stringOption(IF_NAME, opts.name, 'if_name'));
   if (opts.description !== undefined) options.push(stringOption(IF_DESCRIPTION, opts.description, 'if_description'));
   options.push({ code: IF_TSRESOL, value: { kind: 'u8', value: tsresol } });
+  if (opts.filter !== undefined) {
+    const text = stringOption(IF_FILTER, opts.filter, 'if_filter');
+    if (text.value.kind === 'string') options.push({ code: IF_FILTER, value: { kind: 'string', bytes: Buffer.concat([Buffer.from([0]), text.value.bytes]) } });
+  }
   const { buf, optionsAt } = allocBlock(BT_IDB, 8, options);
   buf.writeUInt16LE(linktype, 8);
   buf.writeUInt16LE(0, 10); // reserved
