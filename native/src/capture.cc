@@ -264,6 +264,91 @@ void Capture::LoadExpressions(Napi::Env env, const Napi::Object& opts) {
       int again = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "tcplens_expr", "Dual BSD/GPL", reinterpret_cast<const struct bpf_insn*>(insns.data()),
                                 insns.size(), &vopts);
       if (again >= 0) close(again);
+      // The verifier's reason is its last line before the statistics ("processed N insns ...").
+      std::string last;
+      size_t from = 0;
+      const std::string text = log.c_str();
+      while (from < text.size()) {
+        size_t to = text.find('\n', from);
+        if (to == std::string::npos) to = text.size();
+        std::string line = text.substr(from, to - from);
+        if (!line.empty() && line.rfind("processed ", 0) != 0 && line.rfind("verification time", 0) != 0 && line.rfind("stack depth", 0) != 0) last = line;
+        from = to + 1;
+      }
+      if (e == EPERM || e == EACCES) throw NativeError(env, "bpf(BPF_PROG_LOAD)", e, DescribeErrno("bpf(BPF_PROG_LOAD)", e));
+      throw NativeError(env, "bpf_object__load", e, "loading the BPF program failed: " + (firstLibbpfMessage.empty() ? std::string(std::strerror(e)) : firstLibbpfMessage));
+    }
+    break;
+  }
+  struct bpf_program* prog = bpf_object__find_program_by_name(obj_, "tcp_snapshot");
+  int progFd = prog ? bpf_program__fd(prog) : -1;
+  countersFd_ = bpf_object__find_map_fd_by_name(obj_, "counters");
+  if (progFd < 0 || countersFd_ < 0) throw NativeError(env, "bpf_object__load", ENOENT, "BPF object lacks tcp_snapshot/counters");
+  LoadExpressions(env, opts);
+  {
+    // The overflow entry the program falls back to when the per-interface map is full.
+    int ncpu = libbpf_num_possible_cpus();
+    std::vector<struct snapshot_counters> zeros(ncpu > 0 ? ncpu : 1);
+    std::memset(zeros.data(), 0, zeros.size() * sizeof(zeros[0]));
+    __u32 other = SNAPSHOT_OTHER_IFINDEX;
+    if (bpf_map_update_elem(countersFd_, &other, zeros.data(), BPF_ANY) != 0)
+      throw NativeError(env, "bpf_map_update_elem", errno, DescribeErrno("bpf_map_update_elem", errno));
+  }
+
+  for (uint32_t i = 0; i < nsock; i++) {
+    int fd = sockets_[i];
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &progFd, sizeof(progFd)) != 0)
+      throw NativeError(env, "setsockopt(SO_ATTACH_BPF)", errno, DescribeErrno("setsockopt(SO_ATTACH_BPF)", errno));
+    int small = 1;  // the filter returns 0, nothing is ever queued; keep the socket's footprint minimal
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    struct sockaddr_ll sll;
+    std::memset(&sll, 0, sizeof(sll));
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = ifindexes.Length() == 0 ? 0 : static_cast<int>(ifindexes.Get(i).As<Napi::Number>().Int32Value());
+    if (bind(fd, reinterpret_cast<struct sockaddr*>(&sll), sizeof(sll)) != 0) {
+      int e = errno;
+      if (e == ENODEV) throw NativeError(env, "bind(AF_PACKET)", e, "unknown interface index " + std::to_string(sll.sll_ifindex));
+      throw NativeError(env, "bind(AF_PACKET)", e, DescribeErrno("bind(AF_PACKET)", e));
+    }
+  }
+
+  if (!ring_.Open(bpf_object__find_map_fd_by_name(obj_, "ring")))
+    throw NativeError(env, "mmap(ring buffer)", errno, DescribeErrno("mmap(ring buffer)", errno));
+}
+
+// The filter expression's programs (expression.h), one per link type it was compiled for, and the emit
+// program they end in, into the program array tcp_snapshot tail-calls.
+void Capture::LoadExpressions(Napi::Env env, const Napi::Object& opts) {
+  int progsFd = bpf_object__find_map_fd_by_name(obj_, "progs");
+  int scratchFd = bpf_object__find_map_fd_by_name(obj_, "scratch_map");
+  struct bpf_program* emit = bpf_object__find_program_by_name(obj_, "tcp_snapshot_emit");
+  int emitFd = emit ? bpf_program__fd(emit) : -1;
+  if (progsFd < 0 || scratchFd < 0 || emitFd < 0) throw NativeError(env, "bpf_object__load", ENOENT, "BPF object lacks progs/scratch_map/tcp_snapshot_emit; rebuild it");
+  __u32 slot = SNAPSHOT_PROG_EMIT;
+  if (bpf_map_update_elem(progsFd, &slot, &emitFd, BPF_ANY) != 0)
+    throw NativeError(env, "bpf_map_update_elem(progs)", errno, DescribeErrno("bpf_map_update_elem(progs)", errno));
+  const std::pair<const char*, __u32> filters[] = {{"filterEther", SNAPSHOT_PROG_FILTER_ETHER}, {"filterRaw", SNAPSHOT_PROG_FILTER_RAW}};
+  for (const auto& [key, filterSlot] : filters) {
+    Napi::Value v = opts.Get(key);
+    if (!v.IsBuffer()) continue;
+    Napi::Buffer<uint8_t> b = v.As<Napi::Buffer<uint8_t>>();
+    std::vector<ClassicInsn> classic(b.Length() / sizeof(ClassicInsn));
+    std::memcpy(classic.data(), b.Data(), classic.size() * sizeof(ClassicInsn));
+    std::vector<uint64_t> insns;
+    std::string error;
+    if (!TranslateExpression(classic, scratchFd, progsFd, &insns, &error)) throw NativeError(env, "filter expression", EINVAL, error);
+    std::string log(64 * 1024, '\0');
+    LIBBPF_OPTS(bpf_prog_load_opts, lopts, .log_level = 0);
+    int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "tcplens_expr", "Dual BSD/GPL", reinterpret_cast<const struct bpf_insn*>(insns.data()),
+                           insns.size(), &lopts);
+    if (fd < 0) {
+      int e = errno;
+      // Load again with the verifier's log, which says which instruction it refused.
+      LIBBPF_OPTS(bpf_prog_load_opts, vopts, .log_level = 1, .log_size = static_cast<__u32>(log.size()), .log_buf = log.data());
+      int again = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "tcplens_expr", "Dual BSD/GPL", reinterpret_cast<const struct bpf_insn*>(insns.data()),
+                                insns.size(), &vopts);
+      if (again >= 0) close(again);
       std::string last = log.c_str();
       if (getenv("TCPLENS_VERIFIER_LOG")) fprintf(stderr, "%s\n", log.c_str());
       while (!last.empty() && last.back() == '\n') last.pop_back();

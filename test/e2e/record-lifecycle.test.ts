@@ -161,7 +161,10 @@ test('a full disk (a 256 KiB tmpfs): one-line error, exit 1, and the file ends w
       assert.equal(await waitForExit(rec, 20_000), 1, `the recorder stops by itself: ${rec.stderr()}`);
     });
     const lines = rec!.stderr().split('\n').filter((l) => l.length > 0 && !l.startsWith('{'));
-    assert.deepEqual(lines, [`tcplens: ${out}: write failed: no space left on device`]);
+    // The summary (counters up to the failure), then the one error line.
+    assert.equal(lines.length, 4, lines.join('\n'));
+    assert.match(lines[0]!, /^\d+ packets captured$/);
+    assert.equal(lines[3], `tcplens: ${out}: write failed: no space left on device`);
     const ours = await readAll(out);
     assert.equal(ours.result.error, null, 'cut back to a whole block: the file reads to its end');
     assert.ok(ours.packets.length > 500, `${ours.packets.length} packets kept before the disk filled`);
