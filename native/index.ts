@@ -121,10 +121,11 @@ export interface OutputTarget {
  * - rotate: a -C/-G limit is reached before a packet stamped tsNs: close the file (ISBs at fileBytes),
  *   open the next and answer with its OutputTarget, or { stop: true } when -G/-W is done;
  * - count: -c packets are written; nothing more will be;
- * - error: a write failed with errno; nothing more will be written.
+ * - error: a write failed with errno; nothing more will be written;
+ * - synced: after flush(), fileBytes bytes of the current file are written and fdatasync()ed.
  */
 export interface OutputEvent {
-  kind: 'interface' | 'rotate' | 'count' | 'error';
+  kind: 'interface' | 'rotate' | 'count' | 'error' | 'synced';
   key: number;
   tsNs: bigint;
   fileBytes: number;

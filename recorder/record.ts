@@ -169,7 +169,10 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
     maxPackets: opts.count ?? 0,
     ...(compiled.filterEther ? { filterEther: compiled.filterEther } : {}),
     ...(compiled.filterRaw ? { filterRaw: compiled.filterRaw } : {}),
-  }, (event) => capture.resume(sink.handle(event)));
+  }, (event) => {
+    if (event.kind === 'synced') log.info({ captured: capture.progress().captured, fileBytes: event.fileBytes, file: sink.files.at(-1) }, 'flushed to disk');
+    capture.resume(sink.handle(event));
+  });
   // A named interface's IDB goes in the file up front, as tcpdump writes its link type in its header:
   // the device type says which link type the filter will give its packets. With "any", IDBs are added
   // as interfaces carry packets.

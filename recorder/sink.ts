@@ -86,6 +86,8 @@ export class PcapngSink {
           this.#finished = true;
           this.#o.onDone('count');
           return { stop: true };
+        case 'synced':
+          return {};
         case 'error':
           if (this.#stdout && event.errno === EPIPE) {
             // The reader went away (record -w - | head): stop as tcpdump does, cleanly.

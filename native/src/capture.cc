@@ -344,6 +344,7 @@ static const char* EventName(OutputEventKind kind) {
     case OutputEventKind::kRotate: return "rotate";
     case OutputEventKind::kCount: return "count";
     case OutputEventKind::kWriteError: return "error";
+    case OutputEventKind::kSynced: return "synced";
   }
   return "error";
 }

@@ -65,7 +65,11 @@ void EpbFileWriter::Flush() {
 
 void EpbFileWriter::Sync() {
   Flush();
-  if (!finished_ && !target_.sequential) fdatasync(target_.fd);
+  if (finished_) return;
+  if (!target_.sequential) fdatasync(target_.fd);
+  OutputEvent event{OutputEventKind::kSynced};
+  event.fileBytes = written_;
+  onEvent_(event);
 }
 
 // A write failed (a full disk, say) after `done` bytes of the buffer reached the file at `start`: cut

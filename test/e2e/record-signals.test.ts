@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
@@ -103,6 +103,29 @@ test('kill -HUP: exit 0, summary, every rotated file valid with its statistics b
     }
   } finally {
     removeAll(base);
+  }
+});
+
+test('kill -USR2: what the recorder holds is written and fdatasync()ed at once, then it goes on', { skip, timeout: 120_000 }, async () => {
+  const out = tmpFile('usr2.pcapng');
+  try {
+    await withNetnsPair(async (pair) => {
+      await startAndWait(pair, pair.b, 'python3', ['-u', '-m', 'http.server', '8081', '--bind', '0.0.0.0'], /Serving HTTP/);
+      const rec = await startRecorder(pair, pair.b, ['-i', pair.vethB, '-w', out]);
+      await http(pair, 3);
+      rec.child.kill('SIGUSR2');
+      const text = await stderrMatches(rec, /"msg":"flushed to disk"/, 1);
+      const line = JSON.parse(text.split('\n').find((l) => l.includes('"flushed to disk"'))!) as { captured: number; fileBytes: number };
+      assert.ok(line.captured > 0, text);
+      // Read while the recorder still runs: the file holds at least what the flush reported.
+      assert.ok(statSync(out).size >= line.fileBytes);
+      const { result, packets } = await readAll(out);
+      assert.equal(result.error, null, 'the file ends on a whole block');
+      assert.ok(packets.length >= line.captured, `${packets.length} packets on disk, ${line.captured} reported flushed`);
+      assert.equal(await stop(rec), 0, rec.stderr());
+    });
+  } finally {
+    rmSync(out, { force: true });
   }
 });
 
