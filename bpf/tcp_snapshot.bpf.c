@@ -2,7 +2,10 @@
 /*
  * Socket filter attached to AF_PACKET sockets: for every TCP segment that matches the filter config,
  * copy link + network + TCP headers (+ --payload bytes, capped by -s) into a ring buffer record
- * (bpf/snapshot.h). Always returns 0: nothing is queued on the socket, the ring is the only data path.
+ * (bpf/snapshot.h). With a filter expression, the segment first goes through the expression's program
+ * (built at run time by the addon from libpcap's code, tail-called through `progs`), which tail-calls
+ * tcp_snapshot_emit when it matches: nothing it rejects reaches the ring. Always returns 0: nothing is
+ * queued on the socket, the ring is the only data path.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
