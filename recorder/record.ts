@@ -3,6 +3,7 @@
  * cleanly on SIGINT/SIGTERM, -c, --duration, -G/-W or an AbortSignal: detach, drain the ring, write
  * ISBs, close every file, then report the counters (the CLI prints them like tcpdump).
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { RuntimeError } from '../common/errors.js';
 import { logger } from '../common/log.js';
@@ -98,6 +99,22 @@ function linkOfDevice(arphrd: number): number | null {
   return null;
 }
 
+/** Whether the network namespace has a raw-IP device (tun, wireguard) now, from /sys/class/net/ * /type. */
+function rawIpDevicePresent(): boolean {
+  try {
+    return readdirSync('/sys/class/net').some((name) => {
+      try {
+        const type = Number(readFileSync(`/sys/class/net/${name}/type`, 'utf8'));
+        return type === ARPHRD_NONE || type === ARPHRD_RAWIP;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return true;
+  }
+}
+
 export async function record(opts: RecordOptions): Promise<RecordResult> {
   const log = logger('record');
   const native: NativeBinding = loadRecorderNative();
@@ -154,7 +171,8 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
     // libpcap compiles Ethernet code on a live handle (Linux VLAN handling); lo is Ethernet in every namespace.
     const device = ifaces.find((i) => linkOfDevice(i.arphrd) === RECORD.linkEther)?.name ?? 'lo';
     compiled = compileExpression(native, opts.expression, snaplen, device, required, optional);
-    if (compiled.warning) log.warn(compiled.warning);
+    // With -i any, say so only when a raw-IP device is there now (one created later is silent).
+    if (compiled.warning && (opts.interfaces !== 'any' || rawIpDevicePresent())) log.warn(compiled.warning);
   }
   const capture: CaptureHandle = new native.Capture(bpfObjectPath(), {
     ifindexes: ifaces.map((i) => i.index),
