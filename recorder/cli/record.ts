@@ -96,6 +96,10 @@ export function registerRecord(program: Command): void {
       if (interfaces !== 'any' && interfaces.includes('any')) throw new UsageError('-i any cannot be combined with other interfaces');
       const snap = positiveNumber('-s', raw.snaplen, { allowZero: true }) ?? 0;
       const payload = positiveNumber('--payload', raw.payload, { allowZero: true })!;
+      // The kernel program copies at most RECORD.maxData bytes of a frame: a larger -s or --payload could
+      // never be honoured (-s 0, the default, means as much as it can, as tcpdump's -s 0).
+      if (snap > RECORD.maxData) throw new UsageError(`-s ${snap}: the kernel program keeps at most ${RECORD.maxData} bytes of a packet (-s 0 keeps that much)`);
+      if (payload > RECORD.maxData) throw new UsageError(`--payload ${payload}: the kernel program keeps at most ${RECORD.maxData} bytes of a packet, headers included`);
       const ports = raw.port.map((p) => {
         const n = positiveNumber('--port', p)!;
         if (n > 65535) throw new UsageError(`--port ${p}: expected 1 to 65535`);

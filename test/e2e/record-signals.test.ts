@@ -144,7 +144,7 @@ test('a debugger flag with privileges: one line, exit 2, nothing recorded', { sk
   rmSync(out, { force: true });
 });
 
-test('17 IPv4 --host addresses: exit 2 naming the limit of 16; 9 IPv6: the limit of 8', { skip, timeout: 30_000 }, async () => {
+test('beyond what the kernel program holds: 17 IPv4 --host (16), 9 IPv6 (8), 17 --port (16), -s 65535 (4096): exit 2 naming the limit', { skip, timeout: 30_000 }, async () => {
   const v4 = Array.from({ length: 17 }, (_, i) => ['--host', `10.199.1.${i + 1}`]).flat();
   const r4 = await failing(process.execPath, [cliPath, 'record', '-i', 'lo', '-w', tmpFile('h.pcapng'), ...v4]);
   assert.equal(r4.code, 2);
@@ -153,6 +153,13 @@ test('17 IPv4 --host addresses: exit 2 naming the limit of 16; 9 IPv6: the limit
   const r6 = await failing(process.execPath, [cliPath, 'record', '-i', 'lo', '-w', tmpFile('h.pcapng'), ...v6]);
   assert.equal(r6.code, 2);
   assert.match(r6.stderr, /at most 8/);
+  const ports = Array.from({ length: 17 }, (_, i) => ['--port', String(1000 + i)]).flat();
+  const rp = await failing(process.execPath, [cliPath, 'record', '-i', 'lo', '-w', tmpFile('h.pcapng'), ...ports]);
+  assert.equal(rp.code, 2);
+  assert.match(rp.stderr, /^tcplens: --port: 17 ports given; the kernel program holds at most 16/);
+  const snap = await failing(process.execPath, [cliPath, 'record', '-i', 'lo', '-w', tmpFile('h.pcapng'), '-s', '65535']);
+  assert.equal(snap.code, 2);
+  assert.equal(snap.stderr, 'tcplens: -s 65535: the kernel program keeps at most 4096 bytes of a packet (-s 0 keeps that much)\n');
 });
 
 test('without CAP_BPF but with CAP_NET_RAW: the message names CAP_BPF', { skip, timeout: 30_000 }, async () => {
