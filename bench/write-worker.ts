@@ -7,8 +7,8 @@
  * Prints one JSON line: packets written and the seconds measured inside the process.
  */
 import { readCapture } from '../analyzer/readers/index.js';
-import { convertToPcapng } from '../recorder/pcapng/convert.js';
-import { PcapngFileWriter } from '../recorder/pcapng/writer.js';
+import { convertToPcapng } from '../test/support/pcapng/convert.js';
+import { PcapngFileWriter } from '../test/support/pcapng/writer.js';
 
 const [mode, input, output] = process.argv.slice(2);
 if ((mode !== 'convert' && mode !== 'writer') || !input || !output) {

@@ -5,6 +5,8 @@
  * `record` then never loads DuckDB, the decoders or the report code, which cost start-up time and tie
  * the recorder to modules it does not use. To add a command: one line in COMMANDS.
  */
+// First: for `record`, SIGUSR1 must never start Node's debugger and a debugger flag is refused (guard.ts).
+import '../recorder/cli/guard.js';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { tableSettings } from '../analyzer/cli/output.js';

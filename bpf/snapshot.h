@@ -62,6 +62,37 @@ struct snapshot_counters {
 	__u64 dropped; /* of those, lost because the ring buffer was full */
 };
 
+/*
+ * A filter expression (pcap-filter(7), compiled by libpcap, translated to eBPF by the addon) runs as its own
+ * program, tail-called by tcp_snapshot once the frame is in the scratch buffer, before anything is put in
+ * the ring; it tail-calls tcp_snapshot_emit when it accepts. Slots of the `progs` program array:
+ */
+#define SNAPSHOT_PROG_FILTER_ETHER 0 /* the expression compiled for LINKTYPE_ETHERNET frames */
+#define SNAPSHOT_PROG_FILTER_RAW 1   /* ... for LINKTYPE_RAW frames (tun, wireguard) */
+#define SNAPSHOT_PROG_EMIT 2         /* tcp_snapshot_emit: counts the packet kept, copies it to the ring */
+#define SNAPSHOT_PROGS 3
+
+/*
+ * Per-CPU scratch where a record is assembled: the header, then the frame.
+ * Without an expression the frame is copied as recorded (an offloaded VLAN tag put back, as libpcap does)
+ * and the record starts at byte 0 (layout SNAPSHOT_AT_0).
+ * With an expression, the expression must see the frame as the kernel holds it, as tcpdump's kernel
+ * filter does (an offloaded tag is not in the bytes; libpcap reads it from the skb): the frame is copied
+ * whole (up to SNAPSHOT_MAX_DATA - 4 bytes, frame_len) at SNAPSHOT_EXPR_FRAME, and only once the
+ * expression has accepted it does tcp_snapshot_emit lay the record out: with a tag, the MACs move down
+ * 4 bytes and the tag goes after them (SNAPSHOT_AT_0_AFTER_TAG); without, the header is written right
+ * before the frame and the record starts at byte 4 (SNAPSHOT_AT_4).
+ */
+#define SNAPSHOT_EXPR_FRAME (24 + 4)
+#define SNAPSHOT_AT_0 0
+#define SNAPSHOT_AT_0_AFTER_TAG 1
+#define SNAPSHOT_AT_4 2
+struct snapshot_scratch {
+	__u8 bytes[24 + SNAPSHOT_MAX_DATA]; /* struct snapshot + data */
+	__u32 frame_len;                    /* with an expression: bytes of the frame at SNAPSHOT_EXPR_FRAME */
+	__u32 layout;                       /* SNAPSHOT_AT_* */
+};
+
 /* Set by user space between open and load (read-only data). Addresses in network byte order. */
 struct filter_config {
 	__u32 snaplen;    /* cap on bytes per record (-s) */
@@ -70,6 +101,8 @@ struct filter_config {
 	__u8 nports;
 	__u8 nhosts4;
 	__u8 nhosts6;
+	__u8 expression;  /* 1: a filter expression runs (tail call to SNAPSHOT_PROG_FILTER_*) */
+	__u8 unused[3];
 	__u16 ports[SNAPSHOT_MAX_PORTS]; /* host byte order */
 	__u32 hosts4[SNAPSHOT_MAX_HOSTS4];
 	__u8 hosts6[SNAPSHOT_MAX_HOSTS6][16];
@@ -77,7 +110,8 @@ struct filter_config {
 
 SNAPSHOT_STATIC_ASSERT(sizeof(struct snapshot) == 24, "struct snapshot is 24 bytes; update native/index.ts");
 SNAPSHOT_STATIC_ASSERT(sizeof(struct snapshot_counters) == 32, "struct snapshot_counters is 32 bytes");
-SNAPSHOT_STATIC_ASSERT(sizeof(struct filter_config) == 12 + 2 * SNAPSHOT_MAX_PORTS + 4 * SNAPSHOT_MAX_HOSTS4 + 16 * SNAPSHOT_MAX_HOSTS6,
+SNAPSHOT_STATIC_ASSERT(sizeof(struct snapshot_scratch) == sizeof(struct snapshot) + SNAPSHOT_MAX_DATA + 8, "snapshot_scratch has no padding");
+SNAPSHOT_STATIC_ASSERT(sizeof(struct filter_config) == 16 + 2 * SNAPSHOT_MAX_PORTS + 4 * SNAPSHOT_MAX_HOSTS4 + 16 * SNAPSHOT_MAX_HOSTS6,
 	       "filter_config has no padding");
 
 #endif

@@ -2,7 +2,10 @@
 /*
  * Socket filter attached to AF_PACKET sockets: for every TCP segment that matches the filter config,
  * copy link + network + TCP headers (+ --payload bytes, capped by -s) into a ring buffer record
- * (bpf/snapshot.h). Always returns 0: nothing is queued on the socket, the ring is the only data path.
+ * (bpf/snapshot.h). With a filter expression, the segment first goes through the expression's program
+ * (built at run time by the addon from libpcap's code, tail-called through `progs`), which tail-calls
+ * tcp_snapshot_emit when it matches: nothing it rejects reaches the ring. Always returns 0: nothing is
+ * queued on the socket, the ring is the only data path.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -34,15 +37,20 @@ struct {
 } counters SEC(".maps");
 
 /* Per-CPU scratch where the record is assembled, so the ring holds exactly header + cap_len bytes. */
-struct scratch {
-	__u8 bytes[sizeof(struct snapshot) + SNAPSHOT_MAX_DATA];
-};
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct scratch);
+	__type(value, struct snapshot_scratch);
 } scratch_map SEC(".maps");
+
+/* The expression programs and tcp_snapshot_emit (slots in snapshot.h), filled by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, SNAPSHOT_PROGS);
+	__type(key, __u32);
+	__type(value, __u32);
+} progs SEC(".maps");
 
 static __always_inline struct snapshot_counters *counters_for(__u32 ifindex)
 {
@@ -202,6 +210,74 @@ static __always_inline __u32 ipv6_tcp_offset(struct __sk_buff *skb, __u32 off, _
 	return nexthdr == IPPROTO_TCP ? off : 0;
 }
 
+/* The packet passed every filter: count it kept, then copy the record into the ring (or count a drop). */
+static __always_inline int emit(struct __sk_buff *skb, struct snapshot_counters *cnt, struct snapshot_scratch *s)
+{
+	cnt->kept++;
+	__u32 layout = s->layout;
+	if (layout == SNAPSHOT_AT_0_AFTER_TAG) {
+		/* The expression saw the frame without its offloaded tag at SNAPSHOT_EXPR_FRAME: move the MACs
+		 * down 4 bytes and put the tag after them, as libpcap writes it. */
+		__u8 macs[12];
+		__builtin_memcpy(macs, &s->bytes[SNAPSHOT_EXPR_FRAME], 12);
+		__builtin_memcpy(&s->bytes[sizeof(struct snapshot)], macs, 12);
+		__u16 tag[2] = {(__u16)skb->vlan_proto, bpf_htons((__u16)skb->vlan_tci)};
+		__builtin_memcpy(&s->bytes[sizeof(struct snapshot) + 12], tag, sizeof(tag));
+	}
+	__u32 at = layout == SNAPSHOT_AT_4 ? 4 : 0;
+	struct snapshot *rec = (struct snapshot *)&s->bytes[at];
+	__u32 size = sizeof(struct snapshot) + rec->cap_len;
+	if (size > sizeof(struct snapshot) + SNAPSHOT_MAX_DATA)
+		return 0;
+	/*
+	 * Waking the reader for every record costs more than the record itself at high rates: the reader
+	 * drains on a short timer instead, and is woken early only once the ring is a quarter full.
+	 */
+	__u64 wake = bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA) + size > bpf_ringbuf_query(&ring, BPF_RB_RING_SIZE) / 4
+			     ? BPF_RB_FORCE_WAKEUP
+			     : BPF_RB_NO_WAKEUP;
+	long err = at ? bpf_ringbuf_output(&ring, &s->bytes[4], size, wake) : bpf_ringbuf_output(&ring, s->bytes, size, wake);
+	if (err)
+		cnt->dropped++;
+	return 0;
+}
+
+static __always_inline void fill_header(struct snapshot *rec, struct __sk_buff *skb, __u8 link, __u16 proto, __u32 vlan)
+{
+	rec->ts_ns = bpf_ktime_get_ns();
+	rec->ifindex = skb->ifindex;
+	rec->wire_len = skb->len + vlan;
+	rec->pkt_type = skb->pkt_type;
+	rec->link = link;
+	rec->protocol = proto;
+	rec->flags = vlan ? SNAPSHOT_F_VLAN_REINSERTED : 0;
+}
+
+/*
+ * With a filter expression: the whole frame, as the kernel holds it, at SNAPSHOT_EXPR_FRAME for the
+ * expression to read; the header where tcp_snapshot_emit will need it (bpf/snapshot.h); then the
+ * expression's program decides (a link type it was not compiled for has no program: nothing matches).
+ * `len` is the record's frame length without the tag, `vlan` 4 when a tag is to be put back.
+ */
+static __always_inline int run_expression(struct __sk_buff *skb, struct snapshot_scratch *s, __u8 link, __u16 proto, __u32 len, __u32 vlan)
+{
+	__u32 copy = skb->len < SNAPSHOT_MAX_DATA - 4 ? skb->len : SNAPSHOT_MAX_DATA - 4;
+	copy &= SNAPSHOT_MAX_DATA - 1; /* the verifier's bound */
+	if (copy == 0 || copy > SNAPSHOT_MAX_DATA - 4)
+		return 0;
+	if (bpf_skb_load_bytes(skb, 0, &s->bytes[SNAPSHOT_EXPR_FRAME], copy))
+		return 0;
+	s->frame_len = copy;
+	if (len > copy)
+		len = copy;
+	struct snapshot *rec = (struct snapshot *)&s->bytes[vlan ? 0 : 4];
+	fill_header(rec, skb, link, proto, vlan);
+	rec->cap_len = len + vlan;
+	s->layout = vlan ? SNAPSHOT_AT_0_AFTER_TAG : SNAPSHOT_AT_4;
+	bpf_tail_call(skb, &progs, link == SNAPSHOT_LINK_ETHER ? SNAPSHOT_PROG_FILTER_ETHER : SNAPSHOT_PROG_FILTER_RAW);
+	return 0;
+}
+
 SEC("socket")
 int tcp_snapshot(struct __sk_buff *skb)
 {
@@ -260,14 +336,11 @@ int tcp_snapshot(struct __sk_buff *skb)
 	cnt->tcp++;
 	if (!host_ok || !port_matches(bpf_ntohs(tcp.source), bpf_ntohs(tcp.dest)))
 		return 0;
-	cnt->kept++;
 
 	__u32 zero = 0;
-	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
+	struct snapshot_scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
 	if (!s)
 		return 0;
-	struct snapshot *rec = (struct snapshot *)s->bytes;
-	__u8 *data = s->bytes + sizeof(struct snapshot);
 
 	/* Headers always; payload as configured; never beyond the frame, -s or the record's room. */
 	__u32 want = tcp_off + tcp.doff * 4 + cfg.payload;
@@ -279,14 +352,12 @@ int tcp_snapshot(struct __sk_buff *skb)
 	if (len + vlan > cap)
 		len = cap > vlan ? cap - vlan : 0;
 
-	rec->ts_ns = bpf_ktime_get_ns();
-	rec->ifindex = skb->ifindex;
-	rec->wire_len = skb->len + vlan;
-	rec->pkt_type = skb->pkt_type;
-	rec->link = link;
-	rec->protocol = proto;
-	rec->flags = 0;
+	if (cfg.expression)
+		return run_expression(skb, s, link, proto, len, vlan);
 
+	struct snapshot *rec = (struct snapshot *)s->bytes;
+	__u8 *data = s->bytes + sizeof(struct snapshot);
+	fill_header(rec, skb, link, proto, vlan);
 	__u32 copied = 0;
 	if (vlan) {
 		/* The tag was offloaded into skb metadata: put it back after the MACs, as libpcap does. */
@@ -311,20 +382,20 @@ int tcp_snapshot(struct __sk_buff *skb)
 		copied = len;
 	}
 	rec->cap_len = copied;
+	s->layout = SNAPSHOT_AT_0;
+	return emit(skb, cnt, s);
+}
 
-	__u32 size = sizeof(struct snapshot) + copied;
-	if (size > sizeof(*s))
+/* Reached by tail call from an expression program that accepted the packet assembled in the scratch. */
+SEC("socket")
+int tcp_snapshot_emit(struct __sk_buff *skb)
+{
+	__u32 zero = 0;
+	struct snapshot_scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
+	struct snapshot_counters *cnt = counters_for(skb->ifindex);
+	if (!s || !cnt)
 		return 0;
-	/*
-	 * Waking the reader for every record costs more than the record itself at high rates: the reader
-	 * drains on a short timer instead, and is woken early only once the ring is a quarter full.
-	 */
-	__u64 wake = bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA) + size > bpf_ringbuf_query(&ring, BPF_RB_RING_SIZE) / 4
-			     ? BPF_RB_FORCE_WAKEUP
-			     : BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_output(&ring, s, size, wake))
-		cnt->dropped++;
-	return 0;
+	return emit(skb, cnt, s);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

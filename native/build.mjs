@@ -71,6 +71,7 @@ if (!gyp) finish(false, 'node-gyp was not found next to npm');
 const gypArgs = [gyp, 'rebuild', '--directory', path.join(root, 'native')];
 const nodedir = process.env.npm_config_nodedir ?? (existsSync('/usr/include/node/node_api.h') ? '/usr' : undefined);
 if (nodedir) gypArgs.push(`--nodedir=${nodedir}`);
+if (!existsSync('/usr/include/pcap/pcap.h')) finish(false, 'libpcap headers are missing (apt-get install libpcap-dev): filter expressions are compiled by libpcap');
 if (!existsSync('/usr/include/bpf/libbpf.h')) finish(false, 'libbpf is missing (apt-get install libbpf-dev libelf-dev zlib1g-dev)');
 const gypErr = run(process.execPath, gypArgs);
 if (gypErr) finish(false, `building the addon failed: ${gypErr}`);

@@ -61,6 +61,8 @@ export interface NetInterface {
   name: string;
   /** ARPHRD_* type of the device (-1 when it could not be read). */
   arphrd: number;
+  /** Its MTU (-1 when it could not be read). */
+  mtu: number;
 }
 
 export interface CaptureOptions {
@@ -85,6 +87,10 @@ export interface CaptureOptions {
   maxFileBytes: number;
   /** -c: the drain thread writes this many packets, then raises 'count' (0: no limit). */
   maxPackets: number;
+  /** A filter expression compiled by compileFilter for Ethernet frames / raw-IP frames; a link type
+   * without one records nothing once either is given. */
+  filterEther?: Buffer;
+  filterRaw?: Buffer;
 }
 
 /** A fed capture (no kernel, no privileges): records come from feed(); the options that matter. */
@@ -103,6 +109,8 @@ export interface OutputTarget {
   fd: number;
   fileBytes: number;
   rotateAtNs: bigint;
+  /** A pipe or terminal (-w -): written in order, each EPB at once, never at an offset. */
+  sequential?: boolean;
 }
 
 /**
@@ -113,10 +121,11 @@ export interface OutputTarget {
  * - rotate: a -C/-G limit is reached before a packet stamped tsNs: close the file (ISBs at fileBytes),
  *   open the next and answer with its OutputTarget, or { stop: true } when -G/-W is done;
  * - count: -c packets are written; nothing more will be;
- * - error: a write failed with errno; nothing more will be written.
+ * - error: a write failed with errno; nothing more will be written;
+ * - synced: after flush(), fileBytes bytes of the current file are written and fdatasync()ed.
  */
 export interface OutputEvent {
-  kind: 'interface' | 'rotate' | 'count' | 'error';
+  kind: 'interface' | 'rotate' | 'count' | 'error' | 'synced';
   key: number;
   tsNs: bigint;
   fileBytes: number;
@@ -145,6 +154,8 @@ export interface CaptureHandle {
   progress(): { captured: number; fileBytes: number };
   /** Counters summed over CPUs, one entry per interface the filter has run on. */
   counters(): InterfaceCounters[];
+  /** Asks the drain thread to write what it holds and fdatasync() the current file (SIGUSR2). */
+  flush(): void;
   /** Detaches every socket, writes what is left in the ring, then resolves. */
   stop(): Promise<void>;
   /** Frees the BPF object and the ring; call after stop() has resolved. */
@@ -166,6 +177,13 @@ export interface ReplayFrames {
   timing?: Float64Array;
 }
 
+/** A frame replay could not send: its index among the frames handed over, the loop (0-based), errno. */
+export interface ReplayFailure {
+  index: number;
+  loop: number;
+  errno: number;
+}
+
 export interface NativeBinding {
   setErrorClass(ctor: new (message: string, operation: string, errno: number) => Error): void;
   layout(): RecordLayout;
@@ -179,9 +197,14 @@ export interface NativeBinding {
     new (bpfObject: string, opts: CaptureOptions, onEvent: (event: OutputEvent) => void): CaptureHandle;
     new (bpfObject: null, opts: FedCaptureOptions, onEvent: (event: OutputEvent) => void): CaptureHandle;
   };
+  /** Compiles a pcap-filter(7) expression with libpcap for frames that start with an Ethernet header
+   * ('ether', on a live handle of `device`, an Ethernet-like device, as tcpdump compiles it) or the IP
+   * header ('raw'): classic BPF instructions, 8 bytes each. Throws a NativeError (operation
+   * 'pcap_compile') carrying libpcap's message. */
+  compileFilter(expression: string, link: 'ether' | 'raw', snaplen: number, device: string): Buffer;
   /** Sends frames out of an interface through an AF_PACKET socket on a worker thread. pps 0 and no
    * timing: as fast as the device takes them. */
-  replay(ifindex: number, frames: ReplayFrames, opts: { pps: number; loops: number }): Promise<{ sent: number; failed: number }>;
+  replay(ifindex: number, frames: ReplayFrames, opts: { pps: number; loops: number }): Promise<{ sent: number; failed: number; failures: ReplayFailure[] }>;
 }
 
 function findRepoRoot(start: string): string | null {

@@ -3,6 +3,7 @@
  * cleanly on SIGINT/SIGTERM, -c, --duration, -G/-W or an AbortSignal: detach, drain the ring, write
  * ISBs, close every file, then report the counters (the CLI prints them like tcpdump).
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { RuntimeError } from '../common/errors.js';
 import { logger } from '../common/log.js';
@@ -11,8 +12,13 @@ import { loadRecorderNative } from './native.js';
 import { Rotation } from './rotate.js';
 import { describeFileError } from './file-errors.js';
 import { PcapngSink } from './sink.js';
+import { missingCapability } from './capabilities.js';
+import { compileExpression, type CompiledExpression, type FrameLink } from './expression.js';
 import { EPB_LAYOUT } from './pcapng/blocks.js';
-import { sumCounters, type CaptureTotals } from './stats.js';
+import { sumCounters, summaryText, type CaptureTotals } from './stats.js';
+import { setSignalReporter } from './signal-report.js';
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export type Direction = 'both' | 'in' | 'out';
 
@@ -32,6 +38,8 @@ export interface RecordOptions {
   direction: Direction;
   ringBytes: number;
   statsSeconds?: number;
+  /** A pcap-filter(7) expression, ANDed with ports/hosts/direction; run in the kernel. */
+  expression?: string;
   signal?: AbortSignal;
   /** Called once capture is attached (tests start traffic after this). */
   onReady?(): void;
@@ -41,8 +49,11 @@ export interface RecordResult {
   captured: number;
   totals: CaptureTotals;
   files: string[];
-  /** Why recording stopped. */
-  reason: 'signal' | 'count' | 'duration' | 'files' | 'abort';
+  /** Why recording stopped ('pipe': the reader of -w - went away). */
+  reason: 'signal' | 'count' | 'duration' | 'files' | 'abort' | 'pipe';
+  /** Set when recording ended on an error (a failed write, a next file that could not be created): every
+   * file before is closed and valid, the counters are final; the CLI prints them, then this line. */
+  failure: string | null;
 }
 
 const DIRECTIONS: Record<Direction, number> = { both: 0, in: 1, out: 2 };
@@ -88,9 +99,27 @@ function linkOfDevice(arphrd: number): number | null {
   return null;
 }
 
+/** Whether the network namespace has a raw-IP device (tun, wireguard) now, from /sys/class/net/ * /type. */
+function rawIpDevicePresent(): boolean {
+  try {
+    return readdirSync('/sys/class/net').some((name) => {
+      try {
+        const type = Number(readFileSync(`/sys/class/net/${name}/type`, 'utf8'));
+        return type === ARPHRD_NONE || type === ARPHRD_RAWIP;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return true;
+  }
+}
+
 export async function record(opts: RecordOptions): Promise<RecordResult> {
   const log = logger('record');
   const native: NativeBinding = loadRecorderNative();
+  const lacking = missingCapability();
+  if (lacking !== null) throw new RuntimeError(lacking);
   // One socket per distinct interface: two sockets on one interface would record each packet twice.
   const ifaces = opts.interfaces === 'any' ? [] : [...new Map(opts.interfaces.map((name) => {
     const i = native.interfaceByName(name);
@@ -119,6 +148,7 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
   let failure: Error | null = null;
   const sink = new PcapngSink({
     rotation, now, interfaceName, snaplen,
+    ...(opts.expression?.trim() ? { filter: opts.expression.trim() } : {}),
     counters: () => capture.counters(),
     onDone: (why) => requestStop(why),
     onFailure: (err) => {
@@ -131,6 +161,19 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
   // wait in the ring until start(). From then on the drain thread writes every packet; the sink answers
   // its rare events (a new interface, a rotation, -c, a failed write) synchronously.
   const { hosts4, hosts6 } = hostBytes(opts.hosts);
+  let compiled: CompiledExpression = {};
+  if (opts.expression !== undefined && opts.expression.trim() !== '') {
+    // The frames the program sees: Ethernet (lo and veth too) or raw IP, by device type; unknown or
+    // "any": the expression must fit Ethernet, and raw IP where it can.
+    const links = ifaces.map((i) => linkOfDevice(i.arphrd));
+    const required: FrameLink[] = opts.interfaces === 'any' ? ['ether'] : links.map((l) => (l === RECORD.linkRaw ? 'raw' : 'ether'));
+    const optional: FrameLink[] = opts.interfaces === 'any' || links.includes(null) ? ['ether', 'raw'] : [];
+    // libpcap compiles Ethernet code on a live handle (Linux VLAN handling); lo is Ethernet in every namespace.
+    const device = ifaces.find((i) => linkOfDevice(i.arphrd) === RECORD.linkEther)?.name ?? 'lo';
+    compiled = compileExpression(native, opts.expression, snaplen, device, required, optional);
+    // With -i any, say so only when a raw-IP device is there now (one created later is silent).
+    if (compiled.warning && (opts.interfaces !== 'any' || rawIpDevicePresent())) log.warn(compiled.warning);
+  }
   const capture: CaptureHandle = new native.Capture(bpfObjectPath(), {
     ifindexes: ifaces.map((i) => i.index),
     ringBytes: opts.ringBytes,
@@ -142,7 +185,12 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
     hosts6,
     maxFileBytes: opts.fileSizeBytes ?? 0,
     maxPackets: opts.count ?? 0,
-  }, (event) => capture.resume(sink.handle(event)));
+    ...(compiled.filterEther ? { filterEther: compiled.filterEther } : {}),
+    ...(compiled.filterRaw ? { filterRaw: compiled.filterRaw } : {}),
+  }, (event) => {
+    if (event.kind === 'synced') log.info({ captured: capture.progress().captured, fileBytes: event.fileBytes, file: sink.files.at(-1) }, 'flushed to disk');
+    capture.resume(sink.handle(event));
+  });
   // A named interface's IDB goes in the file up front, as tcpdump writes its link type in its header:
   // the device type says which link type the filter will give its packets. With "any", IDBs are added
   // as interfaces carry packets.
@@ -155,12 +203,17 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
   } catch (err) {
     await capture.stop();
     capture.close();
-    throw err instanceof Error && 'code' in err ? new RuntimeError(`${opts.output}: cannot create: ${describeFileError((err as NodeJS.ErrnoException).code)}`) : err;
+    if (err instanceof Error && 'code' in err) throw new RuntimeError(`${opts.output}: cannot create: ${describeFileError((err as NodeJS.ErrnoException).code)}`);
+    throw err instanceof Error ? new RuntimeError(err.message) : err;
   }
 
+  // tcpdump's signals: INT, TERM and HUP (a closed terminal or ssh session) end the recording cleanly;
+  // USR1 prints the counters (recorder/cli/guard.ts owns that handler); USR2 puts the current file on disk.
   const onSignal = (): void => requestStop('signal');
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const onFlush = (): void => capture.flush();
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
+  process.on('SIGUSR2', onFlush);
+  setSignalReporter(() => summaryText(capture.progress().captured, sumCounters(capture.counters())));
   const onAbort = (): void => requestStop('abort');
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) requestStop('abort');
@@ -184,13 +237,14 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
     }
   } finally {
     for (const t of timers) clearTimeout(t);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
+    process.off('SIGUSR2', onFlush);
+    setSignalReporter(null);
     opts.signal?.removeEventListener('abort', onAbort);
   }
   const totals = sumCounters(capture.counters());
   const { captured } = capture.progress();
   capture.close();
-  if (failure !== null) throw new RuntimeError(`${opts.output}: ${(failure as Error).message}`);
-  return { captured, totals, files: sink.files, reason: stopReason ?? 'signal' };
+  const why = failure === null ? null : (failure as Error).message;
+  return { captured, totals, files: sink.files, reason: stopReason ?? 'signal', failure: why === null || why.startsWith(opts.output) ? why : `${opts.output}: ${why}` };
 }

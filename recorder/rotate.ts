@@ -1,7 +1,7 @@
 /**
- * When to start a new output file and what to call it, following tcpdump's -C/-G/-W (ptcpdump keeps the
- * same piece apart as ShouldRotate/Rotate). Pure: it reads sizes and timestamps it is given, so the
- * boundary rules are unit-tested without a kernel.
+ * What to call each output file and when each -G period ends, following tcpdump's -C/-G/-W. The per-packet
+ * rule (does this packet start a new file?) is the drain thread's alone (native/src/epb_file.cc
+ * ShouldRotate, given -C in bytes and deadlineNs below), and is tested through it (test/recorder/sink.test.ts).
  *
  * Names, as tcpdump's: without -W the first file is OUT and the next OUT1, OUT2, ...; with -W every
  * file is numbered, padded to the width of W-1 (OUT0 ... OUT9 for -W 10).
@@ -55,8 +55,8 @@ export class Rotation {
   }
 
   /**
-   * Under -G, the time from which a packet belongs in the next file (shouldRotate's time rule as one
-   * number, for the drain thread); null without -G.
+   * Under -G, the time from which a packet belongs in the next file (the drain thread's time rule);
+   * null without -G.
    */
   get deadlineNs(): bigint | null {
     return this.#periodNs !== null && this.#fileStartNs !== null ? this.#fileStartNs + this.#periodNs : null;
@@ -67,14 +67,6 @@ export class Rotation {
     this.#count = 1;
     this.#fileStartNs = startNs;
     return this.fileName(0);
-  }
-
-  /** Whether the current file must be closed before writing a packet stamped `tsNs`. */
-  shouldRotate(bytesInFile: number, packetsInFile: number, tsNs: bigint): boolean {
-    if (packetsInFile === 0) return false; // never leave a file with no packet at all
-    const { maxBytes } = this.options;
-    if (maxBytes !== undefined && bytesInFile >= maxBytes) return true;
-    return this.#periodNs !== null && this.#fileStartNs !== null && tsNs - this.#fileStartNs >= this.#periodNs;
   }
 
   /** Path of the next file, or null when -G with -W has produced all its files and recording should end. */

@@ -13,9 +13,13 @@
 import { closeSync, constants as fsConstants, fchmodSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { hostname, release, type } from 'node:os';
 import { EPB_LAYOUT, encodeIdb, encodeIsb, encodeShb, type IdbOptions } from './pcapng/blocks.js';
-import { describeErrno } from './file-errors.js';
+import { describeErrno, describeFileError } from './file-errors.js';
 import type { Rotation } from './rotate.js';
 import { RECORD, type InterfaceCounters, type OutputEvent, type OutputReply, type OutputTarget } from '../native/index.js';
+
+/** -w -: pcapng on standard output. */
+export const STDOUT = '-';
+const EPIPE = 32;
 
 export const LINKTYPE_ETHERNET = 1;
 export const LINKTYPE_RAW = 101;
@@ -26,12 +30,14 @@ export interface SinkOptions {
   now(): bigint;
   /** IDB snaplen: the most bytes one record can carry under -s. */
   snaplen: number;
+  /** The filter expression, written in every IDB's if_filter option as dumpcap writes it. */
+  filter?: string;
   /** Name of an interface by index (null when it is gone). */
   interfaceName(ifindex: number): string | null;
   /** Current kernel counters, for the ISBs written at each file close. */
   counters(): InterfaceCounters[];
   /** Called once when -c is reached or -G/-W has written its last file: the recorder then stops. */
-  onDone(reason: 'count' | 'files'): void;
+  onDone(reason: 'count' | 'files' | 'pipe'): void;
   /** Called once when writing failed (a write, or opening the next file): the recorder then stops. */
   onFailure(err: Error): void;
   fileMode?: number;
@@ -49,9 +55,12 @@ export class PcapngSink {
   #interfaces: SinkInterface[] = [];
   #startNs = 0n;
   #finished = false;
+  /** -w -: standard output, written in order (never at an offset) and never closed here. */
+  #stdout: boolean;
 
   constructor(options: SinkOptions) {
     this.#o = options;
+    this.#stdout = options.rotation.options.base === STDOUT;
   }
 
   /**
@@ -77,7 +86,15 @@ export class PcapngSink {
           this.#finished = true;
           this.#o.onDone('count');
           return { stop: true };
+        case 'synced':
+          return {};
         case 'error':
+          if (this.#stdout && event.errno === EPIPE) {
+            // The reader went away (record -w - | head): stop as tcpdump does, cleanly.
+            this.#finished = true;
+            this.#o.onDone('pipe');
+            return { stop: true };
+          }
           throw new Error(`write failed: ${describeErrno(event.errno)}`);
       }
     } catch (err) {
@@ -98,8 +115,10 @@ export class PcapngSink {
     this.#fd = null;
     try {
       if (writeStats) this.#writeStats(fd, fileBytes);
+    } catch (err) {
+      if (!(this.#stdout && (err as NodeJS.ErrnoException).code === 'EPIPE')) throw err; // the reader left first
     } finally {
-      closeSync(fd);
+      if (!this.#stdout) closeSync(fd);
     }
   }
 
@@ -108,14 +127,17 @@ export class PcapngSink {
     const ifindex = Math.floor(key / EPB_LAYOUT.keyLinks);
     const link = key % EPB_LAYOUT.keyLinks;
     const name = this.#o.interfaceName(ifindex) ?? `ifindex${ifindex}`;
-    const idb: IdbOptions = { linktype: link === RECORD.linkRaw ? LINKTYPE_RAW : LINKTYPE_ETHERNET, snaplen: this.#o.snaplen, name, tsresol: 9 };
+    const idb: IdbOptions = {
+      linktype: link === RECORD.linkRaw ? LINKTYPE_RAW : LINKTYPE_ETHERNET, snaplen: this.#o.snaplen, name, tsresol: 9,
+      ...(this.#o.filter !== undefined ? { filter: this.#o.filter } : {}),
+    };
     this.#interfaces.push({ ifindex, idb });
     return idb;
   }
 
   #addInterface(key: number, fileBytes: number): OutputReply {
     const block = encodeIdb(this.#describe(key));
-    writeAt(this.#fd!, block, fileBytes);
+    writeAt(this.#fd!, block, this.#stdout ? null : fileBytes);
     return { interfaceId: this.#interfaces.length - 1, fileBytes: fileBytes + block.length };
   }
 
@@ -132,21 +154,26 @@ export class PcapngSink {
   }
 
   #openFile(path: string): OutputTarget {
-    const fd = createCaptureFile(path, this.#o.fileMode ?? 0o600);
+    let fd: number;
+    try {
+      fd = this.#stdout ? 1 : createCaptureFile(path, this.#o.fileMode ?? 0o600);
+    } catch (err) {
+      throw new Error(`${path}: cannot create: ${describeFileError((err as NodeJS.ErrnoException).code)}`);
+    }
     const blocks = [
       encodeShb({ userappl: 'tcplens record', os: `${type()} ${release()}`, hardware: hostname() }),
       ...this.#interfaces.map((i) => encodeIdb(i.idb)),
     ];
     let size = 0;
     try {
-      for (const b of blocks) size += writeAt(fd, b, size);
+      for (const b of blocks) size += writeAt(fd, b, this.#stdout ? null : size);
     } catch (err) {
-      closeSync(fd);
+      if (!this.#stdout) closeSync(fd);
       throw err;
     }
     this.#fd = fd;
-    this.files.push(path);
-    return { fd, fileBytes: size, rotateAtNs: this.#o.rotation.deadlineNs ?? 0n };
+    this.files.push(this.#stdout ? '<stdout>' : path);
+    return { fd, fileBytes: size, rotateAtNs: this.#o.rotation.deadlineNs ?? 0n, sequential: this.#stdout };
   }
 
   #writeStats(fd: number, fileBytes: number): void {
@@ -154,17 +181,18 @@ export class PcapngSink {
     const byIndex = new Map(this.#o.counters().map((c) => [c.ifindex, c]));
     const nowNs = this.#o.now();
     const written = new Set<number>();
-    let at = fileBytes;
+    let at: number | null = this.#stdout ? null : fileBytes;
     this.#interfaces.forEach((iface, id) => {
       // Counters are per interface; an interface with two link types reports them on its first IDB.
       if (written.has(iface.ifindex)) return;
       written.add(iface.ifindex);
       const c = byIndex.get(iface.ifindex);
       if (!c) return;
-      at += writeAt(fd, encodeIsb({
+      const n = writeAt(fd, encodeIsb({
         interfaceId: id, tsNs: nowNs, startNs: this.#startNs, endNs: nowNs,
         recv: BigInt(c.seen), drop: BigInt(c.dropped), filterAccept: BigInt(c.kept),
       }), at);
+      if (at !== null) at += n;
     });
   }
 }
@@ -184,8 +212,18 @@ function createCaptureFile(path: string, mode: number): number {
   return fd;
 }
 
-/** Writes a whole block at `position`; returns its length. */
-function writeAt(fd: number, block: Uint8Array, position: number): number {
-  for (let done = 0; done < block.length;) done += writeSync(fd, block, done, block.length - done, position + done);
+/** Writes a whole block at `position` (null: where the stream is, for standard output); returns its length. */
+function writeAt(fd: number, block: Uint8Array, position: number | null): number {
+  let waits = 0;
+  for (let done = 0; done < block.length;) {
+    try {
+      done += writeSync(fd, block, done, block.length - done, position === null ? null : position + done);
+    } catch (err) {
+      // A non-blocking pipe that is full: its reader is slow, wait for it (1 ms at a time, 60 s at most).
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || ++waits > 60_000) throw err;
+      Atomics.wait(PAUSE, 0, 0, 1);
+    }
+  }
   return block.length;
 }
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));

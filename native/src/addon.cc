@@ -1,5 +1,6 @@
 // Node-API entry of the recorder's kernel path. Exports (TS signatures in native/index.ts):
-//   setErrorClass(ctor), layout(), epbLayout(), clockSample(), interfaceByName(name), interfaceByIndex(index), replay(...), Capture
+//   setErrorClass(ctor), layout(), epbLayout(), clockSample(), interfaceByName(name), interfaceByIndex(index), replay(...),
+//   compileFilter(expression, link, snaplen, device), Capture
 #include <napi.h>
 
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include "clock.h"
 #include "epb.h"
 #include "errors.h"
+#include "expression.h"
 #include "netif.h"
 #include "replay.h"
 #include "snapshot.h"
@@ -78,6 +80,21 @@ static Napi::Value ClockSample(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// compileFilter(expression, link: 'ether' | 'raw', snaplen, device): Buffer of classic BPF instructions (8 bytes
+// each), or a NativeError (operation "pcap_compile") carrying libpcap's own message.
+static Napi::Value CompileFilter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string expression = info[0].As<Napi::String>();
+  std::string link = info[1].As<Napi::String>();
+  int snaplen = info[2].As<Napi::Number>().Int32Value();
+  std::string device = info[3].IsString() ? std::string(info[3].As<Napi::String>()) : std::string("lo");
+  std::vector<ClassicInsn> insns;
+  std::string error;
+  if (!CompileExpression(expression, link == "raw" ? ExpressionLink::kRaw : ExpressionLink::kEthernet, device, snaplen, &insns, &error))
+    throw NativeError(env, "pcap_compile", EINVAL, error);
+  return Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<const uint8_t*>(insns.data()), insns.size() * sizeof(ClassicInsn));
+}
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   exports.Set("layout", Napi::Function::New(env, Layout, "layout"));
@@ -86,6 +103,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("interfaceByName", Napi::Function::New(env, InterfaceByName, "interfaceByName"));
   exports.Set("interfaceByIndex", Napi::Function::New(env, InterfaceByIndex, "interfaceByIndex"));
   exports.Set("replay", Napi::Function::New(env, Replay, "replay"));
+  exports.Set("compileFilter", Napi::Function::New(env, CompileFilter, "compileFilter"));
   exports.Set("Capture", Capture::Define(env));
   return exports;
 }

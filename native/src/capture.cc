@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "epb.h"
 #include "errors.h"
+#include "expression.h"
 #include "snapshot.h"
 
 namespace tcplens {
@@ -28,6 +29,8 @@ namespace tcplens {
 // lose (the last second, as the JavaScript writer's one-second flush did before), and a stop wakes the
 // thread at once.
 static constexpr int kDrainMs = 1000;
+// -w - (a pipe read live): the reader sees packets within this many ms.
+static constexpr int kStreamDrainMs = 100;
 // REALTIME - MONOTONIC is sampled again this often (clock.h).
 static constexpr int64_t kClockRefreshNs = 1000000000LL;
 
@@ -57,7 +60,7 @@ Napi::Function Capture::Define(Napi::Env env) {
                      {InstanceMethod<&Capture::Start>("start"), InstanceMethod<&Capture::Resume>("resume"),
                       InstanceMethod<&Capture::Feed>("feed"),
                       InstanceMethod<&Capture::Progress>("progress"), InstanceMethod<&Capture::Counters>("counters"),
-                      InstanceMethod<&Capture::Stop>("stop"), InstanceMethod<&Capture::Close>("close")});
+                      InstanceMethod<&Capture::Stop>("stop"), InstanceMethod<&Capture::Flush>("flush"), InstanceMethod<&Capture::Close>("close")});
 }
 
 static std::vector<uint8_t> BytesOf(const Napi::Value& v) {
@@ -141,6 +144,7 @@ void Capture::OpenKernelPath(Napi::Env env, const std::string& objPath, const Na
     cfg.snaplen = opts.Get("snaplen").As<Napi::Number>().Uint32Value();
     cfg.payload = opts.Get("payload").As<Napi::Number>().Uint32Value();
     cfg.direction = static_cast<__u8>(opts.Get("direction").As<Napi::Number>().Uint32Value());
+    cfg.expression = opts.Get("filterEther").IsBuffer() || opts.Get("filterRaw").IsBuffer() ? 1 : 0;
     Napi::Array ports = opts.Get("ports").As<Napi::Array>();
     for (uint32_t i = 0; i < ports.Length() && i < SNAPSHOT_MAX_PORTS; i++, cfg.nports++)
       cfg.ports[i] = static_cast<__u16>(ports.Get(i).As<Napi::Number>().Uint32Value());
@@ -195,6 +199,7 @@ void Capture::OpenKernelPath(Napi::Env env, const std::string& objPath, const Na
   int progFd = prog ? bpf_program__fd(prog) : -1;
   countersFd_ = bpf_object__find_map_fd_by_name(obj_, "counters");
   if (progFd < 0 || countersFd_ < 0) throw NativeError(env, "bpf_object__load", ENOENT, "BPF object lacks tcp_snapshot/counters");
+  LoadExpressions(env, opts);
   {
     // The overflow entry the program falls back to when the per-interface map is full.
     int ncpu = libbpf_num_possible_cpus();
@@ -225,6 +230,58 @@ void Capture::OpenKernelPath(Napi::Env env, const std::string& objPath, const Na
 
   if (!ring_.Open(bpf_object__find_map_fd_by_name(obj_, "ring")))
     throw NativeError(env, "mmap(ring buffer)", errno, DescribeErrno("mmap(ring buffer)", errno));
+}
+
+// The filter expression's programs (expression.h), one per link type it was compiled for, and the emit
+// program they end in, into the program array tcp_snapshot tail-calls.
+void Capture::LoadExpressions(Napi::Env env, const Napi::Object& opts) {
+  int progsFd = bpf_object__find_map_fd_by_name(obj_, "progs");
+  int scratchFd = bpf_object__find_map_fd_by_name(obj_, "scratch_map");
+  struct bpf_program* emit = bpf_object__find_program_by_name(obj_, "tcp_snapshot_emit");
+  int emitFd = emit ? bpf_program__fd(emit) : -1;
+  if (progsFd < 0 || scratchFd < 0 || emitFd < 0) throw NativeError(env, "bpf_object__load", ENOENT, "BPF object lacks progs/scratch_map/tcp_snapshot_emit; rebuild it");
+  __u32 slot = SNAPSHOT_PROG_EMIT;
+  if (bpf_map_update_elem(progsFd, &slot, &emitFd, BPF_ANY) != 0)
+    throw NativeError(env, "bpf_map_update_elem(progs)", errno, DescribeErrno("bpf_map_update_elem(progs)", errno));
+  const std::pair<const char*, __u32> filters[] = {{"filterEther", SNAPSHOT_PROG_FILTER_ETHER}, {"filterRaw", SNAPSHOT_PROG_FILTER_RAW}};
+  for (const auto& [key, filterSlot] : filters) {
+    Napi::Value v = opts.Get(key);
+    if (!v.IsBuffer()) continue;
+    Napi::Buffer<uint8_t> b = v.As<Napi::Buffer<uint8_t>>();
+    std::vector<ClassicInsn> classic(b.Length() / sizeof(ClassicInsn));
+    std::memcpy(classic.data(), b.Data(), classic.size() * sizeof(ClassicInsn));
+    std::vector<uint64_t> insns;
+    std::string error;
+    if (!TranslateExpression(classic, scratchFd, progsFd, &insns, &error)) throw NativeError(env, "filter expression", EINVAL, error);
+    std::string log(64 * 1024, '\0');
+    LIBBPF_OPTS(bpf_prog_load_opts, lopts, .log_level = 0);
+    int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "tcplens_expr", "Dual BSD/GPL", reinterpret_cast<const struct bpf_insn*>(insns.data()),
+                           insns.size(), &lopts);
+    if (fd < 0) {
+      int e = errno;
+      // Load again with the verifier's log, which says which instruction it refused.
+      LIBBPF_OPTS(bpf_prog_load_opts, vopts, .log_level = 1, .log_size = static_cast<__u32>(log.size()), .log_buf = log.data());
+      int again = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "tcplens_expr", "Dual BSD/GPL", reinterpret_cast<const struct bpf_insn*>(insns.data()),
+                                insns.size(), &vopts);
+      if (again >= 0) close(again);
+      // The verifier's reason is its last line before the statistics ("processed N insns ...").
+      std::string last;
+      size_t from = 0;
+      const std::string text = log.c_str();
+      while (from < text.size()) {
+        size_t to = text.find('\n', from);
+        if (to == std::string::npos) to = text.size();
+        std::string line = text.substr(from, to - from);
+        if (!line.empty() && line.rfind("processed ", 0) != 0 && line.rfind("verification time", 0) != 0 && line.rfind("stack depth", 0) != 0) last = line;
+        from = to + 1;
+      }
+      if (e == EPERM || e == EACCES) throw NativeError(env, "bpf(BPF_PROG_LOAD)", e, DescribeErrno("bpf(BPF_PROG_LOAD)", e));
+      throw NativeError(env, "bpf(BPF_PROG_LOAD)", e, "the kernel refused the filter expression's program: " + (last.empty() ? std::string(std::strerror(e)) : last));
+    }
+    expressionFds_.push_back(fd);
+    if (bpf_map_update_elem(progsFd, &filterSlot, &fd, BPF_ANY) != 0)
+      throw NativeError(env, "bpf_map_update_elem(progs)", errno, DescribeErrno("bpf_map_update_elem(progs)", errno));
+  }
 }
 
 void Capture::AtEnvCleanup(void* arg) {
@@ -287,6 +344,7 @@ static const char* EventName(OutputEventKind kind) {
     case OutputEventKind::kRotate: return "rotate";
     case OutputEventKind::kCount: return "count";
     case OutputEventKind::kWriteError: return "error";
+    case OutputEventKind::kSynced: return "synced";
   }
   return "error";
 }
@@ -340,7 +398,7 @@ void Capture::Drain() {
   int64_t nextClockSampleNs = MonotonicNs() + kClockRefreshNs;
   while (!stopping_.load(std::memory_order_acquire)) {
     struct epoll_event evs[2];
-    int n = epoll_wait(epollFd_, evs, 2, kDrainMs);
+    int n = epoll_wait(epollFd_, evs, 2, drainMs_);
     if (n < 0 && errno != EINTR) break;
     if (!clockFixed_ && MonotonicNs() >= nextClockSampleNs) {
       writer_->SetClockOffset(RealtimeMinusMonotonic());
@@ -351,6 +409,7 @@ void Capture::Drain() {
       if (evs[i].data.u32 == 1 && read(wakeFd_, &count, sizeof(count)) < 0) { /* already reset */ }
     }
     DrainOnce();
+    if (syncRequested_.exchange(false)) writer_->Sync();
   }
   DrainOnce();  // sockets are already detached (Stop), so this empties the ring for good
   PendingCall* last = new PendingCall;
@@ -372,6 +431,9 @@ void Capture::Start(const Napi::CallbackInfo& info) {
   target.fd = t.Get("fd").As<Napi::Number>().Int32Value();
   target.fileBytes = static_cast<uint64_t>(t.Get("fileBytes").As<Napi::Number>().DoubleValue());
   target.rotateAtNs = t.Get("rotateAtNs").As<Napi::BigInt>().Uint64Value(&lossless);
+  target.sequential = t.Get("sequential").ToBoolean();
+  // A pipe is read live (record -w - | tshark -r -): drain often rather than once a second.
+  if (target.sequential) drainMs_ = kStreamDrainMs;
   writer_->Begin(target);
   if (info.Length() > 1 && info[1].IsArray()) {
     Napi::Array keys = info[1].As<Napi::Array>();
@@ -476,6 +538,12 @@ Napi::Value Capture::Stop(const Napi::CallbackInfo& info) {
   return stopped_->Promise();
 }
 
+// flush(): the drain thread writes what it holds and fdatasync()s the current file (SIGUSR2), at once.
+void Capture::Flush(const Napi::CallbackInfo& info) {
+  syncRequested_.store(true);
+  Wake();
+}
+
 void Capture::ResolveStopped(Napi::Env env) {
   if (stopped_) stopped_->Resolve(env.Undefined());
 }
@@ -512,6 +580,8 @@ void Capture::Shutdown() {
     tsfnReleased_ = true;
   }
   ring_.Close();
+  for (int fd : expressionFds_) close(fd);
+  expressionFds_.clear();
   if (obj_) bpf_object__close(obj_);
   obj_ = nullptr;
   countersFd_ = -1;

@@ -37,9 +37,11 @@ class Capture : public Napi::ObjectWrap<Capture> {
   Napi::Value Progress(const Napi::CallbackInfo& info);
   Napi::Value Counters(const Napi::CallbackInfo& info);
   Napi::Value Stop(const Napi::CallbackInfo& info);
+  void Flush(const Napi::CallbackInfo& info);
   void Close(const Napi::CallbackInfo& info);
 
   void OpenKernelPath(Napi::Env env, const std::string& objPath, const Napi::Object& opts);
+  void LoadExpressions(Napi::Env env, const Napi::Object& opts);
   void Drain();  // the drain thread's body
   void ConsumeFed();
   void DrainOnce();
@@ -57,10 +59,13 @@ class Capture : public Napi::ObjectWrap<Capture> {
   int epollFd_ = -1;
   int wakeFd_ = -1;
   std::vector<int> sockets_;
+  std::vector<int> expressionFds_;  // the filter expression's programs (also held by the progs map)
   std::unique_ptr<EpbFileWriter> writer_;
   bool clockFixed_ = false;  // fed captures keep the offset they were given
   std::thread thread_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> syncRequested_{false};  // flush(): SIGUSR2
+  int drainMs_ = 1000;
   bool threadRunning_ = false;
   bool hookAdded_ = false;
   Napi::ThreadSafeFunction tsfn_;

@@ -1,6 +1,7 @@
 #include "epb_file.h"
 
 #include <linux/if_packet.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -45,8 +46,13 @@ void EpbFileWriter::Flush() {
   const uint64_t start = written_;
   size_t done = 0;
   while (done < used_ && !finished_) {
-    ssize_t n = pwrite(target_.fd, buffer_.get() + done, used_ - done, static_cast<off_t>(written_));
+    ssize_t n = target_.sequential ? write(target_.fd, buffer_.get() + done, used_ - done)
+                                   : pwrite(target_.fd, buffer_.get() + done, used_ - done, static_cast<off_t>(written_));
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {  // a non-blocking pipe (-w -) whose reader is behind: wait for room
+      struct pollfd p = {target_.fd, POLLOUT, 0};
+      if (poll(&p, 1, 60000) > 0) continue;
+    }
     if (n <= 0) {
       FailWrite(n < 0 ? errno : EIO, start, done);
       return;
@@ -55,6 +61,15 @@ void EpbFileWriter::Flush() {
     written_ += static_cast<uint64_t>(n);
   }
   used_ = 0;
+}
+
+void EpbFileWriter::Sync() {
+  Flush();
+  if (finished_) return;
+  if (!target_.sequential) fdatasync(target_.fd);
+  OutputEvent event{OutputEventKind::kSynced};
+  event.fileBytes = written_;
+  onEvent_(event);
 }
 
 // A write failed (a full disk, say) after `done` bytes of the buffer reached the file at `start`: cut
@@ -67,7 +82,7 @@ void EpbFileWriter::FailWrite(int err, uint64_t start, size_t done) {
     if (whole + len > done) break;
     whole += len;
   }
-  if (whole < done && ftruncate(target_.fd, static_cast<off_t>(start + whole)) == 0) written_ = start + whole;
+  if (whole < done && !target_.sequential && ftruncate(target_.fd, static_cast<off_t>(start + whole)) == 0) written_ = start + whole;
   used_ = 0;
   fileBytes_.store(written_, std::memory_order_release);
   OutputEvent event{OutputEventKind::kWriteError};
@@ -155,7 +170,7 @@ void EpbFileWriter::Append(const struct snapshot* rec, size_t size) {
     finished_ = true;
     return;
   }
-  if (used_ >= kWriteBytes) Flush();
+  if (used_ >= kWriteBytes || target_.sequential) Flush();
 }
 
 }  // namespace tcplens

@@ -23,9 +23,11 @@ struct OutputTarget {
   int fd = -1;
   uint64_t fileBytes = 0;
   uint64_t rotateAtNs = 0;
+  // A pipe or terminal (-w -): written in order with write() (no offsets), each EPB as soon as it is made.
+  bool sequential = false;
 };
 
-enum class OutputEventKind { kInterface, kRotate, kCount, kWriteError };
+enum class OutputEventKind { kInterface, kRotate, kCount, kWriteError, kSynced };
 
 struct OutputEvent {
   OutputEventKind kind;
@@ -63,6 +65,9 @@ class EpbFileWriter {
   void Append(const struct snapshot* rec, size_t size);
   // Writes what is buffered: at the end of every drain, so a kill loses at most the last drain's packets.
   void Flush();
+  // Flush, then asks the kernel to put the file on disk (SIGUSR2), then tells JavaScript (kSynced, with
+  // the bytes now on disk). Drain thread only.
+  void Sync();
   // REALTIME - MONOTONIC in ns (clock.h); any thread may set it.
   void SetClockOffset(int64_t offsetNs) { clockOffsetNs_.store(offsetNs, std::memory_order_relaxed); }
 

@@ -24,15 +24,27 @@ static int ArphrdOf(const char* name) {
   return rc == 0 ? ifr.ifr_hwaddr.sa_family : -1;
 }
 
+static int MtuOf(const char* name) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  struct ifreq ifr;
+  std::memset(&ifr, 0, sizeof(ifr));
+  std::strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+  int rc = ioctl(fd, SIOCGIFMTU, &ifr);
+  close(fd);
+  return rc == 0 ? ifr.ifr_mtu : -1;
+}
+
 static Napi::Object Describe(Napi::Env env, unsigned index, const char* name) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("index", Napi::Number::New(env, index));
   o.Set("name", Napi::String::New(env, name));
   o.Set("arphrd", Napi::Number::New(env, ArphrdOf(name)));
+  o.Set("mtu", Napi::Number::New(env, MtuOf(name)));
   return o;
 }
 
-// interfaceByName(name: string): { index: number; name: string; arphrd: number }
+// interfaceByName(name: string): { index: number; name: string; arphrd: number; mtu: number }
 Napi::Value InterfaceByName(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string name = info[0].As<Napi::String>();

@@ -1,7 +1,7 @@
 // replay(ifindex, { data, lengths, timing? }, { pps, loops }): sends frames out of an interface through an
 // AF_PACKET socket on a worker thread (never the main thread), in sendmmsg batches. Pacing: `pps` frames
 // per second when > 0; else each frame at its capture time (timing: ns after the first frame) when
-// given; else as fast as the device takes them (--topspeed). Resolves { sent, failed }.
+// given; else as fast as the device takes them (--topspeed). Resolves { sent, failed, failures: [{ index, loop, errno }] }.
 #include "replay.h"
 
 #include <arpa/inet.h>
@@ -20,6 +20,7 @@
 namespace tcplens {
 
 static constexpr unsigned kBurst = 64;
+static constexpr size_t kMaxFailuresKept = 1000;
 static constexpr int kRetries = 2000;  // ENOBUFS: the device queue is full; wait for it rather than lose frames
 
 static int64_t NowNs() {
@@ -113,6 +114,7 @@ class ReplayWorker : public Napi::AsyncWorker {
           }
           if (errno == EMSGSIZE || errno == ENOBUFS || errno == EAGAIN) {  // skip this frame, keep going
             failed_++;
+            if (failures_.size() < kMaxFailuresKept) failures_.push_back({i + done, loop, errno});
             done++;
             retries = 0;
             continue;
@@ -131,6 +133,15 @@ class ReplayWorker : public Napi::AsyncWorker {
     Napi::Object r = Napi::Object::New(env);
     r.Set("sent", Napi::Number::New(env, static_cast<double>(sent_)));
     r.Set("failed", Napi::Number::New(env, static_cast<double>(failed_)));
+    Napi::Array list = Napi::Array::New(env, failures_.size());
+    for (size_t k = 0; k < failures_.size(); k++) {
+      Napi::Object f = Napi::Object::New(env);
+      f.Set("index", Napi::Number::New(env, static_cast<double>(failures_[k].index)));
+      f.Set("loop", Napi::Number::New(env, failures_[k].loop));
+      f.Set("errno", Napi::Number::New(env, failures_[k].err));
+      list.Set(k, f);
+    }
+    r.Set("failures", list);
     deferred_.Resolve(r);
   }
   void OnError(const Napi::Error& e) override { deferred_.Reject(NativeError(Env(), "sendmmsg", EIO, e.Message()).Value()); }
@@ -146,6 +157,13 @@ class ReplayWorker : public Napi::AsyncWorker {
   double pps_;
   uint32_t loops_;
   uint64_t sent_ = 0, failed_ = 0;
+  // Which frames were not sent and why (the first kMaxFailuresKept): the CLI names each one.
+  struct Failure {
+    size_t index;
+    uint32_t loop;
+    int err;
+  };
+  std::vector<Failure> failures_;
 };
 
 Napi::Value Replay(const Napi::CallbackInfo& info) {

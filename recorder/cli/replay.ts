@@ -27,6 +27,7 @@ export function registerReplay(program: Command): void {
       const loops = Number(raw.loop);
       if (!Number.isInteger(loops) || loops < 1) throw new UsageError(`--loop ${raw.loop}: expected a whole number above 0`);
       const r = await replay({ capture, iface: raw.interface, pps, topspeed: raw.topspeed === true, loops });
+      for (const line of r.failures) process.stderr.write(`tcplens: ${line}\n`);
       process.stderr.write(`${r.sent} frames sent${r.failed ? `, ${r.failed} failed` : ''}${r.skipped ? `, ${r.skipped} skipped (not complete Ethernet frames)` : ''}\n`);
       return r.failed > 0 ? EXIT_RUNTIME : EXIT_OK;
     }));

@@ -8,11 +8,10 @@
  * interface's if_tsresol: the recorder writes if_tsresol = 9, so a tick is a nanosecond and no scaling
  * happens. An interface declared with another resolution takes `tsresol` on its EPBs and ISBs too.
  */
-import { endianness } from 'node:os';
 import {
-  EPB_FLAGS, IF_DESCRIPTION, IF_NAME, IF_TSRESOL, ISB_ENDTIME, ISB_FILTERACCEPT, ISB_IFDROP, ISB_IFRECV,
+  EPB_FLAGS, IF_DESCRIPTION, IF_FILTER, IF_NAME, IF_TSRESOL, ISB_ENDTIME, ISB_FILTERACCEPT, ISB_IFDROP, ISB_IFRECV,
   ISB_OSDROP, ISB_STARTTIME, OPT_COMMENT, SHB_HARDWARE, SHB_OS, SHB_USERAPPL,
-  checkUint, checkUint64, optionsLength, pad4, stringOption, writeOptions, type PcapngOption,
+  checkUint, checkUint64, optionsLength, stringOption, writeOptions, type PcapngOption,
 } from './options.js';
 
 export const BT_SHB = 0x0a0d0d0a;
@@ -25,9 +24,9 @@ export const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 export const DEFAULT_TSRESOL = 9;
 /** Largest base-10 if_tsresol exponent accepted: 10^19 ticks per second still fits timestamps of today. */
 export const MAX_TSRESOL = 19;
-const UINT32_MAX = 0xffffffff;
+export const UINT32_MAX = 0xffffffff;
 const UINT16_MAX = 0xffff;
-const UINT64_MAX = (1n << 64n) - 1n;
+export const UINT64_MAX = (1n << 64n) - 1n;
 
 /** epb_flags bits 0-1: direction. */
 export const EPB_DIRECTION_UNKNOWN = 0;
@@ -35,7 +34,7 @@ export const EPB_DIRECTION_INBOUND = 1;
 export const EPB_DIRECTION_OUTBOUND = 2;
 
 /** epb_flags option header as one little-endian word: code 2 in the low half, length 4 in the high half. */
-const EPB_FLAGS_HEADER = (4 << 16) | EPB_FLAGS;
+export const EPB_FLAGS_HEADER = (4 << 16) | EPB_FLAGS;
 
 /**
  * The one definition of the EPB layout outside the encoders' own code: byte offsets of the fixed fields,
@@ -62,10 +61,6 @@ export const EPB_LAYOUT = {
   keyLinks: 4,
 } as const;
 
-/** Fixed part of an EPB: type, length, interface id, timestamp high/low, captured and original length. */
-const EPB_HEADER = EPB_LAYOUT.data;
-/** The epb_flags option (4-byte header + 4-byte value) and the opt_endofopt after it. */
-const EPB_FLAGS_OPTION = EPB_LAYOUT.flagsOptionSize;
 
 export interface ShbOptions {
   /** opt_comment; several comments become several opt_comment options, in order. */
@@ -85,21 +80,8 @@ export interface IdbOptions {
   /** Base-10 exponent of the timestamp unit: 9 (the default) => 10^-9 s, 6 => microseconds. */
   tsresol?: number;
   comment?: string;
-}
-
-export interface EpbOptions {
-  interfaceId: number;
-  /** Nanoseconds since the Unix epoch. */
-  tsNs: bigint;
-  /** Length of the packet on the wire (may exceed data.length when the snaplen cut it). */
-  wireLen: number;
-  /** The captured bytes. */
-  data: Uint8Array;
-  /** epb_flags: bits 0-1 direction (1 inbound, 2 outbound); 0 or absent writes no epb_flags option. */
-  flags?: number;
-  comment?: string;
-  /** if_tsresol of the interface when it is not 9 (see IdbOptions.tsresol). */
-  tsresol?: number;
+  /** if_filter: the capture filter, written as a libpcap filter string (type byte 0), as dumpcap does. */
+  filter?: string;
 }
 
 export interface IsbOptions {
@@ -122,7 +104,7 @@ export interface IsbOptions {
   tsresol?: number;
 }
 
-function checkTsresol(tsresol: unknown): number {
+export function checkTsresol(tsresol: unknown): number {
   return checkUint(tsresol ?? DEFAULT_TSRESOL, MAX_TSRESOL, 'tsresol');
 }
 
@@ -136,7 +118,7 @@ export function nsToTicks(tsNs: bigint, tsresol: number, what: string): bigint {
   return ticks;
 }
 
-function commentOptions(comment: unknown): PcapngOption[] {
+export function commentOptions(comment: unknown): PcapngOption[] {
   if (comment === undefined) return [];
   const list = Array.isArray(comment) ? comment : [comment];
   return list.map((c) => stringOption(OPT_COMMENT, c, 'opt_comment'));
@@ -146,7 +128,7 @@ function commentOptions(comment: unknown): PcapngOption[] {
  * Allocates a block of `bodyLength` bytes between the 8-byte header and the 4-byte trailing length plus
  * the options, writes the header and trailer, and returns the buffer and where the body starts.
  */
-function allocBlock(type: number, bodyLength: number, options: readonly PcapngOption[]): { buf: Buffer; optionsAt: number } {
+export function allocBlock(type: number, bodyLength: number, options: readonly PcapngOption[]): { buf: Buffer; optionsAt: number } {
   const total = 8 + bodyLength + optionsLength(options) + 4;
   if (total > UINT32_MAX) throw new RangeError(`block of ${total} bytes exceeds the 32-bit block length`);
   const buf = Buffer.alloc(total);
@@ -180,101 +162,16 @@ export function encodeIdb(opts: IdbOptions): Buffer {
   if (opts.name !== undefined) options.push(stringOption(IF_NAME, opts.name, 'if_name'));
   if (opts.description !== undefined) options.push(stringOption(IF_DESCRIPTION, opts.description, 'if_description'));
   options.push({ code: IF_TSRESOL, value: { kind: 'u8', value: tsresol } });
+  if (opts.filter !== undefined) {
+    const text = stringOption(IF_FILTER, opts.filter, 'if_filter');
+    if (text.value.kind === 'string') options.push({ code: IF_FILTER, value: { kind: 'string', bytes: Buffer.concat([Buffer.from([0]), text.value.bytes]) } });
+  }
   const { buf, optionsAt } = allocBlock(BT_IDB, 8, options);
   buf.writeUInt16LE(linktype, 8);
   buf.writeUInt16LE(0, 10); // reserved
   buf.writeUInt32LE(snaplen, 12);
   writeOptions(buf, optionsAt, options);
   return buf;
-}
-
-/** Enhanced Packet Block with optional epb_flags and comment. Allocates; the recorder uses encodeEpbInto. */
-export function encodeEpb(p: EpbOptions): Buffer {
-  const interfaceId = checkUint(p.interfaceId, UINT32_MAX, 'interfaceId');
-  const wireLen = checkUint(p.wireLen, UINT32_MAX, 'wireLen');
-  if (!(p.data instanceof Uint8Array)) throw new TypeError('data must be a Uint8Array');
-  const capLen = checkUint(p.data.length, UINT32_MAX, 'captured length');
-  const flags = checkUint(p.flags ?? 0, UINT32_MAX, 'flags');
-  const ticks = nsToTicks(p.tsNs, checkTsresol(p.tsresol), 'tsNs');
-  const options: PcapngOption[] = [...commentOptions(p.comment)];
-  if (flags !== 0) options.push({ code: EPB_FLAGS, value: { kind: 'u32', value: flags } });
-  const { buf, optionsAt } = allocBlock(BT_EPB, 20 + pad4(capLen), options);
-  buf.writeUInt32LE(interfaceId, 8);
-  buf.writeUInt32LE(Number(ticks >> 32n), 12);
-  buf.writeUInt32LE(Number(ticks & 0xffffffffn), 16);
-  buf.writeUInt32LE(capLen, 20);
-  buf.writeUInt32LE(wireLen, 24);
-  buf.set(p.data, EPB_HEADER); // the padding after it is already zero (Buffer.alloc)
-  writeOptions(buf, optionsAt, options);
-  return buf;
-}
-
-/** Bytes encodeEpbInto writes for a packet of `capLen` captured bytes, with or without epb_flags. */
-export function epbSize(capLen: number, hasFlags: boolean): number {
-  return EPB_HEADER + pad4(capLen) + (hasFlags ? EPB_FLAGS_OPTION : 0) + 4;
-}
-
-// A bigint timestamp is split into its 32-bit halves through a shared 8-byte scratch area instead of
-// shifts and masks, which would allocate two bigints per packet.
-const scratch64 = new BigUint64Array(1);
-const scratch32 = new Uint32Array(scratch64.buffer);
-const LOW = endianness() === 'LE' ? 0 : 1;
-const HIGH = 1 - LOW;
-// Fields are stored through a DataView of the target, kept while the caller keeps writing into the same
-// buffer (the writer's chunk): V8 inlines DataView stores, about 4x faster than Buffer.writeUInt32LE here.
-let viewTarget: Uint8Array | null = null;
-let view: DataView = new DataView(new ArrayBuffer(0));
-
-/**
- * The recorder's hot path: writes one EPB (timestamp in ticks of the interface's resolution, epb_flags
- * when `flags` is not 0) into `target` at `offset` and returns the offset after it. No allocation. The
- * caller guarantees room (`epbSize(data.length, flags !== 0)` bytes); the cheap argument checks stay.
- */
-export function encodeEpbTicksInto(
-  target: Buffer, offset: number, interfaceId: number, ticks: bigint, wireLen: number, data: Uint8Array, flags: number,
-): number {
-  if (interfaceId >>> 0 !== interfaceId) throw new RangeError(`interfaceId must be a 32-bit unsigned integer, got ${interfaceId}`);
-  if (wireLen >>> 0 !== wireLen) throw new RangeError(`wireLen must be a 32-bit unsigned integer, got ${wireLen}`);
-  if (flags >>> 0 !== flags) throw new RangeError(`flags must be a 32-bit unsigned integer, got ${flags}`);
-  if (typeof ticks !== 'bigint') throw new TypeError(`timestamp must be a bigint, got ${typeof ticks}`);
-  if (ticks < 0n || ticks > UINT64_MAX) throw new RangeError(`timestamp must be between 0 and 2^64-1, got ${ticks}`);
-  if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`offset must be a non-negative integer, got ${offset}`);
-  const capLen = data.length;
-  const padded = pad4(capLen);
-  const total = EPB_HEADER + padded + (flags !== 0 ? EPB_FLAGS_OPTION : 0) + 4;
-  if (offset + total > target.length) throw new RangeError(`EPB of ${total} bytes does not fit at offset ${offset} of a ${target.length}-byte buffer`);
-  if (target !== viewTarget) {
-    view = new DataView(target.buffer, target.byteOffset, target.byteLength);
-    viewTarget = target;
-  }
-  const dv = view;
-  scratch64[0] = ticks;
-  dv.setUint32(offset, BT_EPB, true);
-  dv.setUint32(offset + 4, total, true);
-  dv.setUint32(offset + 8, interfaceId, true);
-  dv.setUint32(offset + 12, scratch32[HIGH]!, true);
-  dv.setUint32(offset + 16, scratch32[LOW]!, true);
-  dv.setUint32(offset + 20, capLen, true);
-  dv.setUint32(offset + 24, wireLen, true);
-  let at = offset + EPB_HEADER;
-  target.set(data, at);
-  at += capLen;
-  for (const end = offset + EPB_HEADER + padded; at < end; at++) target[at] = 0;
-  if (flags !== 0) {
-    dv.setUint32(at, EPB_FLAGS_HEADER, true);
-    dv.setUint32(at + 4, flags, true);
-    dv.setUint32(at + 8, 0, true); // opt_endofopt
-    at += EPB_FLAGS_OPTION;
-  }
-  dv.setUint32(at, total, true);
-  return at + 4;
-}
-
-/** encodeEpbTicksInto for an interface with if_tsresol = 9, where ticks are nanoseconds. */
-export function encodeEpbInto(
-  target: Buffer, offset: number, interfaceId: number, tsNs: bigint, wireLen: number, data: Uint8Array, flags: number,
-): number {
-  return encodeEpbTicksInto(target, offset, interfaceId, tsNs, wireLen, data, flags);
 }
 
 /** Interface Statistics Block: the counters the recorder knows at close (received, dropped, ...). */

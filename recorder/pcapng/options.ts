@@ -14,6 +14,7 @@ export const SHB_USERAPPL = 4;
 export const IF_NAME = 2;
 export const IF_DESCRIPTION = 3;
 export const IF_TSRESOL = 9;
+export const IF_FILTER = 11;
 export const EPB_FLAGS = 2;
 export const ISB_STARTTIME = 2;
 export const ISB_ENDTIME = 3;

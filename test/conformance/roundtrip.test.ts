@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { convertToPcapng } from '../../recorder/pcapng/convert.js';
+import { convertToPcapng } from '../support/pcapng/convert.js';
 import { tcpCorpusEntries, type CorpusEntry } from '../support/corpus.js';
 import { tshark } from '../support/tshark.js';
 

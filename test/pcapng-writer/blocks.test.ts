@@ -4,9 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  encodeEpb, encodeEpbInto, encodeIdb, encodeIsb, encodeShb, epbSize, nsToTicks,
-} from '../../recorder/pcapng/blocks.js';
+import { encodeIdb, encodeIsb, encodeShb, nsToTicks } from '../../recorder/pcapng/blocks.js';
+import { encodeEpb, encodeEpbInto, epbSize } from '../support/pcapng/epb.js';
 
 function hex(s: string): Buffer {
   return Buffer.from(s.replace(/\s+/g, ''), 'hex');

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { convertToPcapng } from '../../recorder/pcapng/convert.js';
+import { convertToPcapng } from '../support/pcapng/convert.js';
 import { CaptureError } from '../../common/errors.js';
 import { corpusDir } from '../support/paths.js';
 import { tshark, tsharkFields } from '../support/tshark.js';

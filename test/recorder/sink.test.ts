@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -75,6 +75,17 @@ async function recordFed(
   return { sink, captured };
 }
 
+/** Offsets where each EPB of a (little-endian) pcapng file ends. */
+function epbEnds(buf: Buffer): number[] {
+  const ends: number[] = [];
+  for (let at = 0; at + 8 <= buf.length;) {
+    const len = buf.readUInt32LE(at + 4);
+    if (buf.readUInt32LE(at) === 6) ends.push(at + len);
+    at += len;
+  }
+  return ends;
+}
+
 function tmpBase(): string {
   return path.join(tmpdir(), `tcplens-sink-${process.pid}-${randomBytes(4).toString('hex')}.pcapng`);
 }
@@ -121,6 +132,13 @@ test('-C rotation: several valid files, every packet exactly once, SHB/IDB re-em
       assert.equal(stderr.split('\n').filter((l) => l && !/root/.test(l)).join('\n'), '', `tshark reads ${file} without warnings`);
     }
     assert.equal(total, packets.length * rounds, 'no packet lost or doubled at a boundary');
+    // The drain thread's rule (epb_file.cc): a packet that finds the file holding at least -C bytes starts
+    // the next one, so every file but the last holds at least 3000 bytes, and less before its last EPB.
+    for (const file of sink.files.slice(0, -1)) {
+      const ends = epbEnds(readFileSync(file));
+      assert.ok(ends.at(-1)! >= 3000, `${file}: ${ends.at(-1)} bytes up to its last EPB`);
+      assert.ok(ends.at(-2)! < 3000, `${file}: ${ends.at(-2)} bytes before its last EPB`);
+    }
     const expected = Array.from({ length: rounds }, () => packets.map((p) => p.tsNs)).flat();
     assert.deepEqual(seen, expected, 'packets in order across files');
     const expectedFlags = Array.from({ length: rounds }, () => packets.map((_, i) => (i % 2 === 0 ? 1 : 2))).flat();

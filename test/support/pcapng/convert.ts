@@ -1,5 +1,5 @@
 /**
- * Copies any capture tcplens can read (pcap, pcapng, gzip'd either) into a pcapng file written by our own
+ * A TEST TOOL (not part of the shipped recorder). Copies any capture tcplens can read (pcap, pcapng, gzip'd either) into a pcapng file written by our own
  * writer: one section, one IDB per source interface (same order, so packets keep their interface id, and
  * each interface keeps its link type, snaplen, name and description), every packet with its captured
  * bytes, wire length, timestamp and epb_flags, and an ISB for interfaces whose source had statistics.
@@ -10,10 +10,10 @@
  * after earlier packets, and the reader reports interfaces only when it is done), the second writes.
  */
 import path from 'node:path';
-import { readCapture } from '../../analyzer/readers/index.js';
-import type { CaptureError } from '../../common/errors.js';
-import type { InterfaceInfo, RawPacket } from '../../analyzer/readers/types.js';
-import { DEFAULT_TSRESOL, type IdbOptions } from './blocks.js';
+import { readCapture } from '../../../analyzer/readers/index.js';
+import type { CaptureError } from '../../../common/errors.js';
+import type { InterfaceInfo, RawPacket } from '../../../analyzer/readers/types.js';
+import { DEFAULT_TSRESOL, type IdbOptions } from '../../../recorder/pcapng/blocks.js';
 import { PcapngFileWriter, type PcapngFileWriterOptions } from './writer.js';
 
 export interface ConvertResult {

@@ -1,5 +1,6 @@
 /**
- * A pcapng file being written: blocks are encoded straight into large in-memory chunks, and full chunks are
+ * A TEST TOOL (the recorder does not run it: its EPBs are written by the addon's drain thread,
+ * native/src/epb_file.cc). A pcapng file being written: blocks are encoded straight into large in-memory chunks, and full chunks are
  * written to disk in order, one write at a time, while the caller keeps encoding into the next chunk. So
  * the per-packet path is synchronous and allocation-free, and the disk sees few large writes. Only whole
  * blocks are ever written, so a file cut short by SIGKILL is readable up to its last whole block.
@@ -10,9 +11,9 @@
 import { constants as fsConstants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import {
-  DEFAULT_TSRESOL, encodeEpb, encodeEpbTicksInto, encodeIdb, encodeIsb, encodeShb, epbSize, nsToTicks,
-  type EpbOptions, type IdbOptions, type IsbOptions, type ShbOptions,
-} from './blocks.js';
+  DEFAULT_TSRESOL, encodeIdb, encodeIsb, encodeShb, nsToTicks, type IdbOptions, type IsbOptions, type ShbOptions,
+} from '../../../recorder/pcapng/blocks.js';
+import { encodeEpb, encodeEpbTicksInto, epbSize, type EpbOptions } from './epb.js';
 
 export interface PcapngFileWriterOptions {
   /** Permission bits of the file, applied even when it already exists or the umask is permissive. */
