@@ -3,9 +3,13 @@
  * answered. One row per flow in `scan_probe_flows`.
  *
  * A flow is a probe when its first packet is one of nmap's probe shapes (flags below, ECE/CWR ignored),
- * the side that sent it (the prober) never sends payload, sends at most MAX_PROBER_PACKETS packets, and,
- * for the non-SYN shapes, the target answers with nothing but RSTs. That leaves out every connection that
- * carried data, and the ACKs that start a capture in the middle of a real connection.
+ * neither side ever sends payload (a connection that carried data either way is use, not a probe: a
+ * server-first transfer such as an FTP data connection has a silent client), the prober sends at most
+ * MAX_PROBER_PACKETS packets, and, for the non-SYN shapes, the target answers with nothing but RSTs.
+ * A completed handshake is a connect probe only when it is also closed (FIN or RST) and it is the
+ * prober's only completed connection to that endpoint (repeats are health checks, not discovery).
+ * That leaves out every connection that carried data, idle pooled connections, and the ACKs that start
+ * a capture in the middle of a real connection.
  *
  * | probe   | first packet | nmap    | answer meaning (nmap)                                             |
  * |---------|--------------|---------|-------------------------------------------------------------------|
@@ -43,6 +47,8 @@ per_flow AS (
   SELECT f.capture_id, f.flow_id, f.prober, f.target, f.dport, f.f0, f.ip_version,
          count(*) FILTER (WHERE p.src = f.prober AND p.sport = f.pport) AS prober_packets,
          coalesce(sum(p.payload_len) FILTER (WHERE p.src = f.prober AND p.sport = f.pport), 0) AS prober_payload,
+         coalesce(sum(p.payload_len) FILTER (WHERE p.src = f.target), 0) AS target_payload,
+         bool_or((p.flags & 5) <> 0) AS closed,
          bool_or((p.flags & 18) = 18) FILTER (WHERE p.src = f.target) AS synack,
          bool_or((p.flags & 4) <> 0) FILTER (WHERE p.src = f.target) AS rst,
          bool_or((p.flags & 4) <> 0 AND p.win > 0) FILTER (WHERE p.src = f.target) AS rst_window,
@@ -56,19 +62,31 @@ per_flow AS (
   GROUP BY ALL
 )
 SELECT capture_id, flow_id, prober, target, dport, ip_version,
-       CASE f0 WHEN 2 THEN CASE WHEN prober_acked AND synack THEN 'connect' ELSE 'syn' END
+       CASE f0 WHEN 2 THEN CASE WHEN coalesce(prober_acked AND synack, false) THEN 'connect' ELSE 'syn' END
                WHEN 1 THEN 'fin' WHEN 0 THEN 'null' WHEN 41 THEN 'xmas' WHEN 16 THEN 'ack' WHEN 17 THEN 'maimon' END AS probe_type,
        CASE WHEN coalesce(synack, false) THEN 'synack' WHEN coalesce(rst, false) THEN 'rst' ELSE 'none' END AS answer,
        coalesce(rst_window, false) AS rst_window,
        probe_frames, first_ts, last_ts
 FROM per_flow
-WHERE prober_payload = 0
+WHERE prober_payload = 0 AND target_payload = 0
   AND prober_packets <= ${MAX_PROBER_PACKETS}
   AND (f0 = 2 OR NOT coalesce(target_not_rst, false))
+  -- a completed handshake is a connect probe only once closed (FIN or RST): an idle pooled connection is not
+  AND (f0 <> 2 OR NOT coalesce(prober_acked AND synack, false) OR closed)
   AND len(probe_frames) > 0
 `;
 
+/**
+ * Repeated connect probes to one endpoint are a health check or a pooled connection being tested, not
+ * discovery: a scanner learns a port is open once. Such connections leave scan_probe_flows.
+ */
+const REPEATED_CONNECTS_SQL = `
+SELECT * FROM scan_probe_flows_all
+QUALIFY probe_type <> 'connect'
+     OR count(*) FILTER (WHERE probe_type = 'connect') OVER (PARTITION BY prober, target, dport) = 1`;
+
 /** Builds `scan_probe_flows` from `packets` (needs flows assigned: packets.flow_id). */
 export async function buildProbeFlows(db: Database): Promise<void> {
-  await createDerivedTable(db, 'scan_probe_flows', PROBE_FLOWS_SQL);
+  await db.query(`CREATE OR REPLACE TEMP TABLE scan_probe_flows_all AS ${PROBE_FLOWS_SQL}`);
+  await createDerivedTable(db, 'scan_probe_flows', REPEATED_CONNECTS_SQL);
 }

@@ -59,7 +59,10 @@ export const HPING3_EXPECTED: ExpectedScan[] = [
   scanner: scanner as string, probeTypes: [type as string], kind: 'vertical', targets: ['10.199.0.2'], ports: 25, openPorts: open as number[],
 }));
 
-export const BENIGN = ['benign-http', 'benign-busy', 'benign-bulk', 'benign-clients', 'anomalies'];
+export const BENIGN = [
+  'benign-http', 'benign-busy', 'benign-bulk', 'benign-clients', 'anomalies',
+  'benign-data-ports', 'benign-health', 'benign-retry', 'benign-browser', 'benign-http300',
+];
 
 export interface ReportedScan {
   scanner: string;
