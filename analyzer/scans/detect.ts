@@ -1,7 +1,8 @@
 /**
  * Scan detection over `scan_probe_flows` (probes.ts): a prober's probes, cut into episodes wherever it
  * stays quiet longer than the window, become a scan when they reach the thresholds (thresholds.ts).
- * Writes `scans` (one row per scan) and `scan_probes(scan_id, capture_id, frame)` (its probe frames).
+ * Writes `scans` (one row per scan) and `scan_probes(scan_id, capture_id, frame, tool, tool_confidence,
+ * tool_evidence)` (its probe frames, each with the tool its flow's first packet points to: tools.ts).
  *
  * Kinds: vertical = at least minPorts ports on one host; horizontal = at least minHosts hosts;
  * block = both at once (minPorts ports on two or more hosts, or minHosts hosts and minPorts ports overall).
@@ -35,11 +36,16 @@ export interface ScanRow {
   last_ts: string;
   duration_s: number;
   rate_per_s: number | null;
+  /** The tool most of the probes carry the signature of (tools.ts), how sure, and the fields that matched. */
+  tool: string;
+  tool_confidence: number;
+  tool_evidence: string[];
 }
 
 export const SCAN_COLUMNS = [
   'scan_id', 'scanner', 'kind', 'probe_types', 'targets', 'target_list', 'ports', 'port_ranges', 'open_ports',
   'closed', 'unanswered', 'probes', 'first_ts', 'last_ts', 'duration_s', 'rate_per_s',
+  'tool', 'tool_confidence', 'tool_evidence',
 ] as const;
 
 const probeOrder = `list_position([${PROBE_TYPES.map((t) => `'${t}'`).join(', ')}], probe_type)`;
@@ -121,6 +127,7 @@ verdicts AS (
   SELECT a.*, CASE
       WHEN a.probe_type IN ('syn', 'connect') THEN a.synack
       WHEN a.probe_type = 'ack' THEN a.rst_window
+      WHEN a.probe_type = 'os' THEN false
       ELSE NOT a.rst AND r.any_rst
     END AS is_open
   FROM port_answers a JOIN target_rsts r USING (prober, episode, target, probe_type)
@@ -145,6 +152,19 @@ ranges AS (
   FROM (SELECT prober, episode, min(dport) AS lo, max(dport) AS hi FROM islands GROUP BY prober, episode, island)
   GROUP BY ALL
 ),
+-- The scan's tool: the one most probes carry (unknown only when nothing matched); its confidence is the
+-- probes' mean confidence times the share of probes that carry it.
+tool_counts AS (
+  SELECT prober, episode, tool, count(*) AS n, avg(tool_confidence) AS conf,
+         list_sort(list_distinct(flatten(list(tool_evidence)))) AS evidence,
+         sum(count(*)) OVER (PARTITION BY prober, episode) AS total
+  FROM scan_episodes GROUP BY prober, episode, tool
+),
+tools AS (
+  SELECT prober, episode, tool, round(conf * n / total, 2) AS tool_confidence, evidence AS tool_evidence
+  FROM tool_counts
+  QUALIFY row_number() OVER (PARTITION BY prober, episode ORDER BY tool = 'unknown', n DESC, tool) = 1
+),
 totals AS (
   SELECT prober, episode,
          list(DISTINCT probe_type ORDER BY ${probeOrder}) AS probe_types,
@@ -157,16 +177,19 @@ SELECT CAST(row_number() OVER (ORDER BY t.first_ts, k.prober) AS INTEGER) AS sca
        coalesce(a.open_ports, []) AS open_ports, a.closed, a.unanswered, t.probes, t.first_ts, t.last_ts,
        round((epoch_ns(t.last_ts) - epoch_ns(t.first_ts)) / 1e9, 6) AS duration_s,
        CASE WHEN t.last_ts > t.first_ts THEN round(t.probes / ((epoch_ns(t.last_ts) - epoch_ns(t.first_ts)) / 1e9), 6) END AS rate_per_s,
+       tl.tool, CAST(tl.tool_confidence AS DOUBLE) AS tool_confidence, tl.tool_evidence,
        k.episode
 FROM kinds k
 JOIN totals t USING (prober, episode)
 JOIN answers a USING (prober, episode)
 JOIN ranges r USING (prober, episode)
+JOIN tools tl USING (prober, episode)
 WHERE k.kind IS NOT NULL`;
 }
 
 const SCAN_PROBES_SQL = `
-SELECT s.scan_id, e.capture_id, CAST(unnest(e.probe_frames) AS BIGINT) AS frame
+SELECT s.scan_id, e.capture_id, CAST(unnest(e.probe_frames) AS BIGINT) AS frame,
+       e.tool, CAST(e.tool_confidence AS DOUBLE) AS tool_confidence, e.tool_evidence
 FROM scan_episodes e JOIN scans_with_episode s ON s.scanner = e.prober AND s.episode = e.episode
 ORDER BY s.scan_id, e.capture_id, frame`;
 
@@ -190,5 +213,6 @@ export async function detectScans(db: Database, thresholds: ScanThresholds): Pro
     open_ports: (row['open_ports'] as unknown[]).map(Number),
     probe_types: row['probe_types'] as string[],
     target_list: row['target_list'] as string[],
+    tool_evidence: row['tool_evidence'] as string[],
   })) as unknown as ScanRow[];
 }

@@ -100,3 +100,32 @@ export function assertScans(label: string, reported: ReportedScan[], expected: E
     assert.ok(got.probes >= got.ports, `${label}: ${got.probes} probes for ${got.ports} ports`);
   }
 }
+
+/**
+ * The tool behind each capture of make.sh, as `tcplens scans` must name it: capture name -> every
+ * scan's tool and an evidence item that must be among the fields that matched.
+ */
+export const TOOL_EXPECTED: Record<string, { tool: string; evidence: string; scans: number }> = {
+  'scan-syn': { tool: 'nmap', evidence: 'options=mss only', scans: 1 },
+  'scan-connect': { tool: 'connect', evidence: 'OS SYN options (mss, sack_perm, wscale, ts)', scans: 1 },
+  'scan-fin': { tool: 'nmap', evidence: 'seq reused', scans: 1 },
+  'scan-ack': { tool: 'nmap', evidence: 'sport reused', scans: 1 },
+  'scan-os': { tool: 'nmap', evidence: 'tsval=0xFFFFFFFF tsecr=0 (OS detection)', scans: 1 },
+  masscan: { tool: 'masscan', evidence: 'ip_id=(dst^dport^seq)&0xffff', scans: 1 },
+  zmap: { tool: 'zmap', evidence: 'ip_id=54321', scans: 1 },
+  hping3: { tool: 'hping3', evidence: 'sport+1 per probe', scans: 5 },
+};
+
+export interface ToolScan { scanner: string; tool: string; tool_confidence: number; tool_evidence: string[] }
+
+/** Every scan of the capture names the expected tool, with confidence >= 0.8 and the expected evidence. */
+export async function assertTool(name: string, file: string): Promise<void> {
+  const want = TOOL_EXPECTED[name]!;
+  const scans = (await scansOf(file)) as unknown as ToolScan[];
+  assert.equal(scans.length, want.scans, `${name}: ${scans.length} scans`);
+  for (const s of scans) {
+    assert.equal(s.tool, want.tool, `${name}: ${s.scanner} tool ${s.tool} (${s.tool_evidence.join('; ')})`);
+    assert.ok(s.tool_confidence >= 0.8, `${name}: confidence ${s.tool_confidence}`);
+    assert.ok(s.tool_evidence.includes(want.evidence), `${name}: evidence ${JSON.stringify(s.tool_evidence)}`);
+  }
+}
