@@ -15,6 +15,7 @@
 import type { Database } from '../db/database.js';
 import { PROBE_TYPES } from './probes.js';
 import { createDerivedTable } from './tables.js';
+import { findGroups } from './groups.js';
 import type { ScanThresholds } from './thresholds.js';
 
 /** One `scans` row as `tcplens scans --format json` prints it. */
@@ -40,12 +41,15 @@ export interface ScanRow {
   tool: string;
   tool_confidence: number;
   tool_evidence: string[];
+  /** Decoy or distributed group (groups.ts) this source belongs to, else null. */
+  group_id: number | null;
+  group_kind: 'decoy' | 'distributed' | null;
 }
 
 export const SCAN_COLUMNS = [
   'scan_id', 'scanner', 'kind', 'probe_types', 'targets', 'target_list', 'ports', 'port_ranges', 'open_ports',
   'closed', 'unanswered', 'probes', 'first_ts', 'last_ts', 'duration_s', 'rate_per_s',
-  'tool', 'tool_confidence', 'tool_evidence',
+  'tool', 'tool_confidence', 'tool_evidence', 'group_id', 'group_kind',
 ] as const;
 
 const probeOrder = `list_position([${PROBE_TYPES.map((t) => `'${t}'`).join(', ')}], probe_type)`;
@@ -107,13 +111,21 @@ busy AS (
   GROUP BY s.prober, s.episode, s.probe_flows
   HAVING count(*) > s.probe_flows
 ),
-kinds AS (
-  SELECT *, CASE
+shaped AS (
+  SELECT s.*, g.group_id, g.group_kind, CASE
       WHEN wide_hosts >= 2 OR (targets >= ${t.minHosts} AND ports >= ${t.minPorts}) THEN 'block'
       WHEN max_host_ports >= ${t.minPorts} THEN 'vertical'
       WHEN targets >= ${t.minHosts} THEN 'horizontal'
-    END AS kind
-  FROM shape ANTI JOIN busy USING (prober, episode)
+    END AS own_kind
+  FROM shape s ANTI JOIN busy USING (prober, episode)
+  LEFT JOIN scan_group_members g ON g.prober = s.prober AND g.episode = CAST(s.episode AS BIGINT)
+),
+-- A member of a decoy or distributed group (groups.ts) is a scan row even when its own share of the
+-- probes stays below the thresholds: its shape is then that of its own probes.
+kinds AS (
+  SELECT * EXCLUDE (own_kind),
+         coalesce(own_kind, CASE WHEN group_id IS NOT NULL THEN CASE WHEN targets > 1 THEN 'horizontal' ELSE 'vertical' END END) AS kind
+  FROM shaped
 ),
 port_answers AS (
   SELECT prober, episode, target, dport, probe_type,
@@ -178,6 +190,7 @@ SELECT CAST(row_number() OVER (ORDER BY t.first_ts, k.prober) AS INTEGER) AS sca
        round((epoch_ns(t.last_ts) - epoch_ns(t.first_ts)) / 1e9, 6) AS duration_s,
        CASE WHEN t.last_ts > t.first_ts THEN round(t.probes / ((epoch_ns(t.last_ts) - epoch_ns(t.first_ts)) / 1e9), 6) END AS rate_per_s,
        tl.tool, CAST(tl.tool_confidence AS DOUBLE) AS tool_confidence, tl.tool_evidence,
+       k.group_id, k.group_kind,
        k.episode
 FROM kinds k
 JOIN totals t USING (prober, episode)
@@ -186,6 +199,13 @@ JOIN ranges r USING (prober, episode)
 JOIN tools tl USING (prober, episode)
 WHERE k.kind IS NOT NULL`;
 }
+
+/** One row per decoy or distributed group: its sources (every one also a scan row) and what they probed. */
+const SCAN_GROUPS_SQL = `
+SELECT group_id, any_value(group_kind) AS kind, count(*) AS sources, list(scanner ORDER BY scanner) AS source_list,
+       list_sort(list_distinct(flatten(list(target_list)))) AS target_list, sum(probes) AS probes,
+       min(first_ts) AS first_ts, max(last_ts) AS last_ts, list(scan_id ORDER BY scan_id) AS scan_ids
+FROM scans WHERE group_id IS NOT NULL GROUP BY group_id ORDER BY group_id`;
 
 const SCAN_PROBES_SQL = `
 SELECT s.scan_id, e.capture_id, CAST(unnest(e.probe_frames) AS BIGINT) AS frame,
@@ -200,8 +220,10 @@ ORDER BY s.scan_id, e.capture_id, frame`;
 export async function detectScans(db: Database, thresholds: ScanThresholds): Promise<ScanRow[]> {
   await db.query(`CREATE OR REPLACE TEMP TABLE scan_episodes_raw AS ${episodesSql(thresholds)}`);
   await db.query(`CREATE OR REPLACE TEMP TABLE scan_episodes AS ${resolvedTypesSql()}`);
+  await findGroups(db, thresholds);
   await db.query(`CREATE OR REPLACE TEMP TABLE scans_with_episode AS ${scansSql(thresholds)}`);
   await createDerivedTable(db, 'scans', `SELECT * EXCLUDE (episode) FROM scans_with_episode`);
+  await createDerivedTable(db, 'scan_groups', SCAN_GROUPS_SQL);
   await createDerivedTable(db, 'scan_probes', SCAN_PROBES_SQL);
   // The connections that make up scans: other analyses (anomalies, ISNs) leave them out.
   await db.query(`CREATE OR REPLACE TEMP TABLE scan_flows AS

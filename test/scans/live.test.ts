@@ -13,7 +13,9 @@ import path from 'node:path';
 import { runCli } from '../support/cli.js';
 import { cliPath, fixturesDir } from '../support/paths.js';
 import { netnsUnavailableReason } from '../support/netns.js';
-import { BENIGN, HPING3_EXPECTED, NMAP_RECIPES, TOOL_EXPECTED, assertScans, assertTool, nmapVerdict, scansOf } from './verdicts.js';
+import {
+  BENIGN, HPING3_EXPECTED, NMAP_RECIPES, TOOL_EXPECTED, assertDecoyGroup, assertDistributedGroup, assertScans, assertTool, nmapVerdict, scansOf,
+} from './verdicts.js';
 
 const skip = netnsUnavailableReason();
 const makeScript = path.join(fixturesDir, 'scans', 'make.sh');
@@ -61,6 +63,8 @@ test('live nmap, hping3 and benign runs between namespaces are reported exactly'
         await t.test(`${label}: tool ${TOOL_EXPECTED[name]!.tool}`, async () => assertTool(name, file));
       }
     }
+    for (const [label, file] of both('scan-decoy')) await t.test(`${label}: one decoy group of 6 sources`, () => assertDecoyGroup(file));
+    for (const [label, file] of both('scan-distributed')) await t.test(`${label}: one distributed group of 4`, () => assertDistributedGroup(file));
     for (const [label, file] of both('hping3')) {
       await t.test(label, async () => assertScans(label, await scansOf(file), HPING3_EXPECTED));
     }

@@ -129,3 +129,21 @@ export async function assertTool(name: string, file: string): Promise<void> {
     assert.ok(s.tool_evidence.includes(want.evidence), `${name}: evidence ${JSON.stringify(s.tool_evidence)}`);
   }
 }
+
+interface GroupScan { scanner: string; kind: string; ports: number; group_id: number | null; group_kind: string | null }
+
+/** scan-decoy: nmap -S 10.199.1.24 -D 10.199.1.25,...,29: six rows, one decoy group, all 202 ports each. */
+export async function assertDecoyGroup(file: string): Promise<void> {
+  const scans = (await scansOf(file)) as unknown as GroupScan[];
+  assert.deepEqual(scans.map((s) => s.scanner).sort(), ['10.199.1.24', '10.199.1.25', '10.199.1.26', '10.199.1.27', '10.199.1.28', '10.199.1.29']);
+  assert.equal(new Set(scans.map((s) => s.group_id)).size, 1);
+  assert.ok(scans.every((s) => s.group_id !== null && s.group_kind === 'decoy' && s.kind === 'vertical' && s.ports === 202), JSON.stringify(scans));
+}
+
+/** scan-distributed: four nmap runs from 10.199.4.1-4, 50 ports each: one distributed group. */
+export async function assertDistributedGroup(file: string): Promise<void> {
+  const scans = (await scansOf(file)) as unknown as GroupScan[];
+  assert.deepEqual(scans.map((s) => s.scanner).sort(), ['10.199.4.1', '10.199.4.2', '10.199.4.3', '10.199.4.4']);
+  assert.equal(new Set(scans.map((s) => s.group_id)).size, 1);
+  assert.ok(scans.every((s) => s.group_id !== null && s.group_kind === 'distributed' && s.ports === 50), JSON.stringify(scans));
+}
