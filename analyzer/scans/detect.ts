@@ -16,6 +16,7 @@ import type { Database } from '../db/database.js';
 import { PROBE_TYPES } from './probes.js';
 import { createDerivedTable } from './tables.js';
 import { findGroups } from './groups.js';
+import { detectTimes, type DetectionMethod } from './detection.js';
 import type { ScanThresholds } from './thresholds.js';
 
 /** One `scans` row as `tcplens scans --format json` prints it. */
@@ -41,6 +42,10 @@ export interface ScanRow {
   tool: string;
   tool_confidence: number;
   tool_evidence: string[];
+  /** When the scan became detectable (the probe that crossed the method's line) and after how many
+   *  distinct (target, port) probes (detection.ts). */
+  detected_at: string | null;
+  probes_to_detect: number | null;
   /** Decoy or distributed group (groups.ts) this source belongs to, else null. */
   group_id: number | null;
   group_kind: 'decoy' | 'distributed' | null;
@@ -49,7 +54,7 @@ export interface ScanRow {
 export const SCAN_COLUMNS = [
   'scan_id', 'scanner', 'kind', 'probe_types', 'targets', 'target_list', 'ports', 'port_ranges', 'open_ports',
   'closed', 'unanswered', 'probes', 'first_ts', 'last_ts', 'duration_s', 'rate_per_s',
-  'tool', 'tool_confidence', 'tool_evidence', 'group_id', 'group_kind',
+  'tool', 'tool_confidence', 'tool_evidence', 'detected_at', 'probes_to_detect', 'group_id', 'group_kind',
 ] as const;
 
 const probeOrder = `list_position([${PROBE_TYPES.map((t) => `'${t}'`).join(', ')}], probe_type)`;
@@ -85,7 +90,7 @@ FROM scan_episodes_raw
 WINDOW episode AS (PARTITION BY prober, episode)`;
 }
 
-function scansSql(t: ScanThresholds): string {
+function scansSql(t: ScanThresholds, method: DetectionMethod): string {
   return `
 WITH per_host AS (
   SELECT prober, episode, target, count(DISTINCT dport) AS host_ports
@@ -120,12 +125,22 @@ shaped AS (
   FROM shape s ANTI JOIN busy USING (prober, episode)
   LEFT JOIN scan_group_members g ON g.prober = s.prober AND g.episode = CAST(s.episode AS BIGINT)
 ),
--- A member of a decoy or distributed group (groups.ts) is a scan row even when its own share of the
--- probes stays below the thresholds: its shape is then that of its own probes.
+-- Which episodes are scans: under --method threshold, those reaching the thresholds; under trw, those
+-- the random walk called a scanner (detection.ts). A member of a decoy or distributed group (groups.ts)
+-- is a scan row either way, even when its own probes stay below the thresholds. An episode with no
+-- threshold kind takes the shape of its own probes.
 kinds AS (
-  SELECT * EXCLUDE (own_kind),
-         coalesce(own_kind, CASE WHEN group_id IS NOT NULL THEN CASE WHEN targets > 1 THEN 'horizontal' ELSE 'vertical' END END) AS kind
-  FROM shaped
+  SELECT sh.* EXCLUDE (own_kind), det.frame_capture, det.frame_flow, det.probes_to_detect,
+         CASE WHEN ${method === 'threshold' ? 'own_kind IS NOT NULL' : 'det.frame_flow IS NOT NULL'} OR group_id IS NOT NULL THEN
+           coalesce(own_kind, CASE WHEN targets = 1 THEN 'vertical' WHEN max_host_ports = 1 THEN 'horizontal' ELSE 'block' END)
+         END AS kind
+  FROM shaped sh
+  LEFT JOIN scan_detection det ON det.prober = sh.prober AND det.episode = CAST(sh.episode AS BIGINT) AND det.method = '${method}'
+),
+detected AS (
+  SELECT k.prober, k.episode, k.probes_to_detect, e.first_ts AS own_detected_at
+  FROM kinds k LEFT JOIN scan_episodes e ON e.capture_id = k.frame_capture AND e.flow_id = k.frame_flow
+  WHERE k.kind IS NOT NULL
 ),
 port_answers AS (
   SELECT prober, episode, target, dport, probe_type,
@@ -190,6 +205,9 @@ SELECT CAST(row_number() OVER (ORDER BY t.first_ts, k.prober) AS INTEGER) AS sca
        round((epoch_ns(t.last_ts) - epoch_ns(t.first_ts)) / 1e9, 6) AS duration_s,
        CASE WHEN t.last_ts > t.first_ts THEN round(t.probes / ((epoch_ns(t.last_ts) - epoch_ns(t.first_ts)) / 1e9), 6) END AS rate_per_s,
        tl.tool, CAST(tl.tool_confidence AS DOUBLE) AS tool_confidence, tl.tool_evidence,
+       -- a group member its own probes never made detectable is detected with its group
+       coalesce(d.own_detected_at, min(d.own_detected_at) OVER (PARTITION BY k.group_id)) AS detected_at,
+       d.probes_to_detect,
        k.group_id, k.group_kind,
        k.episode
 FROM kinds k
@@ -197,6 +215,7 @@ JOIN totals t USING (prober, episode)
 JOIN answers a USING (prober, episode)
 JOIN ranges r USING (prober, episode)
 JOIN tools tl USING (prober, episode)
+JOIN detected d USING (prober, episode)
 WHERE k.kind IS NOT NULL`;
 }
 
@@ -217,11 +236,12 @@ ORDER BY s.scan_id, e.capture_id, frame`;
  * Builds scan_probe_flows' episodes, `scans` and `scan_probes`; returns the scans in scan_id order.
  * Needs `scan_probe_flows` (buildProbeFlows).
  */
-export async function detectScans(db: Database, thresholds: ScanThresholds): Promise<ScanRow[]> {
+export async function detectScans(db: Database, thresholds: ScanThresholds, method: DetectionMethod = 'threshold'): Promise<ScanRow[]> {
   await db.query(`CREATE OR REPLACE TEMP TABLE scan_episodes_raw AS ${episodesSql(thresholds)}`);
   await db.query(`CREATE OR REPLACE TEMP TABLE scan_episodes AS ${resolvedTypesSql()}`);
   await findGroups(db, thresholds);
-  await db.query(`CREATE OR REPLACE TEMP TABLE scans_with_episode AS ${scansSql(thresholds)}`);
+  await detectTimes(db, thresholds);
+  await db.query(`CREATE OR REPLACE TEMP TABLE scans_with_episode AS ${scansSql(thresholds, method)}`);
   await createDerivedTable(db, 'scans', `SELECT * EXCLUDE (episode) FROM scans_with_episode`);
   await createDerivedTable(db, 'scan_groups', SCAN_GROUPS_SQL);
   await createDerivedTable(db, 'scan_probes', SCAN_PROBES_SQL);
