@@ -117,7 +117,7 @@ busy AS (
   HAVING count(*) > s.probe_flows
 ),
 shaped AS (
-  SELECT s.*, g.group_id, g.group_kind, CASE
+  SELECT s.*, g.group_id, g.group_kind, g.detect_capture AS group_capture, g.detect_flow AS group_flow, g.group_probes, CASE
       WHEN wide_hosts >= 2 OR (targets >= ${t.minHosts} AND ports >= ${t.minPorts}) THEN 'block'
       WHEN max_host_ports >= ${t.minPorts} THEN 'vertical'
       WHEN targets >= ${t.minHosts} THEN 'horizontal'
@@ -137,9 +137,15 @@ kinds AS (
   FROM shaped sh
   LEFT JOIN scan_detection det ON det.prober = sh.prober AND det.episode = CAST(sh.episode AS BIGINT) AND det.method = '${method}'
 ),
+-- A group member its own probes never made detectable is detected when its group's union reached the
+-- thresholds, after the group's number of probes (groups.ts).
 detected AS (
-  SELECT k.prober, k.episode, k.probes_to_detect, e.first_ts AS own_detected_at
-  FROM kinds k LEFT JOIN scan_episodes e ON e.capture_id = k.frame_capture AND e.flow_id = k.frame_flow
+  SELECT k.prober, k.episode,
+         CASE WHEN k.frame_flow IS NOT NULL THEN k.probes_to_detect ELSE k.group_probes END AS probes_to_detect,
+         CASE WHEN k.frame_flow IS NOT NULL THEN e.first_ts ELSE ge.first_ts END AS detected_at
+  FROM kinds k
+  LEFT JOIN scan_episodes e ON e.capture_id = k.frame_capture AND e.flow_id = k.frame_flow
+  LEFT JOIN scan_episodes ge ON ge.capture_id = k.group_capture AND ge.flow_id = k.group_flow
   WHERE k.kind IS NOT NULL
 ),
 port_answers AS (
@@ -205,9 +211,7 @@ SELECT CAST(row_number() OVER (ORDER BY t.first_ts, k.prober) AS INTEGER) AS sca
        round((epoch_ns(t.last_ts) - epoch_ns(t.first_ts)) / 1e9, 6) AS duration_s,
        CASE WHEN t.last_ts > t.first_ts THEN round(t.probes / ((epoch_ns(t.last_ts) - epoch_ns(t.first_ts)) / 1e9), 6) END AS rate_per_s,
        tl.tool, CAST(tl.tool_confidence AS DOUBLE) AS tool_confidence, tl.tool_evidence,
-       -- a group member its own probes never made detectable is detected with its group
-       coalesce(d.own_detected_at, min(d.own_detected_at) OVER (PARTITION BY k.group_id)) AS detected_at,
-       d.probes_to_detect,
+       d.detected_at, d.probes_to_detect,
        k.group_id, k.group_kind,
        k.episode
 FROM kinds k

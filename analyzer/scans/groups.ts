@@ -14,7 +14,10 @@
  *   each stay below them still become scan rows of the group.
  *
  * Input: `scan_episodes` (detect.ts). Output: TEMP table `scan_group_members(prober, episode, group_id,
- * group_kind)`, one row per episode in a group; group ids in order of the group's first probe.
+ * group_kind, detect_capture, detect_flow, group_probes)`, one row per episode in a group; group ids in
+ * order of the group's first probe. detect_* name the probe at which the union of the group's probes
+ * reached the thresholds, group_probes how many distinct (source, target, port) probes it took: the
+ * detection of members whose own probes never reach them.
  */
 import type { Database } from '../db/database.js';
 import type { ScanThresholds } from './thresholds.js';
@@ -35,6 +38,8 @@ interface Candidate {
   pairs: Set<string>;
   /** When each (target, port) pair was first probed, seconds. */
   firstProbe: Map<string, number>;
+  /** The probe flow that first probed each pair: [capture_id, flow_id]. */
+  firstFlow: Map<string, [number, number]>;
   targets: string[];
 }
 
@@ -102,28 +107,39 @@ function* overlappingPairs(cands: Candidate[]): Generator<[number, number]> {
   }
 }
 
-/** Does the union of the members' probes meet the scan thresholds (ports on one host, or hosts)? */
-function meetsThresholds(members: Candidate[], t: ScanThresholds): boolean {
+interface Crossing { capture: number; flow: number; probes: number }
+
+/**
+ * The members' probes merged in time order: the first probe at which their union reaches the scan
+ * thresholds (ports on one host, or hosts), or null when it never does.
+ */
+function unionCrossing(members: Candidate[], t: ScanThresholds): Crossing | null {
+  const all: { t: number; pair: string; flow: [number, number] }[] = [];
+  for (const m of members) for (const [pair, time] of m.firstProbe) all.push({ t: time, pair, flow: m.firstFlow.get(pair)! });
+  all.sort((a, b) => a.t - b.t);
   const ports = new Map<string, Set<string>>();
-  for (const m of members) {
-    for (const pair of m.pairs) {
-      const cut = pair.lastIndexOf('|');
-      const target = pair.slice(0, cut);
-      let set = ports.get(target);
-      if (!set) ports.set(target, (set = new Set()));
-      set.add(pair.slice(cut + 1));
-    }
+  let probes = 0;
+  for (const p of all) {
+    probes++;
+    const cut = p.pair.lastIndexOf('|');
+    const target = p.pair.slice(0, cut);
+    let set = ports.get(target);
+    if (!set) ports.set(target, (set = new Set()));
+    set.add(p.pair.slice(cut + 1));
+    if (ports.size >= t.minHosts || set.size >= t.minPorts) return { capture: p.flow[0], flow: p.flow[1], probes };
   }
-  return ports.size >= t.minHosts || [...ports.values()].some((s) => s.size >= t.minPorts);
+  return null;
 }
 
 export async function findGroups(db: Database, thresholds: ScanThresholds): Promise<void> {
-  await db.query(`CREATE OR REPLACE TEMP TABLE scan_group_members (prober VARCHAR, episode BIGINT, group_id INTEGER, group_kind VARCHAR)`);
+  await db.query(`CREATE OR REPLACE TEMP TABLE scan_group_members (prober VARCHAR, episode BIGINT, group_id INTEGER, group_kind VARCHAR,
+    detect_capture INTEGER, detect_flow BIGINT, group_probes INTEGER)`);
   const r = await db.query(`
     SELECT prober, CAST(episode AS BIGINT) AS episode,
            epoch_ns(min(first_ts)) / 1e9 AS t0, epoch_ns(max(last_ts)) / 1e9 AS t1,
-           list(pair) AS pairs, list(t) AS times, list(DISTINCT target) AS targets
+           list(pair) AS pairs, list(t) AS times, list(fc) AS fcs, list(ff) AS ffs, list(DISTINCT target) AS targets
     FROM (SELECT prober, episode, target, target || '|' || dport AS pair, epoch_ns(min(first_ts)) / 1e9 AS t,
+                 arg_min(capture_id, (first_ts, capture_id, flow_id)) AS fc, arg_min(flow_id, (first_ts, capture_id, flow_id)) AS ff,
                  min(first_ts) AS first_ts, max(last_ts) AS last_ts
           FROM scan_episodes GROUP BY prober, episode, target, dport)
     GROUP BY prober, episode
@@ -135,6 +151,7 @@ export async function findGroups(db: Database, thresholds: ScanThresholds): Prom
     t1: Number(row['t1']),
     pairs: new Set(row['pairs'] as string[]),
     firstProbe: new Map((row['pairs'] as string[]).map((p, i) => [p, Number((row['times'] as unknown[])[i])])),
+    firstFlow: new Map((row['pairs'] as string[]).map((p, i) => [p, [Number((row['fcs'] as unknown[])[i]), Number((row['ffs'] as unknown[])[i])]])),
     targets: row['targets'] as string[],
   }));
   const decoy = new UnionFind(cands.length);
@@ -155,11 +172,12 @@ export async function findGroups(db: Database, thresholds: ScanThresholds): Prom
     return [...by.values()];
   };
   const all = cands.map((_, i) => i);
-  const groups: { kind: 'decoy' | 'distributed'; members: number[] }[] = [];
+  const groups: { kind: 'decoy' | 'distributed'; members: number[]; crossing: Crossing }[] = [];
   const inDecoy = new Set<number>();
   for (const members of components(decoy, all)) {
-    if (members.length < 2 || !meetsThresholds(members.map((i) => cands[i]!), thresholds)) continue;
-    groups.push({ kind: 'decoy', members });
+    const crossing = members.length < 2 ? null : unionCrossing(members.map((i) => cands[i]!), thresholds);
+    if (!crossing) continue;
+    groups.push({ kind: 'decoy', members, crossing });
     for (const i of members) inDecoy.add(i);
   }
   const distributed = new UnionFind(cands.length);
@@ -167,15 +185,17 @@ export async function findGroups(db: Database, thresholds: ScanThresholds): Prom
   for (const members of components(distributed, all.filter((i) => !inDecoy.has(i)))) {
     const sources = new Set(members.map((i) => cands[i]!.prober));
     const splits = members.every((a, x) => members.slice(x + 1).every((b) => jaccard(cands[a]!.pairs, cands[b]!.pairs) <= DISTRIBUTED_JACCARD));
-    if (!splits || sources.size < DISTRIBUTED_MIN_SOURCES || !meetsThresholds(members.map((i) => cands[i]!), thresholds)) continue;
-    groups.push({ kind: 'distributed', members });
+    if (!splits || sources.size < DISTRIBUTED_MIN_SOURCES) continue;
+    const crossing = unionCrossing(members.map((i) => cands[i]!), thresholds);
+    if (!crossing) continue;
+    groups.push({ kind: 'distributed', members, crossing });
   }
   groups.sort((a, b) => Math.min(...a.members.map((i) => cands[i]!.t0)) - Math.min(...b.members.map((i) => cands[i]!.t0)));
   const values: string[] = [];
   groups.forEach((g, n) => {
     for (const i of g.members) {
       const c = cands[i]!;
-      values.push(`('${c.prober.replace(/'/g, "''")}', ${c.episode}, ${n + 1}, '${g.kind}')`);
+      values.push(`('${c.prober.replace(/'/g, "''")}', ${c.episode}, ${n + 1}, '${g.kind}', ${g.crossing.capture}, ${g.crossing.flow}, ${g.crossing.probes})`);
     }
   });
   if (values.length > 0) await db.query(`INSERT INTO scan_group_members VALUES ${values.join(', ')}`);

@@ -14,7 +14,7 @@ import { runCli } from '../support/cli.js';
 import { cliPath, fixturesDir } from '../support/paths.js';
 import { netnsUnavailableReason } from '../support/netns.js';
 import {
-  BENIGN, HPING3_EXPECTED, NMAP_RECIPES, TOOL_EXPECTED, assertDecoyGroup, assertDistributedGroup, assertScans, assertTool, nmapVerdict, scansOf,
+  BENIGN, HPING3_EXPECTED, NMAP_RECIPES, TOOL_EXPECTED, assertDecoyGroup, assertDistributedGroup, assertScans, assertSplitGroup, assertTool, nmapVerdict, scansOf,
 } from './verdicts.js';
 
 const skip = netnsUnavailableReason();
@@ -65,6 +65,7 @@ test('live nmap, hping3 and benign runs between namespaces are reported exactly'
     }
     for (const [label, file] of both('scan-decoy')) await t.test(`${label}: one decoy group of 6 sources`, () => assertDecoyGroup(file));
     for (const [label, file] of both('scan-distributed')) await t.test(`${label}: one distributed group of 4`, () => assertDistributedGroup(file));
+    for (const [label, file] of both('scan-split')) await t.test(`${label}: one distributed group of 5 below the thresholds`, () => assertSplitGroup(file));
     for (const [label, file] of both('hping3')) {
       await t.test(label, async () => assertScans(label, await scansOf(file), HPING3_EXPECTED));
     }

@@ -147,3 +147,13 @@ export async function assertDistributedGroup(file: string): Promise<void> {
   assert.equal(new Set(scans.map((s) => s.group_id)).size, 1);
   assert.ok(scans.every((s) => s.group_id !== null && s.group_kind === 'distributed' && s.ports === 50), JSON.stringify(scans));
 }
+
+/** scan-split: five nmap runs from 10.199.4.11-15, 4 ports each of 1-20: each below the thresholds, one
+ *  distributed group whose union reaches 15 ports; every member detected with the group. */
+export async function assertSplitGroup(file: string): Promise<void> {
+  const scans = (await scansOf(file)) as unknown as (GroupScan & { detected_at: string; probes_to_detect: number })[];
+  assert.deepEqual(scans.map((s) => s.scanner).sort(), ['10.199.4.11', '10.199.4.12', '10.199.4.13', '10.199.4.14', '10.199.4.15']);
+  assert.equal(new Set(scans.map((s) => s.group_id)).size, 1);
+  assert.ok(scans.every((s) => s.group_kind === 'distributed' && s.ports === 4 && s.probes_to_detect === 15), JSON.stringify(scans));
+  assert.equal(new Set(scans.map((s) => s.detected_at)).size, 1);
+}
