@@ -140,7 +140,13 @@ export async function detectTimes(db: Database, thresholds: ScanThresholds): Pro
   const r = await db.query(`
     SELECT prober, CAST(episode AS BIGINT) AS episode, target, dport, CAST(epoch_ns(first_ts) AS VARCHAR) AS ns,
            answer = 'synack' AS success, capture_id, flow_id
-    FROM scan_episodes ORDER BY prober, first_ts, capture_id, flow_id`);
+    FROM scan_episodes
+    -- Sources with fewer distinct (target, port) probes can reach neither method's line (TRW needs 4
+    -- failures in a row: 4^3 = 64 < 99): leaving them out keeps a flood of spoofed one-probe sources
+    -- out of memory.
+    WHERE prober IN (SELECT prober FROM scan_episodes GROUP BY prober
+                     HAVING count(DISTINCT (target, dport)) >= ${Math.min(4, thresholds.minPorts, thresholds.minHosts)})
+    ORDER BY prober, first_ts, capture_id, flow_id`);
   const probes: Probe[] = r.rows.map((row) => ({
     prober: String(row['prober']),
     episode: Number(row['episode']),
