@@ -62,18 +62,18 @@ SELECT * EXCLUDE (is_syn, sport_reused, seq_reused, sport_step, target_v4),
          ELSE 0.0
        END AS tool_confidence,
        list_filter([
-         CASE WHEN tool = 'nmap' AND probe_type = 'os' AND p0.tsval = 4294967295 THEN 'tsval=0xFFFFFFFF tsecr=0 (OS detection)' END,
-         CASE WHEN tool = 'nmap' AND probe_type = 'os' AND p0.win = 3 THEN 'SYN+ECE+CWR win=3 (OS detection ECN)' END,
+         CASE WHEN tool = 'nmap' AND probe_type = 'os' AND p0.tsval = 4294967295 THEN 'os-probe:tsval=0xFFFFFFFF,tsecr=0' END,
+         CASE WHEN tool = 'nmap' AND probe_type = 'os' AND p0.win = 3 THEN 'os-probe:syn+ece+cwr,win=3' END,
          CASE WHEN tool = 'zmap' THEN 'ip_id=54321' END,
          CASE WHEN tool = 'masscan' THEN 'ip_id=(dst^dport^seq)&0xffff' END,
          CASE WHEN tool IN ('zmap', 'masscan', 'nmap', 'hping3') AND probe_type <> 'os' THEN 'win=' || p0.win END,
          CASE WHEN tool IN ('zmap', 'masscan') AND p0.ttl >= 192 THEN 'ttl>=192' END,
-         CASE WHEN tool = 'nmap' AND probe_type <> 'os' AND is_syn THEN 'options=mss only' END,
-         CASE WHEN tool IN ('nmap', 'hping3') AND probe_type <> 'os' AND NOT is_syn OR tool = 'hping3' THEN 'no options' END,
-         CASE WHEN tool = 'nmap' AND probe_type <> 'os' AND sport_reused THEN 'sport reused' END,
-         CASE WHEN tool = 'nmap' AND probe_type <> 'os' AND seq_reused THEN 'seq reused' END,
-         CASE WHEN tool = 'hping3' AND sport_step THEN 'sport+1 per probe' END,
-         CASE WHEN tool = 'connect' THEN 'OS SYN options (mss, sack_perm, wscale' || CASE WHEN p0.tsval IS NOT NULL THEN ', ts' ELSE '' END || ')' END,
-         CASE WHEN tool = 'connect' AND NOT sport_reused THEN 'new sport per probe' END
+         CASE WHEN tool = 'nmap' AND probe_type <> 'os' AND is_syn THEN 'options=mss' END,
+         CASE WHEN tool IN ('nmap', 'hping3') AND probe_type <> 'os' AND NOT is_syn OR tool = 'hping3' THEN 'options=none' END,
+         CASE WHEN tool = 'nmap' AND probe_type <> 'os' AND sport_reused THEN 'sport-reused' END,
+         CASE WHEN tool = 'nmap' AND probe_type <> 'os' AND seq_reused THEN 'seq-reused' END,
+         CASE WHEN tool = 'hping3' AND sport_step THEN 'sport+1-per-probe' END,
+         CASE WHEN tool = 'connect' THEN 'options=mss,sack_perm,wscale' || CASE WHEN p0.tsval IS NOT NULL THEN ',ts' ELSE '' END END,
+         CASE WHEN tool = 'connect' AND NOT sport_reused THEN 'sport-new-per-probe' END
        ], e -> e IS NOT NULL) AS tool_evidence
 FROM tooled`;

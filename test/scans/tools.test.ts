@@ -32,7 +32,7 @@ test('scan_probes carries each probe frame\'s tool; the OS probes of nmap -O say
     const db = path.join(dir, 'os.duckdb');
     assert.equal((await runCli(['scans', fx('scan-os'), '--db', db])).status, 0);
     const q = await runCli(['query', db,
-      `SELECT tool, list_contains(tool_evidence, 'tsval=0xFFFFFFFF tsecr=0 (OS detection)') AS os, count(*) AS n
+      `SELECT tool, list_contains(tool_evidence, 'os-probe:tsval=0xFFFFFFFF,tsecr=0') AS os, count(*) AS n
        FROM scan_probes GROUP BY ALL ORDER BY ALL`, '--format', 'json']);
     assert.equal(q.status, 0, q.stderr);
     const rows = JSON.parse(q.stdout) as { tool: string; os: boolean; n: number }[];

@@ -106,14 +106,14 @@ export function assertScans(label: string, reported: ReportedScan[], expected: E
  * scan's tool and an evidence item that must be among the fields that matched.
  */
 export const TOOL_EXPECTED: Record<string, { tool: string; evidence: string; scans: number }> = {
-  'scan-syn': { tool: 'nmap', evidence: 'options=mss only', scans: 1 },
-  'scan-connect': { tool: 'connect', evidence: 'OS SYN options (mss, sack_perm, wscale, ts)', scans: 1 },
-  'scan-fin': { tool: 'nmap', evidence: 'seq reused', scans: 1 },
-  'scan-ack': { tool: 'nmap', evidence: 'sport reused', scans: 1 },
-  'scan-os': { tool: 'nmap', evidence: 'tsval=0xFFFFFFFF tsecr=0 (OS detection)', scans: 1 },
+  'scan-syn': { tool: 'nmap', evidence: 'options=mss', scans: 1 },
+  'scan-connect': { tool: 'connect', evidence: 'options=mss,sack_perm,wscale,ts', scans: 1 },
+  'scan-fin': { tool: 'nmap', evidence: 'seq-reused', scans: 1 },
+  'scan-ack': { tool: 'nmap', evidence: 'sport-reused', scans: 1 },
+  'scan-os': { tool: 'nmap', evidence: 'os-probe:tsval=0xFFFFFFFF,tsecr=0', scans: 1 },
   masscan: { tool: 'masscan', evidence: 'ip_id=(dst^dport^seq)&0xffff', scans: 1 },
   zmap: { tool: 'zmap', evidence: 'ip_id=54321', scans: 1 },
-  hping3: { tool: 'hping3', evidence: 'sport+1 per probe', scans: 5 },
+  hping3: { tool: 'hping3', evidence: 'sport+1-per-probe', scans: 5 },
 };
 
 export interface ToolScan { scanner: string; tool: string; tool_confidence: number; tool_evidence: string[] }
