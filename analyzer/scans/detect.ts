@@ -1,6 +1,9 @@
 /**
  * Scan detection over `scan_probe_flows` (probes.ts): a prober's probes, cut into episodes wherever it
- * stays quiet longer than the window, become a scan when they reach the thresholds (thresholds.ts).
+ * stays quiet longer than the window, become a scan when they reach the thresholds (thresholds.ts), or
+ * under --method trw when the random walk of detection.ts calls the source a scanner; members of a decoy
+ * or distributed group (groups.ts) always. Each row says when it became detectable (detection.ts) and
+ * which tool sent it (tools.ts). Also writes `scan_groups`.
  * Writes `scans` (one row per scan) and `scan_probes(scan_id, capture_id, frame, tool, tool_confidence,
  * tool_evidence)` (its probe frames, each with the tool its flow's first packet points to: tools.ts).
  *
