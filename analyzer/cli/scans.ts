@@ -1,11 +1,11 @@
 /**
  * `tcplens scans CAPTURE...|DB.duckdb [--min-ports N] [--min-hosts N] [--window SECONDS]
- *  [--fail-on scan|anomaly] [--db FILE] [--format table|json|csv]`: port scans and sweeps (docs/scans.md).
+ *  [--method threshold|trw] [--fail-on scan|anomaly] [--db FILE] [--per-file] [--format table|json|csv]`: port scans and sweeps (docs/scans.md).
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../common/errors.js';
 import { captureErrorsStatus, openForCommand, withInputOptions } from './inputs.js';
-import { findScans, parseThresholds, SCAN_COLUMNS, DEFAULT_THRESHOLDS } from '../scans/index.js';
+import { findScans, parseThresholds, SCAN_COLUMNS, DEFAULT_THRESHOLDS, DETECTION_METHODS, type DetectionMethod } from '../scans/index.js';
 import { ANOMALY_COLUMNS, ISN_COLUMNS, findAnomalies } from '../anomalies/index.js';
 import { EXIT_FINDING, EXIT_OK, action } from '../../common/cli-run.js';
 import { parseFormat, renderRows, toJson, type Row } from './output.js';
@@ -28,6 +28,11 @@ function parseShow(value: string): Show[] {
   }
   if (out.length === 0) throw new UsageError('--show needs at least one of scans, anomalies, isn');
   return out;
+}
+
+function parseMethod(value: string): DetectionMethod {
+  if ((DETECTION_METHODS as readonly string[]).includes(value)) return value as DetectionMethod;
+  throw new UsageError(`--method must be threshold or trw, not '${value}'`);
 }
 
 function parseFailOn(value: string | undefined): Set<FailOn> {
@@ -53,17 +58,19 @@ export function registerScans(program: Command): void {
     .option('--min-ports <n>', `distinct ports on one host for a vertical scan (default ${DEFAULT_THRESHOLDS.minPorts})`)
     .option('--min-hosts <n>', `distinct hosts for a horizontal sweep (default ${DEFAULT_THRESHOLDS.minHosts})`)
     .option('--window <seconds>', `longest quiet gap inside one scan (default ${DEFAULT_THRESHOLDS.windowSeconds})`)
+    .option('--method <method>', 'threshold (--min-ports/--min-hosts) or trw (Threshold Random Walk, Jung et al. 2004)', 'threshold')
     .option('--show <sections>', 'comma list of: scans; anomalies (invalid flags, blind resets, floods, windows, predictable ISNs); isn (every host\'s ISN grade)', 'scans')
     .option('--fail-on <findings>', 'exit 4 when a scan or an anomaly is found: scan, anomaly or scan,anomaly')
     .option('--format <format>', 'table, json or csv', 'table')
-    .action(action(async (inputs: string[], opts: { minPorts?: string; minHosts?: string; window?: string; show: string; failOn?: string; db?: string; perFile?: boolean; format: string }) => {
+    .action(action(async (inputs: string[], opts: { minPorts?: string; minHosts?: string; window?: string; method: string; show: string; failOn?: string; db?: string; perFile?: boolean; format: string }) => {
       const format = parseFormat(opts.format);
       const thresholds = parseThresholds(opts);
       const failOn = parseFailOn(opts.failOn);
       const show = parseShow(opts.show);
+      const method = parseMethod(opts.method);
       const lens = await openForCommand(inputs, opts);
       try {
-        const scans = await findScans(lens.db, thresholds);
+        const scans = await findScans(lens.db, thresholds, method);
         const anomalies = show.some((s) => s !== 'scans') || failOn.has('anomaly') ? await findAnomalies(lens.db, thresholds) : [];
         const sections: { name: Show; rows: Row[]; columns: string[] }[] = [];
         for (const name of show) {

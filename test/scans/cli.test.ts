@@ -25,7 +25,7 @@ test('--fail-on anomaly exits 4 on the anomalies fixture, 0 on a clean scan capt
 });
 
 test('bad flags are usage errors (exit 2, one line, nothing on stdout)', async () => {
-  for (const args of [['--min-ports', '0'], ['--min-hosts', 'x'], ['--window', '-1'], ['--fail-on', 'flood'], ['--show', 'all'], ['--format', 'xml']]) {
+  for (const args of [['--min-ports', '0'], ['--min-hosts', 'x'], ['--window', '-1'], ['--fail-on', 'flood'], ['--method', 'cusum'], ['--show', 'all'], ['--format', 'xml']]) {
     const r = await runCli(['scans', fx('scan-syn'), ...args]);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.equal(r.stdout, '');

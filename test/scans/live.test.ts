@@ -1,6 +1,6 @@
 /**
- * The real thing, live: fixtures/scans/make.sh runs nmap (-sS -sT -sF -sN -sX -sA -sM -sW, IPv6, a
- * 24-host sweep, a slow scan), hping3 and benign curl traffic between two fresh network namespaces,
+ * The real thing, live: fixtures/scans/make.sh runs nmap (-sS -sT -sF -sN -sX -sA -sM -sW -O -D, IPv6, a
+ * 24-host sweep, a slow scan), masscan, zmap, hping3 and benign traffic between two fresh network namespaces,
  * recorded by tcpdump and by `tcplens record` on the same veth end. Every capture must
  * be reported exactly as nmap itself saw the scan (its -oX file), the hping3 recipe says, or not at all.
  */
@@ -13,7 +13,9 @@ import path from 'node:path';
 import { runCli } from '../support/cli.js';
 import { cliPath, fixturesDir } from '../support/paths.js';
 import { netnsUnavailableReason } from '../support/netns.js';
-import { BENIGN, HPING3_EXPECTED, NMAP_RECIPES, assertScans, nmapVerdict, scansOf } from './verdicts.js';
+import {
+  BENIGN, HPING3_EXPECTED, NMAP_RECIPES, TOOL_EXPECTED, assertDecoyGroup, assertDistributedGroup, assertScans, assertSplitGroup, assertTool, nmapVerdict, scansOf,
+} from './verdicts.js';
 
 const skip = netnsUnavailableReason();
 const makeScript = path.join(fixturesDir, 'scans', 'make.sh');
@@ -36,10 +38,10 @@ function make(out: string, recipes: string[], env: NodeJS.ProcessEnv, timeoutMs:
   });
 }
 
-test('live nmap, hping3 and benign runs between namespaces are reported exactly', { skip: skip ?? false, timeout: 300_000 }, async (t) => {
+test('live nmap, hping3 and benign runs between namespaces are reported exactly', { skip: skip ?? false, timeout: 480_000 }, async (t) => {
   const out = mkdtempSync(path.join(tmpdir(), 'tcplens-live-scans-'));
   try {
-    const log = await make(out, [], { TCPLENS_CLI: cliPath }, 240_000);
+    const log = await make(out, [], { TCPLENS_CLI: cliPath }, 400_000);
     const both = (name: string) => [
       [`${name} (tcpdump)`, path.join(out, `${name}.pcap`)],
       [`${name} (tcplens record)`, path.join(out, `${name}.tcplens.pcapng`)],
@@ -54,6 +56,16 @@ test('live nmap, hping3 and benign runs between namespaces are reported exactly'
         assertScans(`${name} recorded by tcplens`, await scansOf(file), expected);
       });
     }
+    // The scanner's tool: nmap -sS -sT -sF -sA -O, masscan, zmap, hping3 (masscan and zmap send from
+    // their own raw-socket stacks, given the veth, a source address and the server's MAC as router).
+    for (const name of Object.keys(TOOL_EXPECTED)) {
+      for (const [label, file] of both(name)) {
+        await t.test(`${label}: tool ${TOOL_EXPECTED[name]!.tool}`, async () => assertTool(name, file));
+      }
+    }
+    for (const [label, file] of both('scan-decoy')) await t.test(`${label}: one decoy group of 6 sources`, () => assertDecoyGroup(file));
+    for (const [label, file] of both('scan-distributed')) await t.test(`${label}: one distributed group of 4`, () => assertDistributedGroup(file));
+    for (const [label, file] of both('scan-split')) await t.test(`${label}: one distributed group of 5 below the thresholds`, () => assertSplitGroup(file));
     for (const [label, file] of both('hping3')) {
       await t.test(label, async () => assertScans(label, await scansOf(file), HPING3_EXPECTED));
     }

@@ -59,7 +59,10 @@ export const HPING3_EXPECTED: ExpectedScan[] = [
   scanner: scanner as string, probeTypes: [type as string], kind: 'vertical', targets: ['10.199.0.2'], ports: 25, openPorts: open as number[],
 }));
 
-export const BENIGN = ['benign-http', 'benign-busy', 'benign-bulk', 'benign-clients', 'anomalies'];
+export const BENIGN = [
+  'benign-http', 'benign-busy', 'benign-bulk', 'benign-clients', 'anomalies',
+  'benign-data-ports', 'benign-health', 'benign-retry', 'benign-browser', 'benign-http300',
+];
 
 export interface ReportedScan {
   scanner: string;
@@ -96,4 +99,61 @@ export function assertScans(label: string, reported: ReportedScan[], expected: E
     assert.deepEqual(got.open_ports, want.openPorts, `${label}: open ports`);
     assert.ok(got.probes >= got.ports, `${label}: ${got.probes} probes for ${got.ports} ports`);
   }
+}
+
+/**
+ * The tool behind each capture of make.sh, as `tcplens scans` must name it: capture name -> every
+ * scan's tool and an evidence item that must be among the fields that matched.
+ */
+export const TOOL_EXPECTED: Record<string, { tool: string; evidence: string; scans: number }> = {
+  'scan-syn': { tool: 'nmap', evidence: 'options=mss', scans: 1 },
+  'scan-connect': { tool: 'connect', evidence: 'options=mss,sack_perm,wscale,ts', scans: 1 },
+  'scan-fin': { tool: 'nmap', evidence: 'seq-reused', scans: 1 },
+  'scan-ack': { tool: 'nmap', evidence: 'sport-reused', scans: 1 },
+  'scan-os': { tool: 'nmap', evidence: 'os-probe:tsval=0xFFFFFFFF,tsecr=0', scans: 1 },
+  masscan: { tool: 'masscan', evidence: 'ip_id=(dst^dport^seq)&0xffff', scans: 1 },
+  zmap: { tool: 'zmap', evidence: 'ip_id=54321', scans: 1 },
+  hping3: { tool: 'hping3', evidence: 'sport+1-per-probe', scans: 5 },
+};
+
+export interface ToolScan { scanner: string; tool: string; tool_confidence: number; tool_evidence: string[] }
+
+/** Every scan of the capture names the expected tool, with confidence >= 0.8 and the expected evidence. */
+export async function assertTool(name: string, file: string): Promise<void> {
+  const want = TOOL_EXPECTED[name]!;
+  const scans = (await scansOf(file)) as unknown as ToolScan[];
+  assert.equal(scans.length, want.scans, `${name}: ${scans.length} scans`);
+  for (const s of scans) {
+    assert.equal(s.tool, want.tool, `${name}: ${s.scanner} tool ${s.tool} (${s.tool_evidence.join('; ')})`);
+    assert.ok(s.tool_confidence >= 0.8, `${name}: confidence ${s.tool_confidence}`);
+    assert.ok(s.tool_evidence.includes(want.evidence), `${name}: evidence ${JSON.stringify(s.tool_evidence)}`);
+  }
+}
+
+interface GroupScan { scanner: string; kind: string; ports: number; group_id: number | null; group_kind: string | null }
+
+/** scan-decoy: nmap -S 10.199.1.24 -D 10.199.1.25,...,29: six rows, one decoy group, all 202 ports each. */
+export async function assertDecoyGroup(file: string): Promise<void> {
+  const scans = (await scansOf(file)) as unknown as GroupScan[];
+  assert.deepEqual(scans.map((s) => s.scanner).sort(), ['10.199.1.24', '10.199.1.25', '10.199.1.26', '10.199.1.27', '10.199.1.28', '10.199.1.29']);
+  assert.equal(new Set(scans.map((s) => s.group_id)).size, 1);
+  assert.ok(scans.every((s) => s.group_id !== null && s.group_kind === 'decoy' && s.kind === 'vertical' && s.ports === 202), JSON.stringify(scans));
+}
+
+/** scan-distributed: four nmap runs from 10.199.4.1-4, 50 ports each: one distributed group. */
+export async function assertDistributedGroup(file: string): Promise<void> {
+  const scans = (await scansOf(file)) as unknown as GroupScan[];
+  assert.deepEqual(scans.map((s) => s.scanner).sort(), ['10.199.4.1', '10.199.4.2', '10.199.4.3', '10.199.4.4']);
+  assert.equal(new Set(scans.map((s) => s.group_id)).size, 1);
+  assert.ok(scans.every((s) => s.group_id !== null && s.group_kind === 'distributed' && s.ports === 50), JSON.stringify(scans));
+}
+
+/** scan-split: five nmap runs from 10.199.4.11-15, 4 ports each of 1-20: each below the thresholds, one
+ *  distributed group whose union reaches 15 ports; every member detected with the group. */
+export async function assertSplitGroup(file: string): Promise<void> {
+  const scans = (await scansOf(file)) as unknown as (GroupScan & { detected_at: string; probes_to_detect: number })[];
+  assert.deepEqual(scans.map((s) => s.scanner).sort(), ['10.199.4.11', '10.199.4.12', '10.199.4.13', '10.199.4.14', '10.199.4.15']);
+  assert.equal(new Set(scans.map((s) => s.group_id)).size, 1);
+  assert.ok(scans.every((s) => s.group_kind === 'distributed' && s.ports === 4 && s.probes_to_detect === 15), JSON.stringify(scans));
+  assert.equal(new Set(scans.map((s) => s.detected_at)).size, 1);
 }
