@@ -23,6 +23,7 @@
  * | os      | TSval 0xFFFFFFFF/TSecr 0, or SYN+ECE+CWR window 3 | -O | nmap's OS-detection probes (any flags) |
  */
 import type { Database } from '../db/database.js';
+import { TCP_ACK as ACK, TCP_CWR as CWR, TCP_ECE as ECE, TCP_FIN as FIN, TCP_PSH as PSH, TCP_RST as RST, TCP_SYN as SYN, TCP_URG as URG } from '../decode/types.js';
 import { createDerivedTable } from './tables.js';
 import { PROBE_TOOLS_SQL } from './tools.js';
 
@@ -33,7 +34,11 @@ export const PROBE_TYPES = ['syn', 'connect', 'fin', 'null', 'xmas', 'ack', 'mai
 export type ProbeType = (typeof PROBE_TYPES)[number];
 
 /** The six classic flag bits (FIN..URG): ECE and CWR (hping3 -X/-Y, ECN) do not change the probe type. */
-const CLASSIC = 63;
+const CLASSIC = FIN | SYN | RST | PSH | ACK | URG;
+
+/** The first packet's classic flags of each probe type nmap sends (docs/scans.md). */
+const PROBE_FIRST_FLAGS = { syn: SYN, fin: FIN, null: 0, xmas: FIN | PSH | URG, ack: ACK, maimon: FIN | ACK } as const;
+const PROBE_FLAGS = Object.values(PROBE_FIRST_FLAGS);
 
 export const PROBE_FLOWS_SQL = `
 WITH firsts AS (
@@ -51,35 +56,35 @@ per_flow AS (
   SELECT f.capture_id, f.flow_id, f.prober, f.target, f.pport, f.dport, f.f0, f.ip_version, f.p0,
          -- nmap's OS detection (-O): TSval 0xFFFFFFFF with TSecr 0 on its SEQ and T2-T7 probes, and its ECN
          -- probe (SYN+ECE+CWR, window 3): whatever their flags, they are probes of type 'os'
-         coalesce((f.p0.tsval = 4294967295 AND f.p0.tsecr = 0) OR ((f.p0.flags & 194) = 194 AND f.p0.win = 3), false) AS os_probe,
+         coalesce((f.p0.tsval = 4294967295 AND f.p0.tsecr = 0) OR ((f.p0.flags & ${SYN | ECE | CWR}) = ${SYN | ECE | CWR} AND f.p0.win = 3), false) AS os_probe,
          count(*) FILTER (WHERE p.src = f.prober AND p.sport = f.pport) AS prober_packets,
          coalesce(sum(p.payload_len) FILTER (WHERE p.src = f.prober AND p.sport = f.pport), 0) AS prober_payload,
          coalesce(sum(p.payload_len) FILTER (WHERE p.src = f.target), 0) AS target_payload,
-         bool_or((p.flags & 5) <> 0) AS closed,
-         bool_or((p.flags & 18) = 18) FILTER (WHERE p.src = f.target) AS synack,
-         bool_or((p.flags & 4) <> 0) FILTER (WHERE p.src = f.target) AS rst,
-         bool_or((p.flags & 4) <> 0 AND p.win > 0) FILTER (WHERE p.src = f.target) AS rst_window,
-         bool_or((p.flags & 4) = 0) FILTER (WHERE p.src = f.target) AS target_not_rst,
+         bool_or((p.flags & ${FIN | RST}) <> 0) AS closed,
+         bool_or((p.flags & ${SYN | ACK}) = ${SYN | ACK}) FILTER (WHERE p.src = f.target) AS synack,
+         bool_or((p.flags & ${RST}) <> 0) FILTER (WHERE p.src = f.target) AS rst,
+         bool_or((p.flags & ${RST}) <> 0 AND p.win > 0) FILTER (WHERE p.src = f.target) AS rst_window,
+         bool_or((p.flags & ${RST}) = 0) FILTER (WHERE p.src = f.target) AS target_not_rst,
          -- the prober's handshake-completing ACK: a pure ACK sent after the SYN (connect scan)
-         bool_or((p.flags & ${CLASSIC}) = 16) FILTER (WHERE p.src = f.prober AND p.sport = f.pport) AS prober_acked,
+         bool_or((p.flags & ${CLASSIC}) = ${ACK}) FILTER (WHERE p.src = f.prober AND p.sport = f.pport) AS prober_acked,
          list(p.frame ORDER BY p.frame) FILTER (WHERE p.src = f.prober AND p.sport = f.pport AND (p.flags & ${CLASSIC}) = f.f0) AS probe_frames,
          min(p.ts) AS first_ts, max(p.ts) FILTER (WHERE p.src = f.prober) AS last_ts
   FROM firsts f JOIN packets p ON p.capture_id = f.capture_id AND p.flow_id = f.flow_id
-  WHERE f.f0 IN (0, 1, 2, 16, 17, 41) OR (f.p0.tsval = 4294967295 AND f.p0.tsecr = 0) OR ((f.p0.flags & 194) = 194 AND f.p0.win = 3)
+  WHERE f.f0 IN (${PROBE_FLAGS.join(', ')}) OR (f.p0.tsval = 4294967295 AND f.p0.tsecr = 0) OR ((f.p0.flags & ${SYN | ECE | CWR}) = ${SYN | ECE | CWR} AND f.p0.win = 3)
   GROUP BY ALL
 )
 SELECT capture_id, flow_id, prober, target, pport, dport, ip_version, p0,
-       CASE WHEN os_probe THEN 'os' ELSE CASE f0 WHEN 2 THEN CASE WHEN coalesce(prober_acked AND synack, false) THEN 'connect' ELSE 'syn' END
-               WHEN 1 THEN 'fin' WHEN 0 THEN 'null' WHEN 41 THEN 'xmas' WHEN 16 THEN 'ack' WHEN 17 THEN 'maimon' END END AS probe_type,
+       CASE WHEN os_probe THEN 'os' ELSE CASE f0 WHEN ${SYN} THEN CASE WHEN coalesce(prober_acked AND synack, false) THEN 'connect' ELSE 'syn' END
+               ${(['fin', 'null', 'xmas', 'ack', 'maimon'] as const).map((t) => `WHEN ${PROBE_FIRST_FLAGS[t]} THEN '${t}'`).join(' ')} END END AS probe_type,
        CASE WHEN coalesce(synack, false) THEN 'synack' WHEN coalesce(rst, false) THEN 'rst' ELSE 'none' END AS answer,
        coalesce(rst_window, false) AS rst_window,
        probe_frames, first_ts, last_ts
 FROM per_flow
 WHERE prober_payload = 0 AND target_payload = 0
   AND prober_packets <= ${MAX_PROBER_PACKETS}
-  AND (f0 = 2 OR os_probe OR NOT coalesce(target_not_rst, false))
+  AND (f0 = ${SYN} OR os_probe OR NOT coalesce(target_not_rst, false))
   -- a completed handshake is a connect probe only once closed (FIN or RST): an idle pooled connection is not
-  AND (f0 <> 2 OR NOT coalesce(prober_acked AND synack, false) OR closed)
+  AND (f0 <> ${SYN} OR NOT coalesce(prober_acked AND synack, false) OR closed)
   AND len(probe_frames) > 0
 `;
 

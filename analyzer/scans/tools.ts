@@ -16,6 +16,7 @@
  * tool_confidence (0..1) is higher when the relational marks (reused or stepping source ports, reused
  * sequence numbers) back up the single-packet fields; tool_evidence lists the fields that matched.
  */
+import { TCP_SYN } from '../decode/types.js';
 
 /** Tool names in the order the table above lists them. */
 export const TOOLS = ['nmap', 'masscan', 'zmap', 'hping3', 'connect', 'unknown'] as const;
@@ -32,7 +33,7 @@ const v4Number = (col: string) =>
 export const PROBE_TOOLS_SQL = `
 WITH ctx AS (
   SELECT *,
-         (p0.flags & 2) <> 0 AS is_syn,
+         (p0.flags & ${TCP_SYN}) <> 0 AS is_syn,
          count(*) OVER (PARTITION BY prober, pport) > 1 AS sport_reused,
          count(*) OVER (PARTITION BY prober, p0.seq) > 1 AS seq_reused,
          coalesce(CAST(pport AS INTEGER) - lag(pport) OVER w = 1, false) OR coalesce(lead(pport) OVER w - CAST(pport AS INTEGER) = 1, false) AS sport_step,
