@@ -18,6 +18,7 @@ import { ChunkWriter, columnIndex } from './chunk-writer.js';
 import type { Database } from './database.js';
 import { FLAG_COLUMNS, FLAG_FLOW_COLUMNS, FLAG_FLOW_TABLE_SQL, FLOW_COLUMNS, PACKET_COLUMNS } from './schema.js';
 import { createFlagSource, type FlagSource } from './seq-hook.js';
+import type { SegmentValues } from '../seq/segment.js';
 
 const P = columnIndex(PACKET_COLUMNS);
 const F = columnIndex(FLOW_COLUMNS);
@@ -201,7 +202,7 @@ async function streamCapture(
     }
     counts.tcp++;
     if (!trackFlows) {
-      flagSource.push(raw.frame, raw.tsSec, raw.tsNsec, decoded);
+      flagSource.push(raw.frame, raw.tsSec, raw.tsNsec, decoded, raw.capLen);
       return;
     }
     const srcId = dict.idOf(decoded.src, decoded.ipVersion);
@@ -211,8 +212,12 @@ async function streamCapture(
       decoded.flags, decoded.seq, decoded.ack, decoded.win, decoded.payloadLen,
       decoded.tcpOffset + decoded.doff * 4 + decoded.payloadLen <= raw.capLen, raw.wireLen, raw.tsSec, raw.tsNsec,
     );
-    flagSource.push(raw.frame, raw.tsSec, raw.tsNsec, decoded);
-    if (packets) writePacket(packets, raw, decoded, captureId, srcId, dstId, tracker.flow.flowId, tracker.fromClient);
+    flagSource.push(raw.frame, raw.tsSec, raw.tsNsec, decoded, raw.capLen);
+    if (packets) {
+      writePacket(packets, raw, decoded, captureId, srcId, dstId, tracker.flow.flowId, tracker.fromClient);
+      writeSegmentValues(packets, flagSource.segment);
+      packets.endRow();
+    }
   };
 
   const result = await readCapture(file, onPacket, opts.signal ? { signal: opts.signal } : {});
@@ -279,7 +284,22 @@ function writePacket(
   w.bool(P.tcp_truncated, d.tcpTruncated);
   w.i64(P.flow_id, flowId);
   w.bool(P.from_client, fromClient);
-  w.endRow();
+}
+
+/** tshark's per-segment values (analyzer/seq/segment.ts); NULL where tshark shows no field. */
+function writeSegmentValues(w: ChunkWriter, s: SegmentValues): void {
+  if (s.relSeq >= 0) w.u32(P.rel_seq, s.relSeq);
+  else w.null(P.rel_seq);
+  if (s.relAck >= 0) w.u32(P.rel_ack, s.relAck);
+  else w.null(P.rel_ack);
+  if (s.winScaled >= 0) w.u32(P.win_scaled, s.winScaled);
+  else w.null(P.win_scaled);
+  if (!Number.isNaN(s.ackRtt)) w.f64(P.ack_rtt, s.ackRtt);
+  else w.null(P.ack_rtt);
+  if (s.acksFrame >= 0) w.i64(P.acks_frame, s.acksFrame);
+  else w.null(P.acks_frame);
+  if (s.bytesInFlight >= 0) w.u32(P.bytes_in_flight, s.bytesInFlight);
+  else w.null(P.bytes_in_flight);
 }
 
 function writeFlow(w: ChunkWriter, dict: AddressDictionary, f: Flow): void {

@@ -47,6 +47,13 @@ export const PACKET_COLUMNS = [
   { name: 'tcp_truncated', sql: 'BOOLEAN', kind: 'bool' },
   { name: 'flow_id', sql: 'BIGINT', kind: 'i64' },
   { name: 'from_client', sql: 'BOOLEAN', kind: 'bool' },
+  /** tshark's tcp.seq, tcp.ack (relative), tcp.window_size, tcp.analysis.ack_rtt (s), acks_frame, bytes_in_flight. */
+  { name: 'rel_seq', sql: 'UINTEGER', kind: 'u32' },
+  { name: 'rel_ack', sql: 'UINTEGER', kind: 'u32' },
+  { name: 'win_scaled', sql: 'UINTEGER', kind: 'u32' },
+  { name: 'ack_rtt', sql: 'DOUBLE', kind: 'f64' },
+  { name: 'acks_frame', sql: 'BIGINT', kind: 'i64' },
+  { name: 'bytes_in_flight', sql: 'UINTEGER', kind: 'u32' },
 ] as const satisfies readonly ColumnSpec[];
 
 export const FLOW_COLUMNS = [
@@ -126,7 +133,8 @@ export const SCHEMA_SQL: readonly string[] = [
             p.sport, p.dport, p.seq, p.ack, p.flags, p.reserved, p.doff, p.win, p.urp, p.payload_len,
             p.mss, p.wscale, p.sack_perm, p.tsval, p.tsecr,
             CAST(string_split(p.sack_blocks, ' ') AS UINTEGER[]) AS sack_blocks,
-            p.tunneled, p.tcp_truncated, p.flow_id, p.from_client
+            p.tunneled, p.tcp_truncated, p.flow_id, p.from_client,
+            p.rel_seq, p.rel_ack, p.win_scaled, p.ack_rtt, p.acks_frame, p.bytes_in_flight
      FROM packet_rows p
      JOIN addresses s ON s.addr_id = p.src_id
      JOIN addresses d ON d.addr_id = p.dst_id`,

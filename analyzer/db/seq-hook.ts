@@ -4,12 +4,15 @@
  * to tcp_analysis. The codes are SEQ_FLAGS indexes, which is also the tcp_flag ENUM's order.
  */
 import type { DecodedPacket } from '../decode/types.js';
-import { SequenceAnalyzer } from '../seq/index.js';
+import { SequenceAnalyzer, type SegmentValues } from '../seq/index.js';
 
 export type OnFlag = (frame: number, code: number) => void;
 
 export interface FlagSource {
-  push(frame: number, tsSec: number, tsNsec: number, pkt: DecodedPacket): void;
+  /** `capturedLength`: the frame's captured bytes (a header cut before its window is skipped, as tshark does). */
+  push(frame: number, tsSec: number, tsNsec: number, pkt: DecodedPacket, capturedLength?: number): void;
+  /** tshark's per-segment values of the segment just pushed (reused object). */
+  readonly segment: SegmentValues;
   /** End of the capture. */
   finish(): void;
 }
@@ -18,9 +21,10 @@ export interface FlagSource {
 export function createFlagSource(onFlag: OnFlag): FlagSource {
   const analyzer = new SequenceAnalyzer({ onFlag, collect: false });
   return {
-    push(frame, tsSec, tsNsec, pkt) {
-      analyzer.push(frame, tsSec, tsNsec, pkt);
+    push(frame, tsSec, tsNsec, pkt, capturedLength) {
+      analyzer.push(frame, tsSec, tsNsec, pkt, capturedLength);
     },
+    segment: analyzer.segment,
     finish() {},
   };
 }

@@ -5,4 +5,5 @@
 export { SEQ_FLAGS, seqFlagCode, seqFlagNames, type SeqFlag } from './flags.js';
 export { isSequenceAnalyzable, SequenceAnalyzer, type SequenceAnalyzerOptions } from './analyzer.js';
 export { FlagRows } from './rows.js';
+export { SegmentValues } from './segment.js';
 export { analyzeCapture, type SeqCaptureResult } from './capture.js';
