@@ -16,7 +16,9 @@ import { FlowTracker, type Flow } from '../flows/tracker.js';
 import { AddressDictionary } from './address-dictionary.js';
 import { ChunkWriter, columnIndex } from './chunk-writer.js';
 import type { Database } from './database.js';
-import { FLAG_COLUMNS, FLAG_FLOW_COLUMNS, FLAG_FLOW_TABLE_SQL, FLOW_COLUMNS, PACKET_COLUMNS } from './schema.js';
+import { FLAG_COLUMNS, FLAG_FLOW_COLUMNS, FLAG_FLOW_TABLE_SQL, FLOW_COLUMNS, FLOW_TABLE_COLUMNS, PACKET_COLUMNS } from './schema.js';
+import { writeConnColumns } from '../perf/columns.js';
+import { ipBytesOf, observeSegment } from '../perf/observe.js';
 import { createFlagSource, type FlagSource } from './seq-hook.js';
 import type { SegmentValues } from '../seq/segment.js';
 
@@ -152,7 +154,7 @@ async function streamCapture(
   const packets = tables === 'all' ? new ChunkWriter(await db.connection.createAppender('packet_rows'), PACKET_COLUMNS) : null;
   if (tables === 'flows') await db.run(FLAG_FLOW_TABLE_SQL);
   const flagFlows = tables === 'flows' ? new ChunkWriter(await db.connection.createAppender('flag_flows', 'main', 'temp'), FLAG_FLOW_COLUMNS) : null;
-  const flows = new ChunkWriter(await db.connection.createAppender('flows'), FLOW_COLUMNS);
+  const flows = new ChunkWriter(await db.connection.createAppender('flows'), FLOW_TABLE_COLUMNS);
   const flags = new ChunkWriter(await db.connection.createAppender('tcp_analysis'), FLAG_COLUMNS);
   await dict.beginLoad(db);
   const counts: CaptureCounts = {
@@ -211,8 +213,10 @@ async function streamCapture(
       captureId, srcId, decoded.sport, dstId, decoded.dport, decoded.ipVersion, decoded.vlan,
       decoded.flags, decoded.seq, decoded.ack, decoded.win, decoded.payloadLen,
       decoded.tcpOffset + decoded.doff * 4 + decoded.payloadLen <= raw.capLen, raw.wireLen, raw.tsSec, raw.tsNsec,
+      ipBytesOf(decoded),
     );
     flagSource.push(raw.frame, raw.tsSec, raw.tsNsec, decoded, raw.capLen);
+    observeSegment(tracker.flow, tracker.fromClient, raw.tsSec, raw.tsNsec, decoded, flagSource.segment);
     if (packets) {
       writePacket(packets, raw, decoded, captureId, srcId, dstId, tracker.flow.flowId, tracker.fromClient);
       writeSegmentValues(packets, flagSource.segment);
@@ -332,6 +336,7 @@ function writeFlow(w: ChunkWriter, dict: AddressDictionary, f: Flow): void {
   if (f.serverIsn >= 0) w.u32(F.server_isn, f.serverIsn);
   else w.null(F.server_isn);
   w.bool(F.reused_ports, f.reused);
+  writeConnColumns(w, FLOW_COLUMNS.length, f);
   w.endRow();
 }
 

@@ -7,6 +7,7 @@
  * call per packet for a string. `src_id`/`dst_id` stay visible for fast grouping.
  */
 import { SEQ_FLAGS } from '../seq/flags.js';
+import { CONN_FLOW_COLUMNS } from '../perf/columns.js';
 import { columnsSql, type ColumnSpec } from './chunk-writer.js';
 
 export const SCHEMA_VERSION = 1;
@@ -84,6 +85,9 @@ export const FLOW_COLUMNS = [
   { name: 'reused_ports', sql: 'BOOLEAN', kind: 'bool' },
 ] as const satisfies readonly ColumnSpec[];
 
+/** The flows table: the loader's columns above, then conn.log's remaining columns and the performance figures. */
+export const FLOW_TABLE_COLUMNS: readonly ColumnSpec[] = [...FLOW_COLUMNS, ...CONN_FLOW_COLUMNS];
+
 export const FLAG_COLUMNS = [
   { name: 'capture_id', sql: 'INTEGER NOT NULL', kind: 'i32' },
   { name: 'frame', sql: 'BIGINT NOT NULL', kind: 'i64' },
@@ -123,7 +127,7 @@ export const SCHEMA_SQL: readonly string[] = [
      tsresol VARCHAR, recv BIGINT, "drop" BIGINT)`,
   `CREATE TABLE IF NOT EXISTS addresses (${columnsSql(ADDRESS_COLUMNS)})`,
   `CREATE TABLE IF NOT EXISTS packet_rows (${columnsSql(PACKET_COLUMNS)})`,
-  `CREATE TABLE IF NOT EXISTS flows (${columnsSql(FLOW_COLUMNS)})`,
+  `CREATE TABLE IF NOT EXISTS flows (${columnsSql(FLOW_TABLE_COLUMNS)})`,
   `CREATE TYPE IF NOT EXISTS tcp_flag AS ENUM (${SEQ_FLAGS.map((f) => `'${f}'`).join(', ')})`,
   `CREATE TABLE IF NOT EXISTS tcp_analysis (${columnsSql(FLAG_COLUMNS)})`,
   `CREATE OR REPLACE VIEW packets AS

@@ -11,6 +11,7 @@
  * loader's address dictionary so the key is two numbers, never a string built per packet.
  */
 import { TCP_ACK, TCP_RST, TCP_SYN } from '../decode/types.js';
+import { ConnectionPerf } from '../perf/connection.js';
 import { ZeekConnection } from './zeek.js';
 
 /** Zeek's tcp_inactivity_timeout. */
@@ -62,6 +63,11 @@ export interface Flow {
   /** Started by a SYN with a new ISN on a 4-tuple that already had a connection. */
   reused: boolean;
   zeek: ZeekConnection;
+  /** IP-level bytes per side (conn.log orig_ip_bytes / resp_ip_bytes). */
+  clientIpBytes: number;
+  serverIpBytes: number;
+  /** Performance figures, fed by the loader after the sequence analysis of each segment. */
+  perf: ConnectionPerf;
 }
 
 export type FlowDone = (flow: Flow) => void;
@@ -100,7 +106,7 @@ export class FlowTracker {
   track(
     captureId: number, srcAddr: number, sport: number, dstAddr: number, dport: number, ipVersion: number, vlan: number,
     flags: number, seq: number, ack: number, win: number, payloadLen: number, payloadCaptured: boolean, wireLen: number,
-    sec: number, nsec: number,
+    sec: number, nsec: number, ipBytes = 0,
   ): void {
     const srcEp = srcAddr * 65536 + sport;
     const dstEp = dstAddr * 65536 + dport;
@@ -132,6 +138,8 @@ export class FlowTracker {
     }
     const fromClient = flow.clientAddr === srcAddr && flow.clientPort === sport;
     this.update(flow, fromClient, flags, seq, ack, win, payloadLen, payloadCaptured, wireLen, sec, nsec);
+    if (fromClient) flow.clientIpBytes += ipBytes;
+    else flow.serverIpBytes += ipBytes;
     this.flow = flow;
     this.fromClient = fromClient;
     if (++this.packetsSinceSweep >= 65536) this.sweep(sec, nsec);
@@ -157,7 +165,7 @@ export class FlowTracker {
       firstSec: sec, firstNsec: nsec, lastSec: sec, lastNsec: nsec,
       clientPackets: 0, serverPackets: 0, clientBytes: 0, serverBytes: 0, clientPayload: 0, serverPayload: 0,
       clientIsn: -1, serverIsn: -1, synSec: -1, synNsec: 0, synAckSeen: false, rttMs: -1,
-      reused: false, zeek,
+      reused: false, zeek, clientIpBytes: 0, serverIpBytes: 0, perf: new ConnectionPerf(),
     };
   }
 

@@ -50,6 +50,11 @@ export class ZeekEndpoint {
   prevState: EndpointState = EndpointState.Inactive;
   startSeq = 0;
   lastSeq = 0;
+  /** Highest ACK of this endpoint's data from the peer (Zeek's ack_seq), and wrap counts of both. */
+  ackSeq = 0;
+  seqWraps = 0;
+  ackWraps = 0;
+  finCount = 0;
   /** Payload bytes carried (not RST data), as Zeek's endpoint size for the REJ test. */
   size = 0;
   histSeen = 0;
@@ -71,6 +76,25 @@ export class ZeekEndpoint {
   gapCount = 0;
   gapThreshold = 1;
 
+  /** Zeek's InitLastSeq / UpdateLastSeq (the latter counts 32-bit wraps). */
+  updateLastSeq(seq: number): void {
+    if (seq < this.lastSeq) this.seqWraps++;
+    this.lastSeq = seq;
+  }
+
+  /** Zeek's init of start/ack/last sequence numbers for a new numbering. */
+  initSeqs(start: number, last: number): void {
+    this.startSeq = start;
+    this.ackSeq = start;
+    this.lastSeq = last;
+  }
+
+  /** True if none of this endpoint's data was acknowledged (one octet allowed for the SYN). */
+  noDataAcked(): boolean {
+    const ack = this.ackWraps * 4294967296 + this.ackSeq;
+    return ack === this.startSeq || ack === this.startSeq + 1;
+  }
+
   setState(s: EndpointState): void {
     if (s !== this.state) {
       this.prevState = this.state;
@@ -83,6 +107,8 @@ export class ZeekConnection {
   readonly orig = new ZeekEndpoint();
   readonly resp = new ZeekEndpoint();
   history = '';
+  /** conn.log missed_bytes: sequence space acknowledged but never seen, while established or cleanly closing. */
+  missedBytes = 0;
   /** Zeek's is_partial: the connection did not start with the originator's pure SYN. */
   private partial = false;
   private packets = 0;
@@ -134,7 +160,18 @@ export class ZeekConnection {
       }
     }
 
-    if (fin) ep.finEnd = onePast;
+    if (fin) {
+      ep.finEnd = onePast;
+      ep.finCount++;
+    }
+    // Zeek's update_ack_seq: the peer's highest acknowledged sequence (not from RSTs, not while it is inactive).
+    if (ackFlag && !rst && peer.state !== EndpointState.Inactive) {
+      const delta = seqDelta(ack, peer.ackSeq);
+      if (!(ack === 0 && delta > TOO_LARGE_SEQ_DELTA) && delta > 0) {
+        if (ack < peer.ackSeq) peer.ackWraps++;
+        peer.ackSeq = ack;
+      }
+    }
     this.updateLastSeq(ep, isOrig, onePast, syn, fin, rst, payloadLen);
     if (!rst) ep.size += payloadLen;
     this.updateStateMachine(ep, peer, isOrig, syn, fin, rst, ackFlag, seq, payloadLen);
@@ -162,25 +199,26 @@ export class ZeekConnection {
       // Deliver ranges that start below the ACK, each hole before them being a gap.
       let i = 0;
       while (i < blocks.length && seqDelta(blocks[i]!, upTo) < 0) {
-        if (seqDelta(blocks[i]!, ep.reassem) > 0) this.gap(ep, peer, epIsOrig);
+        if (seqDelta(blocks[i]!, ep.reassem) > 0) this.gap(ep, peer, epIsOrig, seqDelta(blocks[i]!, ep.reassem));
         if (seqDelta(blocks[i + 1]!, ep.reassem) > 0) ep.reassem = blocks[i + 1]!;
         i += 2;
       }
       if (i > 0) blocks.splice(0, i);
     }
     if (seqDelta(upTo, ep.reassem) > 0) {
-      this.gap(ep, peer, epIsOrig);
+      this.gap(ep, peer, epIsOrig, seqDelta(upTo, ep.reassem));
       ep.reassem = upTo;
     }
     this.mergeBlocks(ep);
   }
 
-  private gap(ep: ZeekEndpoint, peer: ZeekEndpoint, epIsOrig: boolean): void {
+  private gap(ep: ZeekEndpoint, peer: ZeekEndpoint, epIsOrig: boolean, len: number): void {
     // Only for connections established or cleanly closing: elsewhere gaps come from RST sequence
     // numbers or unseen earlier packets.
     const clean = (e: ZeekEndpoint): boolean =>
       e.state === EndpointState.Established || (e.state === EndpointState.Closed && e.prevState === EndpointState.Established);
     if (!clean(ep) || !clean(peer)) return;
+    this.missedBytes += len;
     if (++ep.gapCount === ep.gapThreshold) {
       this.add(epIsOrig, 'G');
       ep.gapThreshold *= 10;
@@ -225,13 +263,11 @@ export class ZeekConnection {
     switch (ep.state) {
       case EndpointState.Inactive:
         if (syn) {
-          ep.startSeq = seq;
-          ep.lastSeq = onePast;
+          ep.initSeqs(seq, onePast);
         } else {
           // A partial connection: number as though a SYN came just before, and do not count the
           // first segment as a retransmission.
-          ep.startSeq = (seq - 1) >>> 0;
-          ep.lastSeq = seq;
+          ep.initSeqs((seq - 1) >>> 0, seq);
         }
         if (!ep.initialized) {
           ep.initialized = true;
@@ -243,16 +279,10 @@ export class ZeekConnection {
       case EndpointState.SynAckSent:
       case EndpointState.Established:
       case EndpointState.Partial:
-        if (syn && seq !== ep.startSeq) {
-          ep.startSeq = seq;
-          ep.lastSeq = onePast;
-        }
+        if (syn && seq !== ep.startSeq) ep.initSeqs(seq, onePast);
         break;
       case EndpointState.Reset:
-        if (syn && ep.prevState === EndpointState.Inactive) {
-          ep.startSeq = seq;
-          ep.lastSeq = onePast;
-        }
+        if (syn && ep.prevState === EndpointState.Inactive) ep.initSeqs(seq, onePast);
         break;
       default:
         break;
@@ -297,11 +327,11 @@ export class ZeekConnection {
     if ((syn || rst) && (delta > TOO_LARGE_SEQ_DELTA || delta < -TOO_LARGE_SEQ_DELTA)) {
       // untrusted jump
     } else if (fin && ep.lastSeq === ((ep.startSeq + 1) >>> 0)) {
-      ep.lastSeq = onePast;
+      ep.updateLastSeq(onePast);
     } else if (ep.state === EndpointState.Reset) {
       // nothing after a RST is trusted
     } else if (delta > 0) {
-      ep.lastSeq = onePast;
+      ep.updateLastSeq(onePast);
     } else if (len > 0) {
       if (++ep.rxmitCount === ep.rxmitThreshold) {
         this.add(isOrig, 'T');
@@ -394,6 +424,21 @@ export class ZeekConnection {
     if (os === EndpointState.SynSent && rs === EndpointState.Inactive) return 'S0';
     if (os === EndpointState.Established && rs === EndpointState.Established) return 'S1';
     return 'OTH';
+  }
+
+  /** conn.log orig_bytes / resp_bytes: Zeek's TCP_Endpoint::Size(), payload bytes by sequence numbers. */
+  size(isOrig: boolean): number {
+    const ep = isOrig ? this.orig : this.resp;
+    const peer = isOrig ? this.resp : this.orig;
+    if (ep.prevState === EndpointState.SynSent && ep.state === EndpointState.Reset && peer.state === EndpointState.Inactive &&
+      !ep.noDataAcked()) return 0;
+    const last = ep.seqWraps * 4294967296 + ep.lastSeq;
+    const ack = ep.ackWraps * 4294967296 + ep.ackSeq;
+    let size = (last > ack ? last : ack) - ep.startSeq;
+    if (size < 0) size += 2 ** 64; // Zeek's unsigned 64-bit arithmetic
+    if (size !== 0) size--;
+    if (ep.finCount > 0 && size !== 0) size--;
+    return size;
   }
 
   /** An attempt nobody answered (yet): Zeek's AttemptTimer removes it after tcp_attempt_delay. */

@@ -157,6 +157,7 @@ export class SequenceAnalyzer {
     // tshark's tcp.analysis.retransmission field is also set on fast and spurious retransmissions.
     if ((flags & (FAST_RETRANSMISSION | SPURIOUS_RETRANSMISSION)) !== 0) flags |= RETRANSMISSION;
     this.lastFlags = flags;
+    this.segment.flags = flags;
     if (flags !== 0) this.emit(frame, flags);
     return stream;
   }

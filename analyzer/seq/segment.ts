@@ -16,10 +16,13 @@ export class SegmentValues {
   acksFrame = -1;
   /** tcp.analysis.bytes_in_flight after a segment that carries data. */
   bytesInFlight = -1;
+  /** tcp.analysis flags raised on the segment (bit = 1 << SEQ_FLAGS code). */
+  flags = 0;
   /** ackRtt in nanoseconds (exact; negative when the capture's clock went back), NaN when none. */
   ackRttNs = Number.NaN;
 
   clear(): void {
+    this.flags = 0;
     this.relSeq = -1;
     this.relAck = -1;
     this.winScaled = -1;
