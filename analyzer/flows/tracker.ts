@@ -12,7 +12,10 @@
  */
 import { TCP_ACK, TCP_RST, TCP_SYN } from '../decode/types.js';
 import { ConnectionPerf } from '../perf/connection.js';
-import { ZeekConnection } from './zeek.js';
+import { CloseEvent, ZeekConnection } from './zeek.js';
+
+/** Zeek's tcp_partial_close_delay. */
+export const PARTIAL_CLOSE_DELAY_SEC = 3;
 
 /** Zeek's tcp_inactivity_timeout. */
 export const INACTIVITY_TIMEOUT_SEC = 300;
@@ -26,6 +29,22 @@ export const ATTEMPT_OR_CLOSE_DELAY_SEC = 5;
 /** Seconds of silence after which a connection is over, by Zeek's timers for its current state. */
 function idleLimit(flow: Flow): number {
   return flow.zeek.finished() || flow.zeek.attemptOnly() ? ATTEMPT_OR_CLOSE_DELAY_SEC : INACTIVITY_TIMEOUT_SEC;
+}
+
+/**
+ * Zeek's AttemptTimer: a connection that began with a SYN and whose responder has not answered within
+ * tcp_attempt_delay of its start is over, however many more packets the originator sends (they start a
+ * new, partial connection).
+ */
+function attemptExpired(flow: Flow, sec: number, nsec: number): boolean {
+  return flow.zeek.attemptOnly() && sec - flow.firstSec + (nsec - flow.firstNsec) / 1e9 > ATTEMPT_OR_CLOSE_DELAY_SEC;
+}
+
+/** Zeek's close timers: 5 s after a complete close, 3 s after a partial one (if still half open then). */
+function closeTimerExpired(flow: Flow, sec: number, nsec: number): boolean {
+  const now = sec + nsec / 1e9;
+  if (now > flow.deleteAt) return true;
+  return now > flow.partialCloseAt && flow.zeek.partialCloseExpires();
 }
 
 /** Capture time from the flow's last packet to (sec, nsec), in seconds. */
@@ -68,6 +87,9 @@ export interface Flow {
   serverIpBytes: number;
   /** Performance figures, fed by the loader after the sequence analysis of each segment. */
   perf: ConnectionPerf;
+  /** Zeek's close timers (seconds of capture time; Infinity when not running). */
+  deleteAt: number;
+  partialCloseAt: number;
 }
 
 export type FlowDone = (flow: Flow) => void;
@@ -121,7 +143,7 @@ export class FlowTracker {
     let flow = inner.get(hi);
     let reused = false;
     if (flow !== undefined) {
-      const idle = idleFor(flow, sec, nsec) > idleLimit(flow);
+      const idle = idleFor(flow, sec, nsec) > idleLimit(flow) || attemptExpired(flow, sec, nsec) || closeTimerExpired(flow, sec, nsec);
       const newIsn = isSyn && (flow.clientIsn >= 0 ? flow.clientIsn !== seq || flow.zeek.finished() : flow.zeek.finished());
       if (idle || newIsn) {
         reused = newIsn && !idle;
@@ -166,6 +188,7 @@ export class FlowTracker {
       clientPackets: 0, serverPackets: 0, clientBytes: 0, serverBytes: 0, clientPayload: 0, serverPayload: 0,
       clientIsn: -1, serverIsn: -1, synSec: -1, synNsec: 0, synAckSeen: false, rttMs: -1,
       reused: false, zeek, clientIpBytes: 0, serverIpBytes: 0, perf: new ConnectionPerf(),
+      deleteAt: Number.POSITIVE_INFINITY, partialCloseAt: Number.POSITIVE_INFINITY,
     };
   }
 
@@ -197,7 +220,13 @@ export class FlowTracker {
         flow.synAckSeen = true;
       }
     }
-    flow.zeek.packet(fromClient, flags, seq, ack, win, payloadLen, payloadCaptured);
+    const closed = flow.zeek.packet(fromClient, flags, seq, ack, win, payloadLen, payloadCaptured);
+    if (closed === CloseEvent.Complete) {
+      flow.deleteAt = sec + nsec / 1e9 + ATTEMPT_OR_CLOSE_DELAY_SEC;
+      flow.partialCloseAt = Number.POSITIVE_INFINITY;
+    } else if (closed === CloseEvent.Partial) {
+      flow.partialCloseAt = sec + nsec / 1e9 + PARTIAL_CLOSE_DELAY_SEC;
+    }
   }
 
   private finish(flow: Flow): void {

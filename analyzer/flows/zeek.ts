@@ -26,6 +26,15 @@ export const enum EndpointState {
   Reset = 6,
 }
 
+/** What a segment's FIN or RST started, as Zeek's ConnectionClosed schedules it. */
+export const enum CloseEvent {
+  None = 0,
+  /** Both sides done (or one reset, or the peer never seen): removed tcp_close_delay (5 s) after. */
+  Complete = 1,
+  /** One side's close is the first we saw of it: tcp_partial_close_delay (3 s) may remove the connection. */
+  Partial = 2,
+}
+
 /** Zeek treats sequence jumps over 1 MiB on SYN/RST as untrustworthy. */
 const TOO_LARGE_SEQ_DELTA = 1048576;
 
@@ -75,6 +84,8 @@ export class ZeekEndpoint {
   finEnd = -1;
   gapCount = 0;
   gapThreshold = 1;
+  /** Zeek's did_close: this side's close was reported. */
+  didClose = false;
 
   /** Zeek's InitLastSeq / UpdateLastSeq (the latter counts 32-bit wraps). */
   updateLastSeq(seq: number): void {
@@ -136,7 +147,7 @@ export class ZeekConnection {
    * One TCP segment. `isOrig` is relative to the roles already decided (client = originator);
    * `payloadCaptured` is false when the snaplen cut the payload (Zeek then has no bytes to deliver).
    */
-  packet(isOrig: boolean, flags: number, seq: number, ack: number, window: number, payloadLen: number, payloadCaptured = true): void {
+  packet(isOrig: boolean, flags: number, seq: number, ack: number, window: number, payloadLen: number, payloadCaptured = true): CloseEvent {
     const ep = isOrig ? this.orig : this.resp;
     const peer = isOrig ? this.resp : this.orig;
     const syn = (flags & TCP_SYN) !== 0;
@@ -178,6 +189,25 @@ export class ZeekConnection {
     // As Zeek: the ACK is applied to the peer's stream after the state machine, then this segment's data.
     if (ackFlag) this.ackReceived(peer, ep, !isOrig, ack);
     if (payloadLen > 0 && !rst && payloadCaptured) this.dataSent(ep, syn ? (seq + 1) >>> 0 : seq, payloadLen);
+    if ((fin || rst) && (ep.state === EndpointState.Closed || ep.state === EndpointState.Reset)) return this.connectionClosed(ep, peer);
+    return CloseEvent.None;
+  }
+
+  /** Zeek's ConnectionClosed: which timer the close of `ep` starts. */
+  private connectionClosed(ep: ZeekEndpoint, peer: ZeekEndpoint): CloseEvent {
+    if (ep.didClose) return CloseEvent.None;
+    ep.didClose = true;
+    if (ep.state === EndpointState.Reset || peer.didClose || peer.state === EndpointState.Inactive) return CloseEvent.Complete;
+    // The first thing seen from this side is its close.
+    return ep.prevState === EndpointState.Inactive ? CloseEvent.Partial : CloseEvent.None;
+  }
+
+  /** Zeek's PartialCloseTimer condition: both sides seen, not both closed, nobody reset. */
+  partialCloseExpires(): boolean {
+    const o = this.orig;
+    const r = this.resp;
+    return o.state !== EndpointState.Inactive && r.state !== EndpointState.Inactive && !(o.didClose && r.didClose) &&
+      o.state !== EndpointState.Reset && r.state !== EndpointState.Reset;
   }
 
   /** The peer acknowledged `ack` of `ep`'s stream: sequence space acked but never seen is a content gap. */
