@@ -22,6 +22,8 @@ export interface OpenCapturesOptions {
   signal?: AbortSignal;
   /** Which tables to fill (default 'all'); see LoadOptions.tables. Ignored with `db`: a kept database is always complete. */
   tables?: LoadTables;
+  /** Drop segments with a wrong TCP checksum from the connections (Zeek without -C). */
+  verifyChecksums?: boolean;
 }
 
 /** One row of the `flows` table. Times are text with nanoseconds ("2024-01-02 03:04:05.123456789"). */
@@ -104,6 +106,7 @@ export async function openCaptures(paths: readonly string[], opts: OpenCapturesO
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.tables && !opts.db ? { tables: opts.tables } : {}),
+      ...(opts.verifyChecksums ? { verifyChecksums: true } : {}),
     };
     return new Lens(db, await loadCaptures(db, paths, loadOpts));
   } catch (err) {

@@ -120,11 +120,12 @@ export function registerConns(program: Command): void {
     .description("one row per TCP connection: Zeek conn.log's columns, RTT, retransmissions, throughput and what limits it")
     .argument('<input...>', 'captures (pcap/pcapng) or one DB.duckdb')
     .option('--where <sql>', 'only connections matching this SQL condition on the flows columns')
+    .option('--verify-checksums', "drop segments with a wrong TCP checksum, as Zeek does without -C (a 'C' in the history)")
     .option('--db <file>', 'keep the loaded captures in this DuckDB file')
     .option('--format <format>', 'table, json, csv or zeek (conn.log TSV)', 'table')
-    .action(action(async (inputs: string[], opts: { where?: string; db?: string; format: string }) => {
+    .action(action(async (inputs: string[], opts: { where?: string; verifyChecksums?: boolean; db?: string; format: string }) => {
       const format = parseConnsFormat(opts.format);
-      const lens = await openForCommand(inputs, opts.db, { tables: 'flows' });
+      const lens = await openForCommand(inputs, opts.db, { tables: 'flows', ...(opts.verifyChecksums ? { verifyChecksums: true } : {}) });
       try {
         const rows = await connectionRows(lens, opts.where);
         if (format === 'zeek') process.stdout.write(renderZeek(rows));

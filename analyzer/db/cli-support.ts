@@ -24,11 +24,16 @@ function progressPrinter(): ((p: LoadProgress) => void) | undefined {
  * Opens the inputs. When not one capture could be read at all there is nothing to show: the damage is
  * thrown (each other unreadable file gets its own line first) so stdout stays empty.
  */
-export async function openForCommand(inputs: readonly string[], db?: string, opts: { tables?: LoadTables } = {}): Promise<Lens> {
+export async function openForCommand(
+  inputs: readonly string[], db?: string, opts: { tables?: LoadTables; verifyChecksums?: boolean } = {},
+): Promise<Lens> {
   const onProgress = progressPrinter();
   let lens: Lens;
   try {
-    lens = await openInputs(inputs, { db: db ?? null, ...(onProgress ? { onProgress } : {}), ...(opts.tables ? { tables: opts.tables } : {}) });
+    lens = await openInputs(inputs, {
+      db: db ?? null, ...(onProgress ? { onProgress } : {}), ...(opts.tables ? { tables: opts.tables } : {}),
+      ...(opts.verifyChecksums ? { verifyChecksums: true } : {}),
+    });
   } finally {
     if (onProgress) process.stderr.write('\r\x1b[K');
   }

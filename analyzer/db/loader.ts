@@ -18,7 +18,7 @@ import { ChunkWriter, columnIndex } from './chunk-writer.js';
 import type { Database } from './database.js';
 import { FLAG_COLUMNS, FLAG_FLOW_COLUMNS, FLAG_FLOW_TABLE_SQL, FLOW_COLUMNS, FLOW_TABLE_COLUMNS, PACKET_COLUMNS } from './schema.js';
 import { writeConnColumns } from '../perf/columns.js';
-import { ipBytesOf, observeSegment } from '../perf/observe.js';
+import { ipBytesOf, observeSegment, zeekSegmentKind } from '../perf/observe.js';
 import { createFlagSource, type FlagSource } from './seq-hook.js';
 import type { SegmentValues } from '../seq/segment.js';
 
@@ -50,6 +50,8 @@ export interface LoadOptions {
    * Never anything but 'all' for a kept database: every table must be complete there.
    */
   tables?: LoadTables;
+  /** Drop segments with a wrong TCP checksum from the connections, as Zeek does without -C. */
+  verifyChecksums?: boolean;
 }
 
 export type LoadTables = 'all' | 'flows' | 'flags';
@@ -213,7 +215,7 @@ async function streamCapture(
       captureId, srcId, decoded.sport, dstId, decoded.dport, decoded.ipVersion, decoded.vlan,
       decoded.flags, decoded.seq, decoded.ack, decoded.win, decoded.payloadLen,
       decoded.tcpOffset + decoded.doff * 4 + decoded.payloadLen <= raw.capLen, raw.wireLen, raw.tsSec, raw.tsNsec,
-      ipBytesOf(decoded),
+      ipBytesOf(decoded), zeekSegmentKind(raw.data, decoded, opts.verifyChecksums === true), decoded.tunneled,
     );
     flagSource.push(raw.frame, raw.tsSec, raw.tsNsec, decoded, raw.capLen);
     observeSegment(tracker.flow, tracker.fromClient, raw.tsSec, raw.tsNsec, decoded, flagSource.segment);

@@ -94,6 +94,15 @@ export interface Flow {
 
 export type FlowDone = (flow: Flow) => void;
 
+/** How Zeek takes a segment. */
+export const enum SegmentKind {
+  Normal = 0,
+  /** The snaplen cut the TCP header: Zeek makes the connection but ignores the segment. */
+  HeaderCut = 1,
+  /** Wrong TCP checksum (when verifying, as Zeek without -C): dropped with a 'C' in the history. */
+  BadChecksum = 2,
+}
+
 function isWellKnown(port: number): boolean {
   return port > 0 && port < 1024;
 }
@@ -128,7 +137,7 @@ export class FlowTracker {
   track(
     captureId: number, srcAddr: number, sport: number, dstAddr: number, dport: number, ipVersion: number, vlan: number,
     flags: number, seq: number, ack: number, win: number, payloadLen: number, payloadCaptured: boolean, wireLen: number,
-    sec: number, nsec: number, ipBytes = 0,
+    sec: number, nsec: number, ipBytes = 0, kind: SegmentKind = SegmentKind.Normal, tunneled = false,
   ): void {
     const srcEp = srcAddr * 65536 + sport;
     const dstEp = dstAddr * 65536 + dport;
@@ -153,12 +162,22 @@ export class FlowTracker {
       }
     }
     if (flow === undefined) {
-      flow = this.open(captureId, srcAddr, sport, dstAddr, dport, ipVersion, vlan, flags, sec, nsec);
+      // Zeek opens the connection of a cut header from the IP addresses and ports alone: no role flip.
+      const roleFlags = kind === SegmentKind.HeaderCut ? TCP_SYN : flags;
+      flow = this.open(captureId, srcAddr, sport, dstAddr, dport, ipVersion, vlan, roleFlags, sec, nsec);
       flow.reused = reused;
       inner.set(hi, flow);
       this.live++;
     }
     const fromClient = flow.clientAddr === srcAddr && flow.clientPort === sport;
+    this.flow = flow;
+    this.fromClient = fromClient;
+    flow.zeek.encapsulation(tunneled);
+    if (kind !== SegmentKind.Normal) {
+      // Zeek drops the segment before counting it: a bad checksum leaves a 'C', a cut header nothing.
+      if (kind === SegmentKind.BadChecksum) flow.zeek.badChecksum(fromClient);
+      return;
+    }
     this.update(flow, fromClient, flags, seq, ack, win, payloadLen, payloadCaptured, wireLen, sec, nsec);
     if (fromClient) flow.clientIpBytes += ipBytes;
     else flow.serverIpBytes += ipBytes;

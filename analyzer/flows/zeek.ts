@@ -45,6 +45,11 @@ const HIST_ACK = 8;
 const HIST_DATA = 16;
 const HIST_FIN_RST = 32;
 const HIST_MULTI = 64;
+const HIST_CORRUPT = 128;
+const HIST_LIMIT = 256;
+
+/** Zeek's tunnel_max_changes_per_connection. */
+const MAX_TUNNEL_CHANGES = 5;
 
 /** Out-of-order ranges kept per endpoint for gap detection; beyond this they are dropped (bounded memory). */
 const MAX_BLOCKS = 32;
@@ -123,6 +128,43 @@ export class ZeekConnection {
   /** Zeek's is_partial: the connection did not start with the originator's pure SYN. */
   private partial = false;
   private packets = 0;
+
+  private tunnelChanges = 0;
+  private encapsulated: boolean | null = null;
+  /** History bits of letters kept per connection (C per side, X once). */
+  private connHist = 0;
+
+  /** A segment Zeek drops for its bad checksum: a 'C' (once per side), nothing else. */
+  badChecksum(isOrig: boolean): void {
+    const bit = isOrig ? HIST_CORRUPT : HIST_CORRUPT << 8;
+    if ((this.connHist & bit) === 0) {
+      this.connHist |= bit;
+      this.add(isOrig, 'C');
+    }
+  }
+
+  /**
+   * Zeek's CheckEncapsulation: each change between tunneled and direct counts; past
+   * tunnel_max_changes_per_connection an 'X' (analyzer limit reached) is logged once. tcplens knows
+   * only whether a segment came through a tunnel, not which tunnel, so a change of tunnel endpoints
+   * alone is not seen.
+   */
+  encapsulation(tunneled: boolean): void {
+    if (this.encapsulated === null) {
+      this.encapsulated = tunneled;
+      return;
+    }
+    if (this.encapsulated === tunneled) return;
+    this.encapsulated = tunneled;
+    if (this.tunnelChanges >= MAX_TUNNEL_CHANGES) {
+      if ((this.connHist & HIST_LIMIT) === 0) {
+        this.connHist |= HIST_LIMIT;
+        this.history += 'X';
+      }
+      return;
+    }
+    this.tunnelChanges++;
+  }
 
   /** Marks a role flip decided before the first packet (Zeek's '^'). */
   markFlipped(): void {

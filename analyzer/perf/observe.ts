@@ -3,7 +3,8 @@
  * sequence analysis has set tshark's per-segment values, feed them to the connection's ConnectionPerf.
  */
 import type { DecodedPacket } from '../decode/types.js';
-import type { Flow } from '../flows/tracker.js';
+import { tcpChecksumOk } from '../flows/checksum.js';
+import { SegmentKind, type Flow } from '../flows/tracker.js';
 import type { SegmentValues } from '../seq/segment.js';
 
 export function observeSegment(flow: Flow, fromClient: boolean, sec: number, nsec: number, p: DecodedPacket, seg: SegmentValues): void {
@@ -16,4 +17,11 @@ export function observeSegment(flow: Flow, fromClient: boolean, sec: number, nse
  */
 export function ipBytesOf(p: DecodedPacket): number {
   return (p.ipVersion === 4 ? 20 : 40) + p.doff * 4 + p.payloadLen;
+}
+
+/** How Zeek takes the segment: normal, a header the snaplen cut, or (when verifying) a wrong checksum. */
+export function zeekSegmentKind(data: Uint8Array, p: DecodedPacket, verifyChecksums: boolean): SegmentKind {
+  if (p.tcpTruncated) return SegmentKind.HeaderCut;
+  if (verifyChecksums && tcpChecksumOk(data, p) === false) return SegmentKind.BadChecksum;
+  return SegmentKind.Normal;
 }

@@ -91,7 +91,7 @@ export interface ConnComparison {
 /** Runs `tcplens conns` on the baseline's trace and pairs its connections with Zeek's. */
 export async function compareBaseline(b: Baseline): Promise<ConnComparison[]> {
   const args = ['conns', path.join(corpusDir, b.trace), '--format', 'json'];
-  if (!b.ignoreChecksums && process.env['ZK_VERIFY'] === '1') args.push('--verify-checksums');
+  if (!b.ignoreChecksums) args.push('--verify-checksums');
   const r = await runCli(args, { timeoutMs: 120_000 });
   if (r.status !== 0 && r.stdout.trim() === '') throw new Error(`tcplens conns ${b.trace}: exit ${r.status}: ${r.stderr}`);
   const ours = JSON.parse(r.stdout) as Record<string, unknown>[];
