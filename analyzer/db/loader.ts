@@ -180,6 +180,8 @@ async function streamCapture(
       flagFlows.i32(FF.capture_id, captureId);
       flagFlows.i64(FF.frame, frame);
       flagFlows.i64(FF.flow_id, tracker.flow.flowId);
+      flagFlows.tsNs(FF.ts, counts.lastSec, counts.lastNsec);
+      flagFlows.bool(FF.from_client, tracker.fromClient);
       flagFlows.endRow();
     }
   });

@@ -104,6 +104,9 @@ export const FLAG_FLOW_COLUMNS = [
   { name: 'capture_id', sql: 'INTEGER NOT NULL', kind: 'i32' },
   { name: 'frame', sql: 'BIGINT NOT NULL', kind: 'i64' },
   { name: 'flow_id', sql: 'BIGINT', kind: 'i64' },
+  /** The frame's time and direction, for `seq --frames` rows (packet_rows has them in a kept database). */
+  { name: 'ts', sql: 'TIMESTAMP_NS', kind: 'ts_ns' },
+  { name: 'from_client', sql: 'BOOLEAN', kind: 'bool' },
 ] as const satisfies readonly ColumnSpec[];
 
 export const FLAG_FLOW_TABLE_SQL = `CREATE TEMP TABLE IF NOT EXISTS flag_flows (${columnsSql(FLAG_FLOW_COLUMNS)})`;
