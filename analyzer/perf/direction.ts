@@ -42,6 +42,8 @@ export class DirectionPerf {
   private mssFromOption = false;
   dataSegments = 0;
   dataBytes = 0;
+  /** Payload bytes sent for the first time (sequence space above everything sent before). */
+  uniqueBytes = 0;
   retransSegments = 0;
   retransBytes = 0;
   readonly ackRtt = new RttStats();
@@ -69,6 +71,7 @@ export class DirectionPerf {
   // Sequence state.
   private started = false;
   private sndNxt = 0;
+  private sndNxtSet = false;
   private sndUna = 0;
   private ackSeen = false;
   private peerWindow = -1;
@@ -113,7 +116,14 @@ export class DirectionPerf {
       this.mssFromOption = true;
     }
     const end = (seq + payloadLen + (syn || fin ? 1 : 0)) >>> 0;
-    if (!this.started || seqDiff(end, this.sndNxt) > 0) this.sndNxt = end;
+    // Bytes of this segment's data above everything sent before are new; the rest was sent already.
+    const dataStart = syn ? (seq + 1) >>> 0 : seq;
+    const dataEnd = (dataStart + payloadLen) >>> 0;
+    const known = this.sndNxtSet;
+    const fresh = !known ? payloadLen
+      : Math.max(0, Math.min(payloadLen, seqDiff(dataEnd, seqDiff(dataStart, this.sndNxt) > 0 ? dataStart : this.sndNxt)));
+    if (!known || seqDiff(end, this.sndNxt) > 0) this.sndNxt = end;
+    this.sndNxtSet = true;
     if (tsval >= 0 && !retransmission) {
       const n = this.tsvals.length;
       if (n === this.tsHead || seqDiff(tsval, this.tsvals[n - 1]!) > 0) {
@@ -134,10 +144,13 @@ export class DirectionPerf {
     this.lastDataTime = t;
     this.dataSegments++;
     this.dataBytes += payloadLen;
-    if (retransmission) {
+    this.uniqueBytes += fresh;
+    // A segment resending any byte is a retransmission (as tcptrace and the kernel count them); tshark's
+    // own flag marks also segments that only look old (flagged), and both keep the RTT sample out (Karn).
+    if (fresh < payloadLen || retransmission) this.retransEnds.add(end);
+    if (fresh < payloadLen) {
       this.retransSegments++;
-      this.retransBytes += payloadLen;
-      this.retransEnds.add(end);
+      this.retransBytes += payloadLen - fresh;
       if (!this.inRecovery) {
         this.inRecovery = true;
         this.recoverPoint = this.sndNxt;
@@ -189,9 +202,6 @@ export class DirectionPerf {
     return this.bifCount === 0 ? Number.NaN : this.bifSum / this.bifCount;
   }
 
-  get uniqueBytes(): number {
-    return Math.max(0, this.dataBytes - this.retransBytes);
-  }
 
   /** Time this side had data to deliver (every charged state). */
   get activeTime(): number {
