@@ -21,6 +21,7 @@ export const CONN_LOG_FIELDS = [
 
 const DIRECTION_FIGURES = [
   ['rtt_min_ms', 'double'], ['rtt_avg_ms', 'double'], ['rtt_max_ms', 'double'], ['rtt_stdev_ms', 'double'], ['rtt_samples', 'count'],
+  ['rtt_median_ms', 'double'],
   ['ts_rtt_min_ms', 'double'], ['ts_rtt_avg_ms', 'double'], ['ts_rtt_max_ms', 'double'], ['ts_rtt_stdev_ms', 'double'],
   ['ts_rtt_samples', 'count'], ['data_segments', 'count'], ['retrans_segments', 'count'], ['retrans_bytes', 'count'],
   ['unique_bytes', 'count'], ['throughput_bps', 'double'], ['goodput_bps', 'double'], ['completion_s', 'double'],

@@ -11,6 +11,7 @@ import { serviceForPort } from './service.js';
 
 const DIRECTION_COLUMNS = [
   ['rtt_min_ms', 'DOUBLE'], ['rtt_avg_ms', 'DOUBLE'], ['rtt_max_ms', 'DOUBLE'], ['rtt_stdev_ms', 'DOUBLE'], ['rtt_samples', 'BIGINT'],
+  ['rtt_median_ms', 'DOUBLE'],
   ['ts_rtt_min_ms', 'DOUBLE'], ['ts_rtt_avg_ms', 'DOUBLE'], ['ts_rtt_max_ms', 'DOUBLE'], ['ts_rtt_stdev_ms', 'DOUBLE'],
   ['ts_rtt_samples', 'BIGINT'],
   ['data_segments', 'BIGINT'], ['retrans_segments', 'BIGINT'], ['retrans_bytes', 'BIGINT'], ['unique_bytes', 'BIGINT'],
@@ -86,6 +87,7 @@ function writeDirection(w: ChunkWriter, col: number, d: DirectionPerf, duration:
     w.i64(col++, s.count);
   };
   rttMs(d.ackRtt);
+  num(w, col++, d.ackRtt.median, 1000);
   rttMs(d.tsRtt);
   w.i64(col++, d.dataSegments);
   w.i64(col++, d.retransSegments);

@@ -79,6 +79,12 @@ export class DirectionPerf {
   private recoverPoint = 0;
   /** Ends of retransmitted segments: an ACK equal to one of them gives no RTT sample (Karn). */
   private readonly retransEnds = new Set<number>();
+  /**
+   * Ends of retransmitted segments not yet acknowledged, oldest first: an ACK that newly covers one gives no
+   * RTT sample either (the kernel's FLAG_RETRANS_DATA_ACKED), since it was held back by the hole.
+   */
+  private pendingRetrans: number[] = [];
+  private pendingHead = 0;
   /** TSvals we sent and when they were first sent, oldest first. */
   private tsvals: number[] = [];
   private tsTimes: number[] = [];
@@ -147,7 +153,10 @@ export class DirectionPerf {
     this.uniqueBytes += fresh;
     // A segment resending any byte is a retransmission (as tcptrace and the kernel count them); tshark's
     // own flag marks also segments that only look old (flagged), and both keep the RTT sample out (Karn).
-    if (fresh < payloadLen || retransmission) this.retransEnds.add(end);
+    if (fresh < payloadLen || retransmission) {
+      this.retransEnds.add(end);
+      this.pendingRetrans.push(end);
+    }
     if (fresh < payloadLen) {
       this.retransSegments++;
       this.retransBytes += payloadLen - fresh;
@@ -179,7 +188,16 @@ export class DirectionPerf {
       this.ackSeen = true;
     }
     if (this.inRecovery && seqDiff(this.sndUna, this.recoverPoint) >= 0) this.inRecovery = false;
-    if (!Number.isNaN(ackRttS) && !this.retransEnds.has(ack)) this.ackRtt.add(ackRttS);
+    let coversRetransmission = false;
+    while (this.pendingHead < this.pendingRetrans.length && seqDiff(this.pendingRetrans[this.pendingHead]!, ack) <= 0) {
+      this.pendingHead++;
+      coversRetransmission = true;
+    }
+    if (this.pendingHead > 1024 && this.pendingHead * 2 > this.pendingRetrans.length) {
+      this.pendingRetrans = this.pendingRetrans.slice(this.pendingHead);
+      this.pendingHead = 0;
+    }
+    if (!Number.isNaN(ackRttS) && !coversRetransmission && !this.retransEnds.has(ack)) this.ackRtt.add(ackRttS);
     if (tsecr > 0 && this.tsHead < this.tsvals.length) {
       // Echoes of older TSvals are gone with them; the first echo of a TSval is a sample.
       while (this.tsHead < this.tsvals.length && seqDiff(this.tsvals[this.tsHead]!, tsecr) < 0) this.tsHead++;
