@@ -24,6 +24,8 @@ export interface OpenCapturesOptions {
   tables?: LoadTables;
   /** Drop segments with a wrong TCP checksum from the connections (Zeek without -C). */
   verifyChecksums?: boolean;
+  /** Compute flows' performance columns even with `tables` 'flows' (see LoadOptions.figures). */
+  figures?: boolean;
 }
 
 /** One row of the `flows` table. Times are text with nanoseconds ("2024-01-02 03:04:05.123456789"). */
@@ -107,6 +109,7 @@ export async function openCaptures(paths: readonly string[], opts: OpenCapturesO
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.tables && !opts.db ? { tables: opts.tables } : {}),
       ...(opts.verifyChecksums ? { verifyChecksums: true } : {}),
+      ...(opts.figures ? { figures: true } : {}),
     };
     return new Lens(db, await loadCaptures(db, paths, loadOpts));
   } catch (err) {

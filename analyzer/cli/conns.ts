@@ -58,8 +58,8 @@ async function connectionRows(lens: Lens, where: string | undefined): Promise<Ro
     r = await lens.query(
       `SELECT epoch_ns(f.first_ts) AS ts_ns, f.uid, f.client AS "id.orig_h", f.cport AS "id.orig_p", f.server AS "id.resp_h",
          f.sport AS "id.resp_p", 'tcp' AS proto, f.service, f.duration_s AS duration, f.orig_bytes, f.resp_bytes,
-         f.state AS conn_state, f.missed_bytes, f.history, f.client_packets AS orig_pkts, f.orig_ip_bytes,
-         f.server_packets AS resp_pkts, f.resp_ip_bytes, ${perf}
+         f.state AS conn_state, f.missed_bytes, f.history, f.orig_pkts, f.orig_ip_bytes,
+         f.resp_pkts, f.resp_ip_bytes, ${perf}
        FROM flows f
        WHERE ${where ?? 'TRUE'}
        ORDER BY f.first_ts, f.flow_id`,
@@ -126,7 +126,7 @@ export function registerConns(program: Command): void {
     .option('--format <format>', 'table, json, csv or zeek (conn.log TSV)', 'table')
     .action(action(async (inputs: string[], opts: { where?: string; verifyChecksums?: boolean; db?: string; format: string }) => {
       const format = parseConnsFormat(opts.format);
-      const lens = await openForCommand(inputs, opts.db, { tables: 'flows', ...(opts.verifyChecksums ? { verifyChecksums: true } : {}) });
+      const lens = await openForCommand(inputs, opts.db, { tables: 'flows', figures: true, ...(opts.verifyChecksums ? { verifyChecksums: true } : {}) });
       try {
         const rows = await connectionRows(lens, opts.where);
         if (format === 'zeek') process.stdout.write(renderZeek(rows));

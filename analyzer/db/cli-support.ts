@@ -25,14 +25,14 @@ function progressPrinter(): ((p: LoadProgress) => void) | undefined {
  * thrown (each other unreadable file gets its own line first) so stdout stays empty.
  */
 export async function openForCommand(
-  inputs: readonly string[], db?: string, opts: { tables?: LoadTables; verifyChecksums?: boolean } = {},
+  inputs: readonly string[], db?: string, opts: { tables?: LoadTables; verifyChecksums?: boolean; figures?: boolean } = {},
 ): Promise<Lens> {
   const onProgress = progressPrinter();
   let lens: Lens;
   try {
     lens = await openInputs(inputs, {
       db: db ?? null, ...(onProgress ? { onProgress } : {}), ...(opts.tables ? { tables: opts.tables } : {}),
-      ...(opts.verifyChecksums ? { verifyChecksums: true } : {}),
+      ...(opts.verifyChecksums ? { verifyChecksums: true } : {}), ...(opts.figures ? { figures: true } : {}),
     });
   } finally {
     if (onProgress) process.stderr.write('\r\x1b[K');

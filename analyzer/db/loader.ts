@@ -52,6 +52,11 @@ export interface LoadOptions {
   tables?: LoadTables;
   /** Drop segments with a wrong TCP checksum from the connections, as Zeek does without -C. */
   verifyChecksums?: boolean;
+  /**
+   * Compute the per-connection performance columns of flows (analyzer/perf). Default: with tables 'all'
+   * only; `conns` asks for them with tables 'flows'. Without them those columns are NULL/0.
+   */
+  figures?: boolean;
 }
 
 export type LoadTables = 'all' | 'flows' | 'flags';
@@ -153,6 +158,7 @@ async function streamCapture(
 ): Promise<LoadedCapture> {
   const tables = opts.tables ?? 'all';
   const trackFlows = tables !== 'flags';
+  const figures = opts.figures ?? tables === 'all';
   const packets = tables === 'all' ? new ChunkWriter(await db.connection.createAppender('packet_rows'), PACKET_COLUMNS) : null;
   if (tables === 'flows') await db.run(FLAG_FLOW_TABLE_SQL);
   const flagFlows = tables === 'flows' ? new ChunkWriter(await db.connection.createAppender('flag_flows', 'main', 'temp'), FLAG_FLOW_COLUMNS) : null;
@@ -220,7 +226,7 @@ async function streamCapture(
       ipBytesOf(decoded), zeekSegmentKind(raw.data, decoded, opts.verifyChecksums === true), decoded.tunneled,
     );
     flagSource.push(raw.frame, raw.tsSec, raw.tsNsec, decoded, raw.capLen);
-    observeSegment(tracker.flow, tracker.fromClient, raw.tsSec, raw.tsNsec, decoded, flagSource.segment);
+    if (figures) observeSegment(tracker.flow, tracker.fromClient, raw.tsSec, raw.tsNsec, decoded, flagSource.segment);
     if (packets) {
       writePacket(packets, raw, decoded, captureId, srcId, dstId, tracker.flow.flowId, tracker.fromClient);
       writeSegmentValues(packets, flagSource.segment);

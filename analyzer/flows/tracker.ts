@@ -11,7 +11,7 @@
  * loader's address dictionary so the key is two numbers, never a string built per packet.
  */
 import { TCP_ACK, TCP_RST, TCP_SYN } from '../decode/types.js';
-import { ConnectionPerf } from '../perf/connection.js';
+import type { ConnectionPerf } from '../perf/connection.js';
 import { CloseEvent, ZeekConnection } from './zeek.js';
 
 /** Zeek's tcp_partial_close_delay. */
@@ -85,8 +85,11 @@ export interface Flow {
   /** IP-level bytes per side (conn.log orig_ip_bytes / resp_ip_bytes). */
   clientIpBytes: number;
   serverIpBytes: number;
-  /** Performance figures, fed by the loader after the sequence analysis of each segment. */
-  perf: ConnectionPerf;
+  /** Performance figures, fed by the loader after the sequence analysis of each segment; null when not computed. */
+  perf: ConnectionPerf | null;
+  /** Packets Zeek counts (conn.log orig_pkts / resp_pkts): not a segment whose header the snaplen cut or whose checksum is wrong. */
+  origPkts: number;
+  respPkts: number;
   /** Zeek's close timers (seconds of capture time; Infinity when not running). */
   deleteAt: number;
   partialCloseAt: number;
@@ -175,7 +178,17 @@ export class FlowTracker {
     flow.zeek.encapsulation(tunneled);
     if (kind !== SegmentKind.Normal) {
       // Zeek drops the segment before counting it: a bad checksum leaves a 'C', a cut header nothing.
+      // It still is a packet of the connection (flows.packets / bytes add up to the packets table).
       if (kind === SegmentKind.BadChecksum) flow.zeek.badChecksum(fromClient);
+      flow.lastSec = sec;
+      flow.lastNsec = nsec;
+      if (fromClient) {
+        flow.clientPackets++;
+        flow.clientBytes += wireLen;
+      } else {
+        flow.serverPackets++;
+        flow.serverBytes += wireLen;
+      }
       return;
     }
     this.update(flow, fromClient, flags, seq, ack, win, payloadLen, payloadCaptured, wireLen, sec, nsec);
@@ -206,7 +219,7 @@ export class FlowTracker {
       firstSec: sec, firstNsec: nsec, lastSec: sec, lastNsec: nsec,
       clientPackets: 0, serverPackets: 0, clientBytes: 0, serverBytes: 0, clientPayload: 0, serverPayload: 0,
       clientIsn: -1, serverIsn: -1, synSec: -1, synNsec: 0, synAckSeen: false, rttMs: -1,
-      reused: false, zeek, clientIpBytes: 0, serverIpBytes: 0, perf: new ConnectionPerf(),
+      reused: false, zeek, clientIpBytes: 0, serverIpBytes: 0, perf: null, origPkts: 0, respPkts: 0,
       deleteAt: Number.POSITIVE_INFINITY, partialCloseAt: Number.POSITIVE_INFINITY,
     };
   }
@@ -221,6 +234,7 @@ export class FlowTracker {
     const ackFlag = (flags & TCP_ACK) !== 0;
     if (fromClient) {
       flow.clientPackets++;
+      flow.origPkts++;
       flow.clientBytes += wireLen;
       flow.clientPayload += payloadLen;
       if (syn && !ackFlag && flow.clientIsn < 0) {
@@ -232,6 +246,7 @@ export class FlowTracker {
       }
     } else {
       flow.serverPackets++;
+      flow.respPkts++;
       flow.serverBytes += wireLen;
       flow.serverPayload += payloadLen;
       if (syn && ackFlag && flow.serverIsn < 0) {

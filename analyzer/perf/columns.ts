@@ -34,6 +34,9 @@ export const CONN_FLOW_COLUMNS: readonly ColumnSpec[] = [
   { name: 'orig_bytes', sql: 'BIGINT', kind: 'i64' },
   { name: 'resp_bytes', sql: 'BIGINT', kind: 'i64' },
   { name: 'missed_bytes', sql: 'BIGINT', kind: 'i64' },
+  /** Packets as Zeek counts them (without segments it drops: a cut header, a wrong checksum when verifying). */
+  { name: 'orig_pkts', sql: 'BIGINT', kind: 'i64' },
+  { name: 'resp_pkts', sql: 'BIGINT', kind: 'i64' },
   { name: 'orig_ip_bytes', sql: 'BIGINT', kind: 'i64' },
   { name: 'resp_ip_bytes', sql: 'BIGINT', kind: 'i64' },
   ...directionSpecs('client'),
@@ -118,12 +121,20 @@ export function writeConnColumns(w: ChunkWriter, first: number, f: Flow): void {
   w.i64(col++, f.zeek.size(true));
   w.i64(col++, f.zeek.size(false));
   w.i64(col++, f.zeek.missedBytes);
+  w.i64(col++, f.origPkts);
+  w.i64(col++, f.respPkts);
   w.i64(col++, f.clientIpBytes);
   w.i64(col++, f.serverIpBytes);
+  const perf = f.perf;
+  if (perf === null) {
+    // Not computed (a load that does not need them, e.g. `seq`): NULL, never a made-up zero.
+    for (; col < first + CONN_FLOW_COLUMNS.length; col++) w.null(col);
+    return;
+  }
   const duration = f.lastSec - f.firstSec + (f.lastNsec - f.firstNsec) / 1e9;
-  const start = f.perf.firstTime;
-  col = writeDirection(w, col, f.perf.client, duration, start);
-  col = writeDirection(w, col, f.perf.server, duration, start);
-  const main = f.perf.server.dataBytes > f.perf.client.dataBytes ? f.perf.server : f.perf.client;
+  const start = perf.firstTime;
+  col = writeDirection(w, col, perf.client, duration, start);
+  col = writeDirection(w, col, perf.server, duration, start);
+  const main = perf.server.dataBytes > perf.client.dataBytes ? perf.server : perf.client;
   w.varchar(col, main.limitedBy());
 }

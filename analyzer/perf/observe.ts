@@ -4,11 +4,12 @@
  */
 import type { DecodedPacket } from '../decode/types.js';
 import { tcpChecksumOk } from '../flows/checksum.js';
+import { ConnectionPerf } from './connection.js';
 import { SegmentKind, type Flow } from '../flows/tracker.js';
 import type { SegmentValues } from '../seq/segment.js';
 
 export function observeSegment(flow: Flow, fromClient: boolean, sec: number, nsec: number, p: DecodedPacket, seg: SegmentValues): void {
-  flow.perf.observe(fromClient, sec + nsec / 1e9, p, seg, seg.flags);
+  (flow.perf ??= new ConnectionPerf()).observe(fromClient, sec + nsec / 1e9, p, seg, seg.flags);
 }
 
 /**

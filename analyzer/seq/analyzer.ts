@@ -143,7 +143,7 @@ export class SequenceAnalyzer {
 
     // tcp.window_size is computed before this segment's options are read: the scale known so far.
     const scale = st.winScale[fwd]!;
-    this.segment.winScaled = (tcpFlags & TCP_SYN) === 0 && scale >= 0 ? p.win * 2 ** scale : p.win;
+    this.segment.winScaled = (tcpFlags & TCP_SYN) === 0 && scale > 0 ? p.win << scale : p.win; // <= 65535 << 14 < 2^31
     flags = this.analyze(frame, fwd, rev, stream, seq, ack, p.payloadLen, tcpFlags, p.win, tsSec, tsNsec, flags);
     this.lastDir = fwd;
 
