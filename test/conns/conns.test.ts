@@ -88,3 +88,23 @@ test('--where restricts the connections; bad SQL is a usage error', async () => 
   assert.match(bad.stderr, /--where/);
   assert.equal(bad.stdout, '');
 });
+
+test('seq, scans and analyze take --where: only the matching connections, their packets and flags', async () => {
+  const all = await runCli(['seq', bulk, '--frames', '--format', 'json']);
+  const one = await runCli(['seq', bulk, '--frames', '--format', 'json', '--where', "f.server = '65.54.95.14'"]);
+  assert.equal(one.status, 0, one.stderr);
+  const allRows = JSON.parse(all.stdout) as Record<string, unknown>[];
+  const oneRows = JSON.parse(one.stdout) as Record<string, unknown>[];
+  assert.ok(oneRows.length > 0 && oneRows.length < allRows.length);
+  assert.ok(oneRows.every((r) => r['src'] === '65.54.95.14' || r['dst'] === '65.54.95.14'));
+  assert.deepEqual(oneRows, allRows.filter((r) => r['src'] === '65.54.95.14' || r['dst'] === '65.54.95.14'));
+
+  const report = await runCli(['analyze', bulk, '--format', 'json', '--where', "f.server = '65.54.95.14'"]);
+  assert.equal(report.status, 0, report.stderr);
+  const doc = JSON.parse(report.stdout) as { states: { connections: number }[] };
+  assert.equal(doc.states.reduce((n, s) => n + s.connections, 0), 1);
+
+  const scans = await runCli(['scans', bulk, '--where', 'no_such_column > 0']);
+  assert.equal(scans.status, 2);
+  assert.match(scans.stderr, /--where/);
+});
