@@ -17,7 +17,7 @@ const KEPT_DIFFERENT: Record<string, string> = {
   'core.tunnels.gre-aruba-amsdu': 'one frame carries two TCP segments (802.11 A-MSDU): the decoder reads the first; Zeek ran with -b, so no port-based role flip',
   'core.tunnels.gtp.different_dl_and_ul': "inner IP length beyond the frame: tcplens treats the payload as not captured (gaps); 'X' needs the tunnel's identity, tcplens knows only 'tunneled'",
   'core.tunnels.gtp.outer_ip_frag': 'inner IP length beyond the frame, as above',
-  'core.pppoe-over-qinq': "six segments whose TCP checksum tshark also finds wrong are accepted by Zeek (PPPoE padding): tcplens logs 'c'",
+  'core.pppoe-over-qinq': "six segments whose IP length exceeds PPPoE's payload length: the decoder (like tshark) trusts PPPoE, so the checksum over 20 bytes is wrong ('c'); Zeek checks 26 bytes",
 };
 
 test('conn_state, history and packet counts agree with Zeek on at least 98% of the connections', async () => {
