@@ -30,45 +30,65 @@ export interface AckMatch {
 }
 
 export class UnackedSegments {
-  private ends: number[] = [];
-  private starts: number[] = [];
-  private frames: number[] = [];
-  private secs: number[] = [];
-  private nsecs: number[] = [];
+  // Parallel typed arrays (no per-segment objects, little garbage): live entries are [head, tail).
+  private ends = new Uint32Array(16);
+  private starts = new Uint32Array(16);
+  private frames = new Float64Array(16);
+  private secs = new Float64Array(16);
+  private nsecs = new Int32Array(16);
   private head = 0;
-  /** True while ends[head..] is strictly increasing, starts non-decreasing, and both span less than 2^31. */
+  private tail = 0;
+  /** True while ends[head..tail) is strictly increasing, starts non-decreasing, and both span less than 2^31. */
   private increasing = true;
 
   get count(): number {
-    return this.ends.length - this.head;
+    return this.tail - this.head;
   }
 
   add(start: number, end: number, frame: number, sec: number, nsec: number): void {
-    const ends = this.ends;
-    if (this.head === ends.length) {
-      this.clear();
+    if (this.head === this.tail) {
+      this.head = 0;
+      this.tail = 0;
+      this.increasing = true;
     } else if (this.increasing) {
-      const last = ends[ends.length - 1]!;
-      const lastStart = this.starts[this.starts.length - 1]!;
+      const last = this.ends[this.tail - 1]!;
+      const lastStart = this.starts[this.tail - 1]!;
       if (((end - last) | 0) <= 0 || ((start - lastStart) | 0) < 0 || (end - this.starts[this.head]!) >>> 0 >= 0x80000000) {
         this.increasing = false;
       }
     }
-    ends.push(end);
-    this.starts.push(start);
-    this.frames.push(frame);
-    this.secs.push(sec);
-    this.nsecs.push(nsec);
+    if (this.tail === this.ends.length) this.makeRoom();
+    const i = this.tail++;
+    this.ends[i] = end;
+    this.starts[i] = start;
+    this.frames[i] = frame;
+    this.secs[i] = sec;
+    this.nsecs[i] = nsec;
   }
 
-  private clear(): void {
-    this.ends.length = 0;
-    this.starts.length = 0;
-    this.frames.length = 0;
-    this.secs.length = 0;
-    this.nsecs.length = 0;
+  /** Moves the live entries to the front, and doubles the arrays when they are more than half full. */
+  private makeRoom(): void {
+    const n = this.tail - this.head;
+    const size = n * 2 > this.ends.length ? this.ends.length * 2 : this.ends.length;
+    const move = <T extends Uint32Array | Float64Array | Int32Array>(a: T, b: T): T => {
+      b.set(a.subarray(this.head, this.tail));
+      return b;
+    };
+    if (size !== this.ends.length) {
+      this.ends = move(this.ends, new Uint32Array(size));
+      this.starts = move(this.starts, new Uint32Array(size));
+      this.frames = move(this.frames, new Float64Array(size));
+      this.secs = move(this.secs, new Float64Array(size));
+      this.nsecs = move(this.nsecs, new Int32Array(size));
+    } else {
+      this.ends.copyWithin(0, this.head, this.tail);
+      this.starts.copyWithin(0, this.head, this.tail);
+      this.frames.copyWithin(0, this.head, this.tail);
+      this.secs.copyWithin(0, this.head, this.tail);
+      this.nsecs.copyWithin(0, this.head, this.tail);
+    }
     this.head = 0;
-    this.increasing = true;
+    this.tail = n;
   }
 
   private take(i: number, match: AckMatch): void {
@@ -80,27 +100,25 @@ export class UnackedSegments {
 
   /** Drops every segment the acknowledgement number `ack` covers; the exactly acknowledged one goes to `match`. */
   acknowledge(ack: number, match: AckMatch): void {
+    if (this.head === this.tail) return;
     const ends = this.ends;
-    if (this.head === ends.length) return;
+    const starts = this.starts;
     if (this.increasing) {
       // An increasing run shorter than 2^31 meets the half circle "<= ack" in a prefix or a suffix.
-      while (this.head < ends.length && seqLe(ends[this.head]!, ack)) {
+      while (this.head < this.tail && seqLe(ends[this.head]!, ack)) {
         if (ends[this.head] === ack) this.take(this.head, match);
         this.head++;
       }
-      while (ends.length > this.head && seqLe(ends[ends.length - 1]!, ack)) {
-        if (ends[ends.length - 1] === ack) this.take(ends.length - 1, match);
-        this.pop();
+      while (this.tail > this.head && seqLe(ends[this.tail - 1]!, ack)) {
+        if (ends[this.tail - 1] === ack) this.take(this.tail - 1, match);
+        this.tail--;
       }
       // Starts are non-decreasing: the segments the ACK falls inside are a prefix of what is left.
-      const starts = this.starts;
-      for (let i = this.head; i < ends.length && ((ack - starts[i]!) | 0) > 0; i++) starts[i] = ack;
-      if (this.head === ends.length) this.clear();
-      else if (this.head > 4096 && this.head * 2 > ends.length) this.compact();
+      for (let i = this.head; i < this.tail && ((ack - starts[i]!) | 0) > 0; i++) starts[i] = ack;
       return;
     }
-    let kept = 0;
-    for (let i = this.head; i < ends.length; i++) {
+    let kept = this.head;
+    for (let i = this.head; i < this.tail; i++) {
       const end = ends[i]!;
       if (end === ack) {
         this.take(i, match);
@@ -108,21 +126,20 @@ export class UnackedSegments {
       }
       if (seqLe(end, ack)) continue;
       // ACK inside the segment: what is left of it starts at the ACK.
-      if (((ack - this.starts[i]!) | 0) > 0) this.starts[i] = ack;
+      const start = ((ack - starts[i]!) | 0) > 0 ? ack : starts[i]!;
       ends[kept] = end;
-      this.starts[kept] = this.starts[i]!;
+      starts[kept] = start;
       this.frames[kept] = this.frames[i]!;
       this.secs[kept] = this.secs[i]!;
       this.nsecs[kept] = this.nsecs[i]!;
       kept++;
     }
-    this.truncate(kept);
-    this.head = 0;
+    this.tail = kept;
     let increasing = true;
-    for (let i = 1; i < kept && increasing; i++) {
-      if (((ends[i]! - ends[i - 1]!) | 0) <= 0 || ((this.starts[i]! - this.starts[i - 1]!) | 0) < 0) increasing = false;
+    for (let i = this.head + 1; i < this.tail && increasing; i++) {
+      if (((ends[i]! - ends[i - 1]!) | 0) <= 0 || ((starts[i]! - starts[i - 1]!) | 0) < 0) increasing = false;
     }
-    if (kept > 1 && (ends[kept - 1]! - this.starts[0]!) >>> 0 >= 0x80000000) increasing = false;
+    if (this.tail - this.head > 1 && (ends[this.tail - 1]! - starts[this.head]!) >>> 0 >= 0x80000000) increasing = false;
     this.increasing = increasing;
   }
 
@@ -131,45 +148,20 @@ export class UnackedSegments {
    * as an unsigned 32-bit number (so a segment before the base counts as far ahead, as there).
    */
   bytesInFlight(base: number): number {
+    if (this.head === this.tail) return 0;
     const ends = this.ends;
-    if (this.head === ends.length) return 0;
+    const starts = this.starts;
     if (this.increasing) {
-      return (((ends[ends.length - 1]! - base) >>> 0) - ((this.starts[this.head]! - base) >>> 0)) >>> 0;
+      return (((ends[this.tail - 1]! - base) >>> 0) - ((starts[this.head]! - base) >>> 0)) >>> 0;
     }
-    let first = (this.starts[this.head]! - base) >>> 0;
+    let first = (starts[this.head]! - base) >>> 0;
     let last = (ends[this.head]! - base) >>> 0;
-    for (let i = this.head + 1; i < ends.length; i++) {
-      const s = (this.starts[i]! - base) >>> 0;
+    for (let i = this.head + 1; i < this.tail; i++) {
+      const s = (starts[i]! - base) >>> 0;
       const e = (ends[i]! - base) >>> 0;
       if (s < first) first = s;
       if (e > last) last = e;
     }
     return (last - first) >>> 0;
-  }
-
-  private pop(): void {
-    this.ends.pop();
-    this.starts.pop();
-    this.frames.pop();
-    this.secs.pop();
-    this.nsecs.pop();
-  }
-
-  private truncate(n: number): void {
-    this.ends.length = n;
-    this.starts.length = n;
-    this.frames.length = n;
-    this.secs.length = n;
-    this.nsecs.length = n;
-  }
-
-  private compact(): void {
-    const h = this.head;
-    this.ends.splice(0, h);
-    this.starts.splice(0, h);
-    this.frames.splice(0, h);
-    this.secs.splice(0, h);
-    this.nsecs.splice(0, h);
-    this.head = 0;
   }
 }
