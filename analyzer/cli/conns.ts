@@ -57,7 +57,7 @@ async function connectionRows(lens: Lens, where: string | undefined): Promise<Ro
   try {
     r = await lens.query(
       `SELECT epoch_ns(f.first_ts) AS ts_ns, f.uid, f.client AS "id.orig_h", f.cport AS "id.orig_p", f.server AS "id.resp_h",
-         f.sport AS "id.resp_p", 'tcp' AS proto, f.service, f.duration_s AS duration, f.orig_bytes, f.resp_bytes,
+         f.sport AS "id.resp_p", 'tcp' AS proto, f.service, f.conn_duration_s AS duration, f.orig_bytes, f.resp_bytes,
          f.state AS conn_state, f.missed_bytes, f.history, f.orig_pkts, f.orig_ip_bytes,
          f.resp_pkts, f.resp_ip_bytes, ${perf}
        FROM flows f

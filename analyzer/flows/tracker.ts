@@ -90,6 +90,9 @@ export interface Flow {
   /** Packets Zeek counts (conn.log orig_pkts / resp_pkts): not a segment whose header the snaplen cut or whose checksum is wrong. */
   origPkts: number;
   respPkts: number;
+  /** Zeek's last time: the last packet before both sides had closed (conn.log's duration ends there). */
+  connLastSec: number;
+  connLastNsec: number;
   /** Zeek's close timers (seconds of capture time; Infinity when not running). */
   deleteAt: number;
   partialCloseAt: number;
@@ -220,7 +223,7 @@ export class FlowTracker {
       clientPackets: 0, serverPackets: 0, clientBytes: 0, serverBytes: 0, clientPayload: 0, serverPayload: 0,
       clientIsn: -1, serverIsn: -1, synSec: -1, synNsec: 0, synAckSeen: false, rttMs: -1,
       reused: false, zeek, clientIpBytes: 0, serverIpBytes: 0, perf: null, origPkts: 0, respPkts: 0,
-      deleteAt: Number.POSITIVE_INFINITY, partialCloseAt: Number.POSITIVE_INFINITY,
+      deleteAt: Number.POSITIVE_INFINITY, partialCloseAt: Number.POSITIVE_INFINITY, connLastSec: sec, connLastNsec: nsec,
     };
   }
 
@@ -253,6 +256,10 @@ export class FlowTracker {
         flow.serverIsn = seq;
         flow.synAckSeen = true;
       }
+    }
+    if (!flow.zeek.bothClosed()) {
+      flow.connLastSec = sec;
+      flow.connLastNsec = nsec;
     }
     const closed = flow.zeek.packet(fromClient, flags, seq, ack, win, payloadLen, payloadCaptured);
     if (closed === CloseEvent.Complete) {

@@ -244,6 +244,11 @@ export class ZeekConnection {
     return ep.prevState === EndpointState.Inactive ? CloseEvent.Partial : CloseEvent.None;
   }
 
+  /** Both sides' closes were reported: Zeek no longer moves the connection's last time (its duration ends). */
+  bothClosed(): boolean {
+    return this.orig.didClose && this.resp.didClose;
+  }
+
   /** Zeek's PartialCloseTimer condition: both sides seen, not both closed, nobody reset. */
   partialCloseExpires(): boolean {
     const o = this.orig;

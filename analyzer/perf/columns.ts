@@ -31,6 +31,8 @@ function directionSpecs<P extends string>(prefix: P): ColumnSpec[] {
 export const CONN_FLOW_COLUMNS: readonly ColumnSpec[] = [
   { name: 'uid', sql: 'VARCHAR', kind: 'varchar' },
   { name: 'service', sql: 'VARCHAR', kind: 'varchar' },
+  /** conn.log's duration: Zeek stops the clock when both sides have closed (duration_s runs to the last packet). */
+  { name: 'conn_duration_s', sql: 'DOUBLE', kind: 'f64' },
   { name: 'orig_bytes', sql: 'BIGINT', kind: 'i64' },
   { name: 'resp_bytes', sql: 'BIGINT', kind: 'i64' },
   { name: 'missed_bytes', sql: 'BIGINT', kind: 'i64' },
@@ -118,6 +120,7 @@ export function writeConnColumns(w: ChunkWriter, first: number, f: Flow): void {
   const service = serviceForPort(f.serverPort);
   if (service !== null) w.varchar(col++, service);
   else w.null(col++);
+  w.f64(col++, f.connLastSec - f.firstSec + (f.connLastNsec - f.firstNsec) / 1e9);
   w.i64(col++, f.zeek.size(true));
   w.i64(col++, f.zeek.size(false));
   w.i64(col++, f.zeek.missedBytes);
