@@ -24,6 +24,10 @@ export interface OpenCapturesOptions {
   tables?: LoadTables;
   /** Each capture is its own recording; by default all are one, merged by timestamp (mergecap's rule). */
   perFile?: boolean;
+  /** Drop segments with a wrong TCP checksum from the connections (Zeek without -C). */
+  verifyChecksums?: boolean;
+  /** Compute flows' performance columns even with `tables` 'flows' (see LoadOptions.figures). */
+  figures?: boolean;
 }
 
 /** One row of the `flows` table. Times are ISO 8601 UTC text with nanoseconds ("2024-01-02T03:04:05.123456789Z"). */
@@ -55,6 +59,25 @@ export interface FlowRow {
   client_isn: number | null;
   server_isn: number | null;
   reused_ports: boolean;
+  /** conn.log's remaining columns (docs/conns.md). */
+  uid: string;
+  service: string | null;
+  orig_bytes: number;
+  resp_bytes: number;
+  missed_bytes: number;
+  orig_pkts: number;
+  resp_pkts: number;
+  orig_ip_bytes: number;
+  resp_ip_bytes: number;
+  /** Verdict of the direction that sent more; NULL where the figures were not computed (`tables: 'flows'`). */
+  limited_by: 'receiver_window' | 'loss' | 'sender_application' | 'network' | 'none' | null;
+  /**
+   * Per direction, client_* and server_* (analyzer/perf/columns.ts): rtt_{min,avg,max,stdev,median}_ms,
+   * rtt_samples, ts_rtt_*, data_segments, retrans_segments, retrans_bytes, unique_bytes, throughput_bps,
+   * goodput_bps, completion_s, bif_max, bif_mean, zero_window_s, rwnd_limited_s, app_limited_s,
+   * recovery_s, network_s, limited_by.
+   */
+  [figure: `client_${string}` | `server_${string}`]: number | string | null;
 }
 
 /** One row of `tcp_analysis`: a flag raised on a frame (tshark's tcp.analysis.<flag>). */
@@ -107,6 +130,8 @@ export async function openCaptures(paths: readonly string[], opts: OpenCapturesO
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.tables && !opts.db ? { tables: opts.tables } : {}),
       ...(opts.perFile ? { perFile: true } : {}),
+      ...(opts.verifyChecksums ? { verifyChecksums: true } : {}),
+      ...(opts.figures ? { figures: true } : {}),
     };
     return new Lens(db, await loadCaptures(db, paths, loadOpts));
   } catch (err) {

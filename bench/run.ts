@@ -12,6 +12,7 @@ import { cpus } from 'node:os';
 import path from 'node:path';
 import { buildRoot, repoRoot } from '../test/support/paths.js';
 import { benchmark as analyze } from './analyze.js';
+import { benchmark as conns } from './conns.js';
 import { benchmark as memory } from './memory.js';
 import { benchmark as read } from './read.js';
 import { benchmark as record, filterBenchmark as recordFilter } from './record.js';
@@ -21,7 +22,7 @@ import { benchmark as write } from './write.js';
 import type { BenchContext, BenchModule, BenchRow } from './types.js';
 
 /** Every benchmark, in the order they run. Add new modules here. */
-const MODULES: BenchModule[] = [read, write, analyze, sets, memory, record, recordFilter, report];
+const MODULES: BenchModule[] = [read, write, analyze, conns, sets, memory, record, recordFilter, report];
 
 function parseArgs(argv: string[]): { packets: number; runs: number; only: string[] | null; out: string; recordRates: number[] | null } {
   const opts = { packets: 1_000_000, runs: 5, only: null as string[] | null, out: path.join(repoRoot, 'bench/RESULTS.md'), recordRates: null as number[] | null };

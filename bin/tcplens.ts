@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   info: async () => (await import('../analyzer/cli/info.js')).registerInfo,
   query: async () => (await import('../analyzer/cli/query.js')).registerQuery,
   seq: async () => (await import('../analyzer/cli/seq.js')).registerSeq,
+  conns: async () => (await import('../analyzer/cli/conns.js')).registerConns,
   analyze: async () => (await import('../analyzer/cli/analyze.js')).registerAnalyze,
   export: async () => (await import('../analyzer/cli/export.js')).registerExport,
   scans: async () => (await import('../analyzer/cli/scans.js')).registerScans,

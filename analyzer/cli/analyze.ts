@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../common/errors.js';
 import { SCAN_REPORT_SECTIONS } from './scans-report.js';
 import { captureErrorsStatus, openForCommand, withInputOptions } from './inputs.js';
+import { restrictToConnections } from './where.js';
 import type { Lens } from '../index.js';
 import { action } from '../../common/cli-run.js';
 import { fitText, parseFormat, renderRows, toJson, type OutputFormat, type Row } from './output.js';
@@ -118,13 +119,18 @@ export function registerAnalyze(program: Command): void {
     .description('load captures into DuckDB and report: captures, connections by state, top talkers, sequence flags, scans, anomalies, ISNs')
     .addHelpText('after', `\nSections, in order (JSON keys in brackets):\n${REPORT_SECTIONS.map((s) => `  ${s.title} [${s.name}]`).join('\n')}\n`)
     .argument('<input...>', 'captures (pcap/pcapng) or one DB.duckdb')
+    .option('--where <sql>', 'only connections matching this SQL condition on the flows columns (alias f), with their packets and flags')
     .option('--top <n>', 'rows in the top talkers section', '10')
     .option('--format <format>', 'table, json or csv', 'table')
-    .action(action(async (inputs: string[], opts: { db?: string; perFile?: boolean; top: string; format: string }) => {
+    .action(action(async (inputs: string[], opts: { db?: string; perFile?: boolean; where?: string; top: string; format: string }) => {
       const format = parseFormat(opts.format);
       const top = Number(opts.top);
       if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top must be a positive integer, not '${opts.top}'`);
       const lens = await openForCommand(inputs, opts);
+      await restrictToConnections(lens, opts.where, opts.db !== undefined || lens.captures.length === 0).catch(async (err: unknown) => {
+        await lens.close();
+        throw err;
+      });
       try {
         const built = [];
         for (const section of REPORT_SECTIONS) built.push({ section, ...(await section.build(lens, { top })) });

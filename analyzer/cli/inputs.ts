@@ -38,13 +38,16 @@ export function withInputOptions(command: Command, dbHelp = 'keep the loaded cap
  * Opens the inputs. When not one capture could be read at all there is nothing to show: the damage is
  * thrown (each other unreadable file gets its own line first) so stdout stays empty.
  */
-export async function openForCommand(inputs: readonly string[], opts: InputOptions & { tables?: LoadTables } = {}): Promise<Lens> {
+export async function openForCommand(
+  inputs: readonly string[], opts: InputOptions & { tables?: LoadTables; verifyChecksums?: boolean; figures?: boolean } = {},
+): Promise<Lens> {
   const onProgress = progressPrinter();
   let lens: Lens;
   try {
     lens = await openInputs(inputs, {
       db: opts.db ?? null, perFile: opts.perFile === true,
       ...(onProgress ? { onProgress } : {}), ...(opts.tables ? { tables: opts.tables } : {}),
+      ...(opts.verifyChecksums ? { verifyChecksums: true } : {}), ...(opts.figures ? { figures: true } : {}),
     });
   } finally {
     if (onProgress) process.stderr.write('\r\x1b[K');

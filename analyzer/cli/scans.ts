@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../common/errors.js';
 import { captureErrorsStatus, openForCommand, withInputOptions } from './inputs.js';
+import { restrictToConnections } from './where.js';
 import { findScans, parseThresholds, SCAN_COLUMNS, DEFAULT_THRESHOLDS, DETECTION_METHODS, type DetectionMethod } from '../scans/index.js';
 import { ANOMALY_COLUMNS, ISN_COLUMNS, findAnomalies } from '../anomalies/index.js';
 import { EXIT_FINDING, EXIT_OK, action } from '../../common/cli-run.js';
@@ -61,14 +62,19 @@ export function registerScans(program: Command): void {
     .option('--method <method>', 'threshold (--min-ports/--min-hosts) or trw (Threshold Random Walk, Jung et al. 2004)', 'threshold')
     .option('--show <sections>', 'comma list of: scans; anomalies (invalid flags, blind resets, floods, windows, predictable ISNs); isn (every host\'s ISN grade)', 'scans')
     .option('--fail-on <findings>', 'exit 4 when a scan or an anomaly is found: scan, anomaly or scan,anomaly')
+    .option('--where <sql>', 'only connections matching this SQL condition on the flows columns (alias f), with their packets and flags')
     .option('--format <format>', 'table, json or csv', 'table')
-    .action(action(async (inputs: string[], opts: { minPorts?: string; minHosts?: string; window?: string; method: string; show: string; failOn?: string; db?: string; perFile?: boolean; format: string }) => {
+    .action(action(async (inputs: string[], opts: { minPorts?: string; minHosts?: string; window?: string; method: string; show: string; failOn?: string; db?: string; perFile?: boolean; where?: string; format: string }) => {
       const format = parseFormat(opts.format);
       const thresholds = parseThresholds(opts);
       const failOn = parseFailOn(opts.failOn);
       const show = parseShow(opts.show);
       const method = parseMethod(opts.method);
       const lens = await openForCommand(inputs, opts);
+      await restrictToConnections(lens, opts.where, opts.db !== undefined || lens.captures.length === 0).catch(async (err: unknown) => {
+        await lens.close();
+        throw err;
+      });
       try {
         const scans = await findScans(lens.db, thresholds, method);
         const anomalies = show.some((s) => s !== 'scans') || failOn.has('anomaly') ? await findAnomalies(lens.db, thresholds) : [];

@@ -1,9 +1,10 @@
 /**
  * `tcplens seq CAPTURE...|DB.duckdb [--frames] [--fail-on FLAG,...] [--db FILE] [--format ...]`: Wireshark's
  * TCP analysis flags. By default one row per connection that raised any flag, with a count per flag and
- * a total, then a `total` row. `--frames` prints one `frame,flag` row per raised flag (tshark's
- * tcp.analysis.<flag>; frames of the merged timeline when several captures form one recording), with a
- * leading `capture` column when several recordings are loaded (--per-file, or a kept database).
+ * a total, then a `total` row. `--frames` prints one row per raised flag (tshark's tcp.analysis.<flag>):
+ * frame, flag, time, endpoints (sender first), connection uid and Wireshark's explanation; frames are those
+ * of the merged timeline when several captures form one recording, with a leading `capture` column when
+ * several recordings are loaded (--per-file, or a kept database). `--where` keeps the flags of matching connections.
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../common/errors.js';
@@ -66,72 +67,102 @@ async function capturePaths(lens: Lens): Promise<Map<number, string>> {
   return new Map(r.rows.map((row) => [Number(row['capture_id']), String(row['path'])]));
 }
 
+/** Wireshark 4.0's expert-info text for each flag (what its Expert Information view shows). */
+export const FLAG_EXPLANATIONS: Record<SeqFlag, string> = {
+  retransmission: 'This frame is a (suspected) retransmission',
+  fast_retransmission: 'This frame is a (suspected) fast retransmission',
+  spurious_retransmission: 'This frame is a (suspected) spurious retransmission',
+  out_of_order: 'This frame is a (suspected) out-of-order segment',
+  lost_segment: 'Previous segment(s) not captured (common at capture start)',
+  ack_lost_segment: "ACKed segment that wasn't captured (common at capture start)",
+  duplicate_ack: 'Duplicate ACK',
+  zero_window: 'TCP Zero Window segment',
+  zero_window_probe: 'TCP Zero Window Probe',
+  zero_window_probe_ack: 'ACK to a TCP Zero Window Probe',
+  window_full: 'TCP window specified by the receiver is now completely full',
+  window_update: 'TCP window update',
+  keep_alive: 'TCP keep-alive segment',
+  keep_alive_ack: 'ACK to a TCP keep-alive segment',
+  reused_ports: 'A new tcp session is started with the same ports as an earlier session in this trace',
+};
+
+/** Seconds since the epoch with nanoseconds, from epoch nanoseconds (exact). */
+function epochText(ns: bigint): string {
+  const neg = ns < 0n;
+  const abs = neg ? -ns : ns;
+  return `${neg ? '-' : ''}${abs / 1_000_000_000n}.${String(abs % 1_000_000_000n).padStart(9, '0')}`;
+}
+
+const FRAME_COLUMNS = ['frame', 'flag', 'time', 'src', 'sport', 'dst', 'dport', 'uid', 'explanation'];
+
 /**
- * --frames: one line per raised flag, streamed a DuckDB chunk at a time (a long capture can raise
- * millions of flags; they are never all held in memory). Output is the same as renderRows would
- * give for the same rows.
- *
- * The query returns numbers only (capture_id, frame as DOUBLE, the flag's ENUM code) and the text is
- * made here from small lookup tables: reading a path and a flag name as VARCHAR cells for every row
- * was most of the time on captures with millions of flags (bench/NOTES.md).
+ * --frames: one line per raised flag with the frame's time, its endpoints (sender first), the connection's
+ * uid and Wireshark's explanation, streamed a DuckDB chunk at a time for csv and json (a long capture can
+ * raise millions of flags; they are never all held in memory). Capture paths and flag names come from
+ * small lookup tables rather than as text cells per row (bench/NOTES.md).
  */
-async function streamFrames(lens: Lens, withCapture: boolean, format: OutputFormat): Promise<void> {
-  // Lookups and widths first: another query on the connection would end the streaming result.
-  const widths = format === 'table' ? await frameWidths(lens, withCapture) : [];
+async function streamFrames(lens: Lens, withCapture: boolean, format: OutputFormat, where: string | undefined): Promise<void> {
   const names = await flagNames(lens);
   const paths = await capturePaths(lens);
-  const result = await lens.db.stream(
-    `SELECT a.capture_id, a.frame::DOUBLE AS frame, enum_code(a.flag)::UTINYINT AS code
-     FROM tcp_analysis a JOIN captures c USING (capture_id)
-     ORDER BY a.capture_id, a.frame, a.flag`,
-  );
-  const columns = withCapture ? ['capture', 'frame', 'flag'] : ['frame', 'flag'];
-  const line = (cells: string[]): string =>
-    format === 'csv' ? cells.map(csvCell).join(',') : cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  // The capture cell of each capture as it is printed: CSV-quoted once per capture, not once per row.
-  const captureCsv = new Map([...paths].map(([id, p]) => [id, `${csvCell(p)},`]));
-  if (format === 'table' && widths.length > 0 && widths[0] === -1) {
-    await writeOut('(none)\n');
+  const frameFlows = await frameFlowTable(lens);
+  const sql = `SELECT a.capture_id, a.frame::DOUBLE AS frame, enum_code(a.flag)::UTINYINT AS code, epoch_ns(p.ts) AS ts,
+       CASE WHEN p.from_client THEN f.client ELSE f.server END AS src,
+       CASE WHEN p.from_client THEN f.cport ELSE f.sport END AS sport,
+       CASE WHEN p.from_client THEN f.server ELSE f.client END AS dst,
+       CASE WHEN p.from_client THEN f.sport ELSE f.cport END AS dport, f.uid
+     FROM tcp_analysis a
+     LEFT JOIN ${frameFlows} p USING (capture_id, frame)
+     LEFT JOIN flows f ON f.flow_id = p.flow_id
+     ${where === undefined ? '' : `WHERE ${where}`}
+     ORDER BY a.capture_id, a.frame, a.flag`;
+  const columns = withCapture ? ['capture', ...FRAME_COLUMNS] : FRAME_COLUMNS;
+  const rowOf = (cells: unknown[]): Row => {
+    const flag = names[cells[2] as number]!;
+    const row: Row = withCapture ? { capture: paths.get(cells[0] as number)! } : {};
+    Object.assign(row, {
+      frame: cells[1] as number, flag, time: cells[3] === null ? null : epochText(BigInt(cells[3] as bigint)),
+      src: cells[4], sport: cells[5], dst: cells[6], dport: cells[7], uid: cells[8],
+      explanation: FLAG_EXPLANATIONS[flag as SeqFlag] ?? null,
+    });
+    return row;
+  };
+  let result;
+  try {
+    result = await lens.db.stream(sql);
+  } catch (err) {
+    if (where !== undefined) throw new UsageError(`--where: ${(err as Error).message}`);
+    throw err;
+  }
+  if (format === 'table') {
+    // A terminal table is for people: aligned columns need every row first.
+    const rows: Row[] = [];
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      for (const cells of chunk.getRows()) rows.push(rowOf(cells));
+    }
+    await writeOut(renderRows(rows, columns, 'table'));
     return;
   }
   if (format === 'json') await writeOut('[');
-  else await writeOut(`${line(columns)}\n${format === 'table' ? `${line(widths.map((w) => '-'.repeat(w)))}\n` : ''}`);
+  else await writeOut(`${columns.join(',')}\n`);
   let first = true;
   for (;;) {
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
-    const captureIds = chunk.getColumnVector(0);
-    const frames = chunk.getColumnVector(1);
-    const codes = chunk.getColumnVector(2);
     let text = '';
-    for (let r = 0; r < chunk.rowCount; r++) {
-      const captureId = captureIds.getItem(r) as number;
-      const frame = frames.getItem(r) as number;
-      const flag = names[codes.getItem(r) as number]!;
+    for (const cells of chunk.getRows()) {
+      const row = rowOf(cells);
       if (format === 'csv') {
-        text += `${withCapture ? captureCsv.get(captureId)! : ''}${frame},${flag}\n`;
-      } else if (format === 'json') {
-        const obj = withCapture ? { capture: paths.get(captureId)!, frame, flag } : { frame, flag };
-        text += `${first ? '\n  ' : ',\n  '}${JSON.stringify(obj)}`;
-        first = false;
+        text += `${columns.map((c) => csvCell(row[c] === null || row[c] === undefined ? '' : String(row[c]))).join(',')}\n`;
       } else {
-        text += `${line(withCapture ? [paths.get(captureId)!, String(frame), flag] : [String(frame), flag])}\n`;
+        text += `${first ? '\n  ' : ',\n  '}${JSON.stringify(row)}`;
+        first = false;
       }
     }
     await writeOut(text);
   }
   if (format === 'json') await writeOut(first ? ']\n' : '\n]\n');
-}
-
-async function frameWidths(lens: Lens, withCapture: boolean): Promise<number[]> {
-  const r = await lens.query(
-    `SELECT max(length(c.path)) AS p, max(length(a.frame::VARCHAR)) AS f, max(length(a.flag::VARCHAR)) AS g
-     FROM tcp_analysis a JOIN captures c USING (capture_id)`,
-  );
-  const row = r.rows[0]!;
-  if (row['f'] === null || row['f'] === undefined) return withCapture ? [-1, -1, -1] : [-1, -1]; // no flag at all: (none)
-  const w = [Math.max(7, Number(row['p'] ?? 0)), Math.max(5, Number(row['f'] ?? 0)), Math.max(4, Number(row['g'] ?? 0))];
-  return withCapture ? w : w.slice(1);
 }
 
 /**
@@ -143,7 +174,9 @@ async function frameFlowTable(lens: Lens): Promise<string> {
   return Number(r.rows[0]!['n']) > 0 ? 'flag_flows' : 'packet_rows';
 }
 
-async function connectionRows(lens: Lens, withCapture: boolean, format: OutputFormat): Promise<{ rows: Row[]; columns: string[] }> {
+async function connectionRows(
+  lens: Lens, withCapture: boolean, format: OutputFormat, where: string | undefined,
+): Promise<{ rows: Row[]; columns: string[] }> {
   const frameFlows = await frameFlowTable(lens);
   const counts = SEQ_FLAGS.map((f) => `count(*) FILTER (WHERE a.flag = '${f}') AS ${f}`).join(',\n       ');
   const r = await lens.query(
@@ -154,8 +187,11 @@ async function connectionRows(lens: Lens, withCapture: boolean, format: OutputFo
      JOIN ${frameFlows} p USING (capture_id, frame)
      JOIN flows f ON f.flow_id = p.flow_id
      JOIN captures c ON c.capture_id = f.capture_id
+     ${where === undefined ? '' : `WHERE ${where}`}
      GROUP BY ALL ORDER BY f.flow_id`,
-  );
+  ).catch((err: Error) => {
+    throw where === undefined ? err : new UsageError(`--where: ${err.message}`);
+  });
   const rows = r.rows;
   const total: Row = { flow_id: 'total', total: 0 };
   for (const f of SEQ_FLAGS) total[f] = 0;
@@ -175,18 +211,19 @@ export function registerSeq(program: Command): void {
     .argument('<input...>', 'captures (pcap/pcapng) or one DB.duckdb')
     .option('--frames', 'one row per raised flag: frame,flag')
     .option('--fail-on <flags>', `exit 4 when any of these flags is raised (comma list, or "any")`)
+    .option('--where <sql>', 'only flags on connections matching this SQL condition on the flows columns (alias f)')
     .option('--format <format>', 'table, json or csv', 'table')
-    .action(action(async (inputs: string[], opts: { frames?: boolean; failOn?: string; db?: string; perFile?: boolean; format: string }) => {
+    .action(action(async (inputs: string[], opts: { frames?: boolean; failOn?: string; where?: string; db?: string; perFile?: boolean; format: string }) => {
       const format = parseFormat(opts.format);
       const failOn = parseFailOn(opts.failOn);
-      // Only tcp_analysis (and flows, without --frames) is queried: a throw-away database loads just those.
-      const lens = await openForCommand(inputs, { ...opts, tables: opts.frames ? 'flags' : 'flows' });
+      // Only tcp_analysis and flows are queried: a throw-away database loads just those.
+      const lens = await openForCommand(inputs, { ...opts, tables: 'flows' });
       try {
         const withCapture = (await recordingCount(lens)) > 1;
         if (opts.frames) {
-          await streamFrames(lens, withCapture, format);
+          await streamFrames(lens, withCapture, format, opts.where);
         } else {
-          const { rows, columns } = await connectionRows(lens, withCapture, format);
+          const { rows, columns } = await connectionRows(lens, withCapture, format, opts.where);
           process.stdout.write(renderRows(rows, columns, format));
         }
         let status = captureErrorsStatus(lens);

@@ -21,11 +21,14 @@ import { DecodeStatus, FrameDecoder, newDecodedPacket, type DecodedPacket } from
 import { inputName, STDIN, type RawPacket, type ReadResult } from '../readers/index.js';
 import { readCaptureSet } from '../pipeline/capture-set.js';
 import { FlowTracker, newTrackedSegment, type Flow, type TrackedSegment } from '../flows/tracker.js';
-import { isSequenceAnalyzable, SequenceAnalyzer } from '../seq/index.js';
+import { SequenceAnalyzer } from '../seq/index.js';
 import { AddressDictionary } from './address-dictionary.js';
 import { ChunkWriter, columnIndex } from './chunk-writer.js';
 import type { Database } from './database.js';
-import { FLAG_COLUMNS, FLAG_FLOW_COLUMNS, FLAG_FLOW_TABLE_SQL, FLOW_COLUMNS, PACKET_COLUMNS } from './schema.js';
+import { FLAG_COLUMNS, FLAG_FLOW_COLUMNS, FLAG_FLOW_TABLE_SQL, FLOW_COLUMNS, FLOW_TABLE_COLUMNS, PACKET_COLUMNS } from './schema.js';
+import { writeConnColumns } from '../perf/columns.js';
+import { ipBytesOf, observeSegment, zeekSegmentKind } from '../perf/observe.js';
+import type { SegmentValues } from '../seq/segment.js';
 import { bigintOrNull, nulledValueWarnings, StampGuard, storeError, tsNsInRange } from './value-range.js';
 
 const P = columnIndex(PACKET_COLUMNS);
@@ -58,6 +61,13 @@ export interface LoadOptions {
   tables?: LoadTables;
   /** Each capture is its own recording (own timeline, own connections), as before capture sets. */
   perFile?: boolean;
+  /** Drop segments with a wrong TCP checksum from the connections, as Zeek does without -C. */
+  verifyChecksums?: boolean;
+  /**
+   * Compute the per-connection performance columns of flows (analyzer/perf). Default: with tables 'all'
+   * only; `conns` asks for them with tables 'flows'. Without them those columns are NULL/0.
+   */
+  figures?: boolean;
 }
 
 export type LoadTables = 'all' | 'flows' | 'flags';
@@ -210,7 +220,7 @@ async function openWriters(db: Database, tables: LoadTables): Promise<SetWriters
   const packets = tables === 'all' ? new ChunkWriter(await db.connection.createAppender('packet_rows'), PACKET_COLUMNS) : null;
   if (tables === 'flows') await db.run(FLAG_FLOW_TABLE_SQL);
   const flagFlows = tables === 'flows' ? new ChunkWriter(await db.connection.createAppender('flag_flows', 'main', 'temp'), FLAG_FLOW_COLUMNS) : null;
-  const flows = new ChunkWriter(await db.connection.createAppender('flows'), FLOW_COLUMNS);
+  const flows = new ChunkWriter(await db.connection.createAppender('flows'), FLOW_TABLE_COLUMNS);
   const flags = new ChunkWriter(await db.connection.createAppender('tcp_analysis'), FLAG_COLUMNS);
   return { packets, flagFlows, flows, flags };
 }
@@ -218,6 +228,7 @@ async function openWriters(db: Database, tables: LoadTables): Promise<SetWriters
 async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdentity[], opts: LoadOptions): Promise<LoadedCapture[]> {
   const tables = opts.tables ?? 'all';
   const trackFlows = tables !== 'flags';
+  const figures = opts.figures ?? tables === 'all';
   const first = await nextIds(db);
   const w = await openWriters(db, tables);
   await dict.beginLoad(db);
@@ -237,8 +248,8 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
     writeFlow(w.flows, dict, flow);
     counts[flow.captureId - first.captureId]!.flows++;
   });
-  // The file and frame of the segment being analyzed: flags are raised synchronously inside push().
-  let current = { file: 0, frame: 0 };
+  // The file, frame and time of the segment being analyzed: flags are raised synchronously inside push().
+  const current = { file: 0, frame: 0, sec: 0, nsec: 0 };
   let lastFlowFrame = -1;
   const seq = new SequenceAnalyzer({
     collect: false,
@@ -256,6 +267,8 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
         w.flagFlows.i32(FF.capture_id, captureId);
         w.flagFlows.i64(FF.frame, frame);
         w.flagFlows.i64(FF.flow_id, tracker.flow.flowId);
+        w.flagFlows.tsNs(FF.ts, current.sec, current.nsec);
+        w.flagFlows.bool(FF.from_client, tracker.fromClient);
         w.flagFlows.endRow();
       }
     },
@@ -290,22 +303,28 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
     c.tcp++;
     current.file = file;
     current.frame = frame;
-    // A TCP header the snaplen cut before its window field cannot be analyzed (tshark cannot dissect it):
-    // the sequence analysis skips it; the row still records what was captured.
-    const analysable = isSequenceAnalyzable(decoded, raw.capLen);
+    current.sec = raw.tsSec;
+    current.nsec = raw.tsNsec;
+    // The captured length goes with the segment: a TCP header the snaplen cut before its window field is
+    // not analyzed (tshark cannot dissect it either); the row still records what was captured.
     if (!trackFlows) {
-      if (analysable) seq.push(frame, raw.tsSec, raw.tsNsec, decoded);
+      seq.push(frame, raw.tsSec, raw.tsNsec, decoded, raw.capLen);
       return;
     }
-    fillSegment(segment, decoded, raw, captureIdOf(file), dict, analysable);
+    fillSegment(segment, decoded, raw, captureIdOf(file), dict, opts.verifyChecksums === true);
     if (!tsOk) {
       // Connection timers must not see centuries pass on one flipped byte: the last good stamp stands in.
       segment.sec = guard.sec;
       segment.nsec = guard.nsec;
     }
     tracker.track(segment);
-    if (analysable) seq.push(frame, raw.tsSec, raw.tsNsec, decoded);
-    if (w.packets) writePacket(w.packets, raw, decoded, { captureId: captureIdOf(file), frame, srcId: segment.srcAddr, dstId: segment.dstAddr, flowId: tracker.flow.flowId, fromClient: tracker.fromClient });
+    seq.push(frame, raw.tsSec, raw.tsNsec, decoded, raw.capLen);
+    if (figures) observeSegment(tracker.flow, tracker.fromClient, segment.sec, segment.nsec, decoded, seq.segment);
+    if (w.packets) {
+      writePacket(w.packets, raw, decoded, { captureId: captureIdOf(file), frame, srcId: segment.srcAddr, dstId: segment.dstAddr, flowId: tracker.flow.flowId, fromClient: tracker.fromClient });
+      writeSegmentValues(w.packets, seq.segment);
+      w.packets.endRow();
+    }
   };
 
   const files = await readCaptureSet(ids.map((i) => i.input), onPacket, {
@@ -347,7 +366,7 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
 }
 
 /** The per-packet values of one segment, as the connection tracker needs them (one reused object). */
-function fillSegment(s: TrackedSegment, d: DecodedPacket, raw: RawPacket, captureId: number, dict: AddressDictionary, analysable: boolean): void {
+function fillSegment(s: TrackedSegment, d: DecodedPacket, raw: RawPacket, captureId: number, dict: AddressDictionary, verifyChecksums: boolean): void {
   s.captureId = captureId;
   s.srcAddr = dict.idOf(d.src, d.ipVersion);
   s.sport = d.sport;
@@ -361,8 +380,10 @@ function fillSegment(s: TrackedSegment, d: DecodedPacket, raw: RawPacket, captur
   s.win = d.win;
   s.payloadLen = d.payloadLen;
   s.payloadCaptured = d.tcpOffset + d.doff * 4 + d.payloadLen <= raw.capLen;
-  s.headerAnalysable = analysable;
+  s.kind = zeekSegmentKind(raw.data, d, verifyChecksums);
   s.wireLen = raw.wireLen;
+  s.ipBytes = ipBytesOf(d);
+  s.tunneled = d.tunneled;
   s.sec = raw.tsSec;
   s.nsec = raw.tsNsec;
 }
@@ -422,7 +443,22 @@ function writePacket(w: ChunkWriter, raw: RawPacket, d: DecodedPacket, at: Packe
   w.bool(P.tcp_truncated, d.tcpTruncated);
   w.i64(P.flow_id, at.flowId);
   w.bool(P.from_client, at.fromClient);
-  w.endRow();
+}
+
+/** tshark's per-segment values (analyzer/seq/segment.ts); NULL where tshark shows no field. */
+function writeSegmentValues(w: ChunkWriter, s: SegmentValues): void {
+  if (s.relSeq >= 0) w.u32(P.rel_seq, s.relSeq);
+  else w.null(P.rel_seq);
+  if (s.relAck >= 0) w.u32(P.rel_ack, s.relAck);
+  else w.null(P.rel_ack);
+  if (s.winScaled >= 0) w.u32(P.win_scaled, s.winScaled);
+  else w.null(P.win_scaled);
+  if (!Number.isNaN(s.ackRtt)) w.f64(P.ack_rtt, s.ackRtt);
+  else w.null(P.ack_rtt);
+  if (s.acksFrame >= 0) w.i64(P.acks_frame, s.acksFrame);
+  else w.null(P.acks_frame);
+  if (s.bytesInFlight >= 0) w.u32(P.bytes_in_flight, s.bytesInFlight);
+  else w.null(P.bytes_in_flight);
 }
 
 function writeFlow(w: ChunkWriter, dict: AddressDictionary, f: Flow): void {
@@ -455,6 +491,7 @@ function writeFlow(w: ChunkWriter, dict: AddressDictionary, f: Flow): void {
   if (f.serverIsn >= 0) w.u32(F.server_isn, f.serverIsn);
   else w.null(F.server_isn);
   w.bool(F.reused_ports, f.reused);
+  writeConnColumns(w, FLOW_COLUMNS.length, f);
   w.endRow();
 }
 

@@ -7,6 +7,7 @@
  * call per packet for a string. `src_id`/`dst_id` stay visible for fast grouping.
  */
 import { SEQ_FLAGS } from '../seq/flags.js';
+import { CONN_FLOW_COLUMNS } from '../perf/columns.js';
 import { columnsSql, type ColumnSpec } from './chunk-writer.js';
 
 /** 2: capture sets (captures.set_id, packet_rows.file_frame; `frame` numbers the set's merged timeline). */
@@ -52,6 +53,13 @@ export const PACKET_COLUMNS = [
   { name: 'tcp_truncated', sql: 'BOOLEAN', kind: 'bool' },
   { name: 'flow_id', sql: 'BIGINT', kind: 'i64' },
   { name: 'from_client', sql: 'BOOLEAN', kind: 'bool' },
+  /** tshark's tcp.seq, tcp.ack (relative), tcp.window_size, tcp.analysis.ack_rtt (s), acks_frame, bytes_in_flight. */
+  { name: 'rel_seq', sql: 'UINTEGER', kind: 'u32' },
+  { name: 'rel_ack', sql: 'UINTEGER', kind: 'u32' },
+  { name: 'win_scaled', sql: 'UINTEGER', kind: 'u32' },
+  { name: 'ack_rtt', sql: 'DOUBLE', kind: 'f64' },
+  { name: 'acks_frame', sql: 'BIGINT', kind: 'i64' },
+  { name: 'bytes_in_flight', sql: 'UINTEGER', kind: 'u32' },
 ] as const satisfies readonly ColumnSpec[];
 
 export const FLOW_COLUMNS = [
@@ -82,6 +90,9 @@ export const FLOW_COLUMNS = [
   { name: 'reused_ports', sql: 'BOOLEAN', kind: 'bool' },
 ] as const satisfies readonly ColumnSpec[];
 
+/** The flows table: the loader's columns above, then conn.log's remaining columns and the performance figures. */
+export const FLOW_TABLE_COLUMNS: readonly ColumnSpec[] = [...FLOW_COLUMNS, ...CONN_FLOW_COLUMNS];
+
 export const FLAG_COLUMNS = [
   { name: 'capture_id', sql: 'INTEGER NOT NULL', kind: 'i32' },
   { name: 'frame', sql: 'BIGINT NOT NULL', kind: 'i64' },
@@ -98,6 +109,9 @@ export const FLAG_FLOW_COLUMNS = [
   { name: 'capture_id', sql: 'INTEGER NOT NULL', kind: 'i32' },
   { name: 'frame', sql: 'BIGINT NOT NULL', kind: 'i64' },
   { name: 'flow_id', sql: 'BIGINT', kind: 'i64' },
+  /** The frame's time and direction, for `seq --frames` rows (packet_rows has them in a kept database). */
+  { name: 'ts', sql: 'TIMESTAMP_NS', kind: 'ts_ns' },
+  { name: 'from_client', sql: 'BOOLEAN', kind: 'bool' },
 ] as const satisfies readonly ColumnSpec[];
 
 export const FLAG_FLOW_TABLE_SQL = `CREATE TEMP TABLE IF NOT EXISTS flag_flows (${columnsSql(FLAG_FLOW_COLUMNS)})`;
@@ -121,7 +135,7 @@ export const SCHEMA_SQL: readonly string[] = [
      tsresol VARCHAR, recv BIGINT, "drop" BIGINT)`,
   `CREATE TABLE IF NOT EXISTS addresses (${columnsSql(ADDRESS_COLUMNS)})`,
   `CREATE TABLE IF NOT EXISTS packet_rows (${columnsSql(PACKET_COLUMNS)})`,
-  `CREATE TABLE IF NOT EXISTS flows (${columnsSql(FLOW_COLUMNS)})`,
+  `CREATE TABLE IF NOT EXISTS flows (${columnsSql(FLOW_TABLE_COLUMNS)})`,
   `CREATE TYPE IF NOT EXISTS tcp_flag AS ENUM (${SEQ_FLAGS.map((f) => `'${f}'`).join(', ')})`,
   `CREATE TABLE IF NOT EXISTS tcp_analysis (${columnsSql(FLAG_COLUMNS)})`,
   `CREATE OR REPLACE VIEW packets AS
@@ -131,7 +145,8 @@ export const SCHEMA_SQL: readonly string[] = [
             p.sport, p.dport, p.seq, p.ack, p.flags, p.reserved, p.doff, p.win, p.urp, p.payload_len,
             p.mss, p.wscale, p.sack_perm, p.tsval, p.tsecr,
             CAST(string_split(p.sack_blocks, ' ') AS UINTEGER[]) AS sack_blocks,
-            p.tunneled, p.tcp_truncated, p.flow_id, p.from_client, c.path AS source_file, p.file_frame
+            p.tunneled, p.tcp_truncated, p.flow_id, p.from_client,
+            p.rel_seq, p.rel_ack, p.win_scaled, p.ack_rtt, p.acks_frame, p.bytes_in_flight, c.path AS source_file, p.file_frame
      FROM packet_rows p
      JOIN addresses s ON s.addr_id = p.src_id
      JOIN addresses d ON d.addr_id = p.dst_id

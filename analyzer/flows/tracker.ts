@@ -11,7 +11,11 @@
  * loader's address dictionary so the key is two numbers, never a string built per packet.
  */
 import { TCP_ACK, TCP_RST, TCP_SYN } from '../decode/types.js';
-import { EndpointState, ZeekConnection } from './zeek.js';
+import type { ConnectionPerf } from '../perf/connection.js';
+import { CloseEvent, EndpointState, ZeekConnection } from './zeek.js';
+
+/** Zeek's tcp_partial_close_delay. */
+export const PARTIAL_CLOSE_DELAY_SEC = 3;
 
 /** Zeek's tcp_inactivity_timeout. */
 export const INACTIVITY_TIMEOUT_SEC = 300;
@@ -25,6 +29,22 @@ export const ATTEMPT_OR_CLOSE_DELAY_SEC = 5;
 /** Seconds of silence after which a connection is over, by Zeek's timers for its current state. */
 function idleLimit(flow: Flow): number {
   return flow.zeek.finished() || flow.zeek.attemptOnly() ? ATTEMPT_OR_CLOSE_DELAY_SEC : INACTIVITY_TIMEOUT_SEC;
+}
+
+/**
+ * Zeek's AttemptTimer: a connection that began with a SYN and whose responder has not answered within
+ * tcp_attempt_delay of its start is over, however many more packets the originator sends (they start a
+ * new, partial connection).
+ */
+function attemptExpired(flow: Flow, sec: number, nsec: number): boolean {
+  return flow.zeek.attemptOnly() && sec - flow.firstSec + (nsec - flow.firstNsec) / 1e9 > ATTEMPT_OR_CLOSE_DELAY_SEC;
+}
+
+/** Zeek's close timers: 5 s after a complete close, 3 s after a partial one (if still half open then). */
+function closeTimerExpired(flow: Flow, sec: number, nsec: number): boolean {
+  const now = sec + nsec / 1e9;
+  if (now > flow.deleteAt) return true;
+  return now > flow.partialCloseAt && flow.zeek.partialCloseExpires();
 }
 
 /** Capture time from the flow's last packet to (sec, nsec), in seconds. */
@@ -62,9 +82,32 @@ export interface Flow {
   /** Started by a SYN with a new ISN on a 4-tuple that already had a connection. */
   reused: boolean;
   zeek: ZeekConnection;
+  /** IP-level bytes per side (conn.log orig_ip_bytes / resp_ip_bytes). */
+  clientIpBytes: number;
+  serverIpBytes: number;
+  /** Performance figures, fed by the loader after the sequence analysis of each segment; null when not computed. */
+  perf: ConnectionPerf | null;
+  /** Packets Zeek counts (conn.log orig_pkts / resp_pkts): not a segment whose header the snaplen cut or whose checksum is wrong. */
+  origPkts: number;
+  respPkts: number;
+  /** Zeek's last time: the last packet before both sides had closed (conn.log's duration ends there). */
+  connLastSec: number;
+  connLastNsec: number;
+  /** Zeek's close timers (seconds of capture time; Infinity when not running). */
+  deleteAt: number;
+  partialCloseAt: number;
 }
 
 export type FlowDone = (flow: Flow) => void;
+
+/** How Zeek takes a segment. */
+export const enum SegmentKind {
+  Normal = 0,
+  /** The snaplen cut the TCP header: Zeek makes the connection but ignores the segment. */
+  HeaderCut = 1,
+  /** Wrong TCP checksum (when verifying, as Zeek without -C): dropped with a 'C' in the history. */
+  BadChecksum = 2,
+}
 
 /** One TCP segment as the tracker needs it; the loader fills one object and reuses it for every packet. */
 export interface TrackedSegment {
@@ -85,9 +128,13 @@ export interface TrackedSegment {
   payloadLen: number;
   /** All of the payload is in the captured bytes (not cut by the snaplen). */
   payloadCaptured: boolean;
-  /** The TCP header reaches its window field (a snaplen cut before it makes the header unusable). */
-  headerAnalysable: boolean;
+  /** How Zeek takes the segment (a snaplen-cut header, a bad checksum). */
+  kind: SegmentKind;
   wireLen: number;
+  /** IP total length (conn.log's *_ip_bytes). */
+  ipBytes: number;
+  /** Carried in a tunnel (a change of tunnel gives Zeek's 'X'). */
+  tunneled: boolean;
   sec: number;
   nsec: number;
 }
@@ -95,7 +142,7 @@ export interface TrackedSegment {
 export function newTrackedSegment(): TrackedSegment {
   return {
     captureId: 0, srcAddr: 0, sport: 0, dstAddr: 0, dport: 0, ipVersion: 4, vlan: -1, flags: 0, seq: 0, ack: 0, win: 0,
-    payloadLen: 0, payloadCaptured: true, headerAnalysable: true, wireLen: 0, sec: 0, nsec: 0,
+    payloadLen: 0, payloadCaptured: true, kind: SegmentKind.Normal, wireLen: 0, ipBytes: 0, tunneled: false, sec: 0, nsec: 0,
   };
 }
 
@@ -156,7 +203,7 @@ export class FlowTracker {
 
   /** Assigns the segment to its connection (creating or splitting one as needed) and updates it. */
   track(segment: TrackedSegment): void {
-    const { captureId, srcAddr, sport, dstAddr, dport, ipVersion, vlan, flags, seq, ack, win, payloadLen, payloadCaptured, wireLen, sec, nsec } = segment;
+    const { captureId, srcAddr, sport, dstAddr, dport, ipVersion, vlan, flags, seq, ack, win, payloadLen, payloadCaptured, wireLen, sec, nsec, ipBytes, kind, tunneled } = segment;
     const srcEp = srcAddr * 65536 + sport;
     const dstEp = dstAddr * 65536 + dport;
     const lo = srcEp < dstEp ? srcEp : dstEp;
@@ -170,7 +217,7 @@ export class FlowTracker {
     let flow = inner.get(hi);
     let reused = false;
     if (flow !== undefined) {
-      const idle = idleFor(flow, sec, nsec) > idleLimit(flow);
+      const idle = idleFor(flow, sec, nsec) > idleLimit(flow) || attemptExpired(flow, sec, nsec) || closeTimerExpired(flow, sec, nsec);
       const newIsn = isSyn && (flow.clientIsn >= 0 ? flow.clientIsn !== seq || flow.zeek.finished() : flow.zeek.finished());
       if (!idle && newIsn && isRetriedAttempt(flow, srcAddr, sport, seq)) {
         restartAttempt(flow, sec, nsec);
@@ -182,13 +229,35 @@ export class FlowTracker {
       }
     }
     if (flow === undefined) {
-      flow = this.open(captureId, srcAddr, sport, dstAddr, dport, ipVersion, vlan, flags, sec, nsec);
+      // Zeek opens the connection of a cut header from the IP addresses and ports alone: no role flip.
+      const roleFlags = kind === SegmentKind.HeaderCut ? TCP_SYN : flags;
+      flow = this.open(captureId, srcAddr, sport, dstAddr, dport, ipVersion, vlan, roleFlags, sec, nsec);
       flow.reused = reused;
       inner.set(hi, flow);
       this.live++;
     }
     const fromClient = flow.clientAddr === srcAddr && flow.clientPort === sport;
+    this.flow = flow;
+    this.fromClient = fromClient;
+    flow.zeek.encapsulation(tunneled);
+    if (kind !== SegmentKind.Normal) {
+      // Zeek drops the segment before counting it: a bad checksum leaves a 'C', a cut header nothing.
+      // It still is a packet of the connection (flows.packets / bytes add up to the packets table).
+      if (kind === SegmentKind.BadChecksum) flow.zeek.badChecksum(fromClient);
+      flow.lastSec = sec;
+      flow.lastNsec = nsec;
+      if (fromClient) {
+        flow.clientPackets++;
+        flow.clientBytes += wireLen;
+      } else {
+        flow.serverPackets++;
+        flow.serverBytes += wireLen;
+      }
+      return;
+    }
     this.update(flow, fromClient, flags, seq, ack, win, payloadLen, payloadCaptured, wireLen, sec, nsec);
+    if (fromClient) flow.clientIpBytes += ipBytes;
+    else flow.serverIpBytes += ipBytes;
     this.flow = flow;
     this.fromClient = fromClient;
     if (++this.packetsSinceSweep >= 65536) this.sweep(sec, nsec);
@@ -214,7 +283,8 @@ export class FlowTracker {
       firstSec: sec, firstNsec: nsec, lastSec: sec, lastNsec: nsec,
       clientPackets: 0, serverPackets: 0, clientBytes: 0, serverBytes: 0, clientPayload: 0, serverPayload: 0,
       clientIsn: -1, serverIsn: -1, synSec: -1, synNsec: 0, synAckSeen: false, rttMs: -1,
-      reused: false, zeek,
+      reused: false, zeek, clientIpBytes: 0, serverIpBytes: 0, perf: null, origPkts: 0, respPkts: 0,
+      deleteAt: Number.POSITIVE_INFINITY, partialCloseAt: Number.POSITIVE_INFINITY, connLastSec: sec, connLastNsec: nsec,
     };
   }
 
@@ -228,6 +298,7 @@ export class FlowTracker {
     const ackFlag = (flags & TCP_ACK) !== 0;
     if (fromClient) {
       flow.clientPackets++;
+      flow.origPkts++;
       flow.clientBytes += wireLen;
       flow.clientPayload += payloadLen;
       if (syn && !ackFlag && flow.clientIsn < 0) {
@@ -239,6 +310,7 @@ export class FlowTracker {
       }
     } else {
       flow.serverPackets++;
+      flow.respPkts++;
       flow.serverBytes += wireLen;
       flow.serverPayload += payloadLen;
       if (syn && ackFlag && flow.serverIsn < 0) {
@@ -246,7 +318,17 @@ export class FlowTracker {
         flow.synAckSeen = true;
       }
     }
-    flow.zeek.packet(fromClient, flags, seq, ack, win, payloadLen, payloadCaptured);
+    if (!flow.zeek.bothClosed()) {
+      flow.connLastSec = sec;
+      flow.connLastNsec = nsec;
+    }
+    const closed = flow.zeek.packet(fromClient, flags, seq, ack, win, payloadLen, payloadCaptured);
+    if (closed === CloseEvent.Complete) {
+      flow.deleteAt = sec + nsec / 1e9 + ATTEMPT_OR_CLOSE_DELAY_SEC;
+      flow.partialCloseAt = Number.POSITIVE_INFINITY;
+    } else if (closed === CloseEvent.Partial) {
+      flow.partialCloseAt = sec + nsec / 1e9 + PARTIAL_CLOSE_DELAY_SEC;
+    }
   }
 
   private finish(flow: Flow): void {

@@ -26,6 +26,15 @@ export const enum EndpointState {
   Reset = 6,
 }
 
+/** What a segment's FIN or RST started, as Zeek's ConnectionClosed schedules it. */
+export const enum CloseEvent {
+  None = 0,
+  /** Both sides done (or one reset, or the peer never seen): removed tcp_close_delay (5 s) after. */
+  Complete = 1,
+  /** One side's close is the first we saw of it: tcp_partial_close_delay (3 s) may remove the connection. */
+  Partial = 2,
+}
+
 /** Zeek treats sequence jumps over 1 MiB on SYN/RST as untrustworthy. */
 const TOO_LARGE_SEQ_DELTA = 1048576;
 
@@ -36,6 +45,11 @@ const HIST_ACK = 8;
 const HIST_DATA = 16;
 const HIST_FIN_RST = 32;
 const HIST_MULTI = 64;
+const HIST_CORRUPT = 128;
+const HIST_LIMIT = 256;
+
+/** Zeek's tunnel_max_changes_per_connection. */
+const MAX_TUNNEL_CHANGES = 5;
 
 /** Out-of-order ranges kept per endpoint for gap detection; beyond this they are dropped (bounded memory). */
 const MAX_BLOCKS = 32;
@@ -50,6 +64,11 @@ export class ZeekEndpoint {
   prevState: EndpointState = EndpointState.Inactive;
   startSeq = 0;
   lastSeq = 0;
+  /** Highest ACK of this endpoint's data from the peer (Zeek's ack_seq), and wrap counts of both. */
+  ackSeq = 0;
+  seqWraps = 0;
+  ackWraps = 0;
+  finCount = 0;
   /** Payload bytes carried (not RST data), as Zeek's endpoint size for the REJ test. */
   size = 0;
   histSeen = 0;
@@ -70,6 +89,27 @@ export class ZeekEndpoint {
   finEnd = -1;
   gapCount = 0;
   gapThreshold = 1;
+  /** Zeek's did_close: this side's close was reported. */
+  didClose = false;
+
+  /** Zeek's InitLastSeq / UpdateLastSeq (the latter counts 32-bit wraps). */
+  updateLastSeq(seq: number): void {
+    if (seq < this.lastSeq) this.seqWraps++;
+    this.lastSeq = seq;
+  }
+
+  /** Zeek's init of start/ack/last sequence numbers for a new numbering. */
+  initSeqs(start: number, last: number): void {
+    this.startSeq = start;
+    this.ackSeq = start;
+    this.lastSeq = last;
+  }
+
+  /** True if none of this endpoint's data was acknowledged (one octet allowed for the SYN). */
+  noDataAcked(): boolean {
+    const ack = this.ackWraps * 4294967296 + this.ackSeq;
+    return ack === this.startSeq || ack === this.startSeq + 1;
+  }
 
   setState(s: EndpointState): void {
     if (s !== this.state) {
@@ -83,9 +123,48 @@ export class ZeekConnection {
   readonly orig = new ZeekEndpoint();
   readonly resp = new ZeekEndpoint();
   history = '';
+  /** conn.log missed_bytes: sequence space acknowledged but never seen, while established or cleanly closing. */
+  missedBytes = 0;
   /** Zeek's is_partial: the connection did not start with the originator's pure SYN. */
   private partial = false;
   private packets = 0;
+
+  private tunnelChanges = 0;
+  private encapsulated: boolean | null = null;
+  /** History bits of letters kept per connection (C per side, X once). */
+  private connHist = 0;
+
+  /** A segment Zeek drops for its bad checksum: a 'C' (once per side), nothing else. */
+  badChecksum(isOrig: boolean): void {
+    const bit = isOrig ? HIST_CORRUPT : HIST_CORRUPT << 8;
+    if ((this.connHist & bit) === 0) {
+      this.connHist |= bit;
+      this.add(isOrig, 'C');
+    }
+  }
+
+  /**
+   * Zeek's CheckEncapsulation: each change between tunneled and direct counts; past
+   * tunnel_max_changes_per_connection an 'X' (analyzer limit reached) is logged once. tcplens knows
+   * only whether a segment came through a tunnel, not which tunnel, so a change of tunnel endpoints
+   * alone is not seen.
+   */
+  encapsulation(tunneled: boolean): void {
+    if (this.encapsulated === null) {
+      this.encapsulated = tunneled;
+      return;
+    }
+    if (this.encapsulated === tunneled) return;
+    this.encapsulated = tunneled;
+    if (this.tunnelChanges >= MAX_TUNNEL_CHANGES) {
+      if ((this.connHist & HIST_LIMIT) === 0) {
+        this.connHist |= HIST_LIMIT;
+        this.history += 'X';
+      }
+      return;
+    }
+    this.tunnelChanges++;
+  }
 
   /** Marks a role flip decided before the first packet (Zeek's '^'). */
   markFlipped(): void {
@@ -110,7 +189,7 @@ export class ZeekConnection {
    * One TCP segment. `isOrig` is relative to the roles already decided (client = originator);
    * `payloadCaptured` is false when the snaplen cut the payload (Zeek then has no bytes to deliver).
    */
-  packet(isOrig: boolean, flags: number, seq: number, ack: number, window: number, payloadLen: number, payloadCaptured = true): void {
+  packet(isOrig: boolean, flags: number, seq: number, ack: number, window: number, payloadLen: number, payloadCaptured = true): CloseEvent {
     const ep = isOrig ? this.orig : this.resp;
     const peer = isOrig ? this.resp : this.orig;
     const syn = (flags & TCP_SYN) !== 0;
@@ -134,13 +213,48 @@ export class ZeekConnection {
       }
     }
 
-    if (fin) ep.finEnd = onePast;
+    if (fin) {
+      ep.finEnd = onePast;
+      ep.finCount++;
+    }
+    // Zeek's update_ack_seq: the peer's highest acknowledged sequence (not from RSTs, not while it is inactive).
+    if (ackFlag && !rst && peer.state !== EndpointState.Inactive) {
+      const delta = seqDelta(ack, peer.ackSeq);
+      if (!(ack === 0 && delta > TOO_LARGE_SEQ_DELTA) && delta > 0) {
+        if (ack < peer.ackSeq) peer.ackWraps++;
+        peer.ackSeq = ack;
+      }
+    }
     this.updateLastSeq(ep, isOrig, onePast, syn, fin, rst, payloadLen);
     if (!rst) ep.size += payloadLen;
     this.updateStateMachine(ep, peer, isOrig, syn, fin, rst, ackFlag, seq, payloadLen);
     // As Zeek: the ACK is applied to the peer's stream after the state machine, then this segment's data.
     if (ackFlag) this.ackReceived(peer, ep, !isOrig, ack);
     if (payloadLen > 0 && !rst && payloadCaptured) this.dataSent(ep, syn ? (seq + 1) >>> 0 : seq, payloadLen);
+    if ((fin || rst) && (ep.state === EndpointState.Closed || ep.state === EndpointState.Reset)) return this.connectionClosed(ep, peer);
+    return CloseEvent.None;
+  }
+
+  /** Zeek's ConnectionClosed: which timer the close of `ep` starts. */
+  private connectionClosed(ep: ZeekEndpoint, peer: ZeekEndpoint): CloseEvent {
+    if (ep.didClose) return CloseEvent.None;
+    ep.didClose = true;
+    if (ep.state === EndpointState.Reset || peer.didClose || peer.state === EndpointState.Inactive) return CloseEvent.Complete;
+    // The first thing seen from this side is its close.
+    return ep.prevState === EndpointState.Inactive ? CloseEvent.Partial : CloseEvent.None;
+  }
+
+  /** Both sides' closes were reported: Zeek no longer moves the connection's last time (its duration ends). */
+  bothClosed(): boolean {
+    return this.orig.didClose && this.resp.didClose;
+  }
+
+  /** Zeek's PartialCloseTimer condition: both sides seen, not both closed, nobody reset. */
+  partialCloseExpires(): boolean {
+    const o = this.orig;
+    const r = this.resp;
+    return o.state !== EndpointState.Inactive && r.state !== EndpointState.Inactive && !(o.didClose && r.didClose) &&
+      o.state !== EndpointState.Reset && r.state !== EndpointState.Reset;
   }
 
   /** The peer acknowledged `ack` of `ep`'s stream: sequence space acked but never seen is a content gap. */
@@ -162,25 +276,26 @@ export class ZeekConnection {
       // Deliver ranges that start below the ACK, each hole before them being a gap.
       let i = 0;
       while (i < blocks.length && seqDelta(blocks[i]!, upTo) < 0) {
-        if (seqDelta(blocks[i]!, ep.reassem) > 0) this.gap(ep, peer, epIsOrig);
+        if (seqDelta(blocks[i]!, ep.reassem) > 0) this.gap(ep, peer, epIsOrig, seqDelta(blocks[i]!, ep.reassem));
         if (seqDelta(blocks[i + 1]!, ep.reassem) > 0) ep.reassem = blocks[i + 1]!;
         i += 2;
       }
       if (i > 0) blocks.splice(0, i);
     }
     if (seqDelta(upTo, ep.reassem) > 0) {
-      this.gap(ep, peer, epIsOrig);
+      this.gap(ep, peer, epIsOrig, seqDelta(upTo, ep.reassem));
       ep.reassem = upTo;
     }
     this.mergeBlocks(ep);
   }
 
-  private gap(ep: ZeekEndpoint, peer: ZeekEndpoint, epIsOrig: boolean): void {
+  private gap(ep: ZeekEndpoint, peer: ZeekEndpoint, epIsOrig: boolean, len: number): void {
     // Only for connections established or cleanly closing: elsewhere gaps come from RST sequence
     // numbers or unseen earlier packets.
     const clean = (e: ZeekEndpoint): boolean =>
       e.state === EndpointState.Established || (e.state === EndpointState.Closed && e.prevState === EndpointState.Established);
     if (!clean(ep) || !clean(peer)) return;
+    this.missedBytes += len;
     if (++ep.gapCount === ep.gapThreshold) {
       this.add(epIsOrig, 'G');
       ep.gapThreshold *= 10;
@@ -225,13 +340,11 @@ export class ZeekConnection {
     switch (ep.state) {
       case EndpointState.Inactive:
         if (syn) {
-          ep.startSeq = seq;
-          ep.lastSeq = onePast;
+          ep.initSeqs(seq, onePast);
         } else {
           // A partial connection: number as though a SYN came just before, and do not count the
           // first segment as a retransmission.
-          ep.startSeq = (seq - 1) >>> 0;
-          ep.lastSeq = seq;
+          ep.initSeqs((seq - 1) >>> 0, seq);
         }
         if (!ep.initialized) {
           ep.initialized = true;
@@ -243,16 +356,10 @@ export class ZeekConnection {
       case EndpointState.SynAckSent:
       case EndpointState.Established:
       case EndpointState.Partial:
-        if (syn && seq !== ep.startSeq) {
-          ep.startSeq = seq;
-          ep.lastSeq = onePast;
-        }
+        if (syn && seq !== ep.startSeq) ep.initSeqs(seq, onePast);
         break;
       case EndpointState.Reset:
-        if (syn && ep.prevState === EndpointState.Inactive) {
-          ep.startSeq = seq;
-          ep.lastSeq = onePast;
-        }
+        if (syn && ep.prevState === EndpointState.Inactive) ep.initSeqs(seq, onePast);
         break;
       default:
         break;
@@ -297,11 +404,11 @@ export class ZeekConnection {
     if ((syn || rst) && (delta > TOO_LARGE_SEQ_DELTA || delta < -TOO_LARGE_SEQ_DELTA)) {
       // untrusted jump
     } else if (fin && ep.lastSeq === ((ep.startSeq + 1) >>> 0)) {
-      ep.lastSeq = onePast;
+      ep.updateLastSeq(onePast);
     } else if (ep.state === EndpointState.Reset) {
       // nothing after a RST is trusted
     } else if (delta > 0) {
-      ep.lastSeq = onePast;
+      ep.updateLastSeq(onePast);
     } else if (len > 0) {
       if (++ep.rxmitCount === ep.rxmitThreshold) {
         this.add(isOrig, 'T');
@@ -394,6 +501,21 @@ export class ZeekConnection {
     if (os === EndpointState.SynSent && rs === EndpointState.Inactive) return 'S0';
     if (os === EndpointState.Established && rs === EndpointState.Established) return 'S1';
     return 'OTH';
+  }
+
+  /** conn.log orig_bytes / resp_bytes: Zeek's TCP_Endpoint::Size(), payload bytes by sequence numbers. */
+  size(isOrig: boolean): number {
+    const ep = isOrig ? this.orig : this.resp;
+    const peer = isOrig ? this.resp : this.orig;
+    if (ep.prevState === EndpointState.SynSent && ep.state === EndpointState.Reset && peer.state === EndpointState.Inactive &&
+      !ep.noDataAcked()) return 0;
+    const last = ep.seqWraps * 4294967296 + ep.lastSeq;
+    const ack = ep.ackWraps * 4294967296 + ep.ackSeq;
+    let size = (last > ack ? last : ack) - ep.startSeq;
+    if (size < 0) size += 2 ** 64; // Zeek's unsigned 64-bit arithmetic
+    if (size !== 0) size--;
+    if (ep.finCount > 0 && size !== 0) size--;
+    return size;
   }
 
   /** An attempt nobody answered (yet): Zeek's AttemptTimer removes it after tcp_attempt_delay. */

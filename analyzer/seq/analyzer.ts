@@ -16,6 +16,7 @@ import {
   ZERO_WINDOW_PROBE, ZERO_WINDOW_PROBE_ACK,
 } from './flags.js';
 import { FlagRows } from './rows.js';
+import { SegmentValues } from './segment.js';
 import { BASE_SEQ_SET, FIRST_ACK_PENDING, FlowState, WSCALE_NONE, WSCALE_UNKNOWN } from './state.js';
 import { MAX_UNACKED_SEGMENTS } from './unacked.js';
 
@@ -55,6 +56,12 @@ function seqLt(a: number, b: number): boolean {
 function seqLe(a: number, b: number): boolean {
   return ((a - b) | 0) <= 0;
 }
+/** Bytes covered by the first three blocks of a SACK option ([left0, right0, ...]), as Wireshark stores them. */
+function sackedBytes(blocks: readonly number[]): number {
+  let sum = 0;
+  for (let i = 0; i + 1 < blocks.length && i < 6; i += 2) sum = (sum + ((blocks[i + 1]! - blocks[i]!) >>> 0)) >>> 0;
+  return sum;
+}
 /** Nanoseconds from (sec0, nsec0) to (sec, nsec); exact while the gap is under ~100 days. */
 function elapsedNs(sec: number, nsec: number, sec0: number, nsec0: number): number {
   return (sec - sec0) * 1e9 + (nsec - nsec0);
@@ -68,6 +75,10 @@ export class SequenceAnalyzer {
   readonly counts = new Uint32Array(SEQ_FLAGS.length);
   /** The flag mask of the most recently pushed segment (bit = 1 << code). */
   lastFlags = 0;
+  /** tshark's per-segment values (relative seq/ack, scaled window, ack RTT, bytes in flight) of that segment. */
+  readonly segment = new SegmentValues();
+  /** Direction index (2 * stream + side) of that segment, -1 when it was skipped. */
+  lastDir = -1;
   private readonly index = new ConversationIndex();
   private readonly onFlag: ((frame: number, code: number) => void) | undefined;
   private readonly collect: boolean;
@@ -97,6 +108,8 @@ export class SequenceAnalyzer {
   push(frame: number, tsSec: number, tsNsec: number, p: DecodedPacket, capturedLength?: number): number {
     if (capturedLength !== undefined && !isSequenceAnalyzable(p, capturedLength)) {
       this.lastFlags = 0;
+      this.lastDir = -1;
+      this.segment.clear();
       return -1;
     }
     const st = this.state;
@@ -133,21 +146,30 @@ export class SequenceAnalyzer {
     }
     const rev = fwd ^ 1;
 
-    flags = this.analyze(fwd, rev, stream, seq, ack, p.payloadLen, tcpFlags, p.win, tsSec, tsNsec, flags);
+    // tcp.window_size is computed before this segment's options are read: the scale known so far.
+    const scale = st.winScale[fwd]!;
+    this.segment.winScaled = (tcpFlags & TCP_SYN) === 0 && scale > 0 ? p.win << scale : p.win; // <= 65535 << 14 < 2^31
+    flags = this.analyze(frame, fwd, rev, stream, seq, ack, p.payloadLen, tcpFlags, p.win, tsSec, tsNsec, flags);
+    this.lastDir = fwd;
 
     // tshark stops dissecting a header shorter than 20 bytes right after the analysis.
-    if (p.doff >= 5) this.afterAnalysis(fwd, rev, stream, tcpFlags, p.wscale, tsSec, tsNsec);
+    if (p.doff >= 5) {
+      this.afterAnalysis(fwd, rev, stream, tcpFlags, p.wscale, tsSec, tsNsec);
+      // Each segment replaces its direction's SACK record (none without the option).
+      st.sackedBytes[fwd] = p.sackBlocks !== null && p.sackBlocks.length >= 2 ? sackedBytes(p.sackBlocks) : 0;
+    }
 
     // tshark's tcp.analysis.retransmission field is also set on fast and spurious retransmissions.
     if ((flags & (FAST_RETRANSMISSION | SPURIOUS_RETRANSMISSION)) !== 0) flags |= RETRANSMISSION;
     this.lastFlags = flags;
+    this.segment.flags = flags;
     if (flags !== 0) this.emit(frame, flags);
     return stream;
   }
 
   /** Returns the flags with those of tcp_analyze_sequence_number added, and updates the direction state. */
   private analyze(
-    fwd: number, rev: number, stream: number, seq: number, ack: number, seglen: number, tcpFlags: number,
+    frame: number, fwd: number, rev: number, stream: number, seq: number, ack: number, seglen: number, tcpFlags: number,
     window: number, tsSec: number, tsNsec: number, flags: number,
   ): number {
     const st = this.state;
@@ -159,6 +181,12 @@ export class SequenceAnalyzer {
       st.baseSeq[rev] = (ack - 1) >>> 0;
       st.dirFlags[rev] |= BASE_SEQ_SET;
     }
+    const seg = this.segment;
+    seg.relSeq = (seq - st.baseSeq[fwd]!) >>> 0;
+    // Without the ACK bit tshark shows the raw acknowledgement number (usually 0).
+    seg.relAck = (tcpFlags & TCP_ACK) !== 0 ? (ack - st.baseSeq[rev]!) >>> 0 : ack;
+    // An ACK from the other side makes bytes in flight trustworthy again after a lost segment.
+    if ((tcpFlags & TCP_ACK) !== 0) st.bifInvalid[rev] = 0;
 
     const nextSeq = st.nextSeq[fwd]!;
     const lastAck = st.lastAck[fwd]!;
@@ -171,7 +199,10 @@ export class SequenceAnalyzer {
         break fwdChecks;
       }
       if (window === 0 && plain) flags |= ZERO_WINDOW;
-      if (nextSeq !== 0 && seqGt(seq, nextSeq) && (tcpFlags & TCP_RST) === 0) flags |= LOST_SEGMENT;
+      if (nextSeq !== 0 && seqGt(seq, nextSeq) && (tcpFlags & TCP_RST) === 0) {
+        flags |= LOST_SEGMENT;
+        st.bifInvalid[fwd] = 1;
+      }
       if (seglen <= 1 && seq === ((nextSeq - 1) >>> 0) && plain) flags |= KEEP_ALIVE;
       if (!plain) break fwdChecks; // every remaining rule excludes SYN/FIN/RST
       const sameSeqAck = seglen === 0 && seq === nextSeq && ack === lastAck;
@@ -222,7 +253,7 @@ export class SequenceAnalyzer {
       // Past 10,000 unacked segments tshark stops tracking them, and with them the SYN/FIN phantom byte.
       if (st.unackedCount(fwd) < MAX_UNACKED_SEGMENTS) {
         if (synFin) segEnd = (segEnd + 1) >>> 0;
-        st.addUnacked(fwd, segEnd);
+        st.addUnacked(fwd, seq, segEnd, frame, tsSec, tsNsec);
       }
     }
     if ((flags & ZERO_WINDOW_PROBE) === 0) {
@@ -241,6 +272,25 @@ export class SequenceAnalyzer {
     st.lastSegmentFlags[fwd] = flags;
     // tshark drops acked segments on every segment's ack field, ACK bit or not.
     st.acknowledgeUnacked(rev, ack);
+    const acked = st.acked;
+    if (acked.frame >= 0) {
+      const ns = elapsedNs(tsSec, tsNsec, acked.sec, acked.nsec);
+      seg.acksFrame = acked.frame;
+      // tshark shows no ack_rtt for a zero interval (its nstime zero means "none").
+      seg.ackRttNs = ns === 0 ? Number.NaN : ns;
+      seg.ackRtt = ns === 0 ? Number.NaN : ns / 1e9;
+    } else {
+      seg.acksFrame = -1;
+      seg.ackRttNs = Number.NaN;
+      seg.ackRtt = Number.NaN;
+    }
+    // Bytes in flight after a segment with data: the span of this direction's unacked segments.
+    seg.bytesInFlight = -1;
+    if (seglen !== 0 && st.bifInvalid[fwd] === 0 && st.unackedCount(fwd) > 0) {
+      // Less what the other side's last SACK option reported delivered; a SYN's or FIN's byte is not data.
+      const bif = (st.bytesInFlight(fwd) - st.sackedBytes[rev]!) >>> 0;
+      if (bif > 0 && bif < 2_000_000_000) seg.bytesInFlight = synFin ? bif - 1 : bif;
+    }
     return flags;
   }
 

@@ -5,3 +5,4 @@
 export { SEQ_FLAGS, seqFlagCode, seqFlagNames, type SeqFlag } from './flags.js';
 export { isSequenceAnalyzable, SequenceAnalyzer, type SequenceAnalyzerOptions } from './analyzer.js';
 export { FlagRows } from './rows.js';
+export { SegmentValues } from './segment.js';

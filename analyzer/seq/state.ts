@@ -7,7 +7,7 @@
  * are `2 * stream` (Wireshark's flow1, the side whose address sorts higher) and `2 * stream + 1` (flow2).
  * Field names follow packet-tcp.c so the rules can be read side by side with it.
  */
-import { UnackedSegments } from './unacked.js';
+import { UnackedSegments, type AckMatch } from './unacked.js';
 
 /** Window scale not known (no SYN seen carrying or refusing it). */
 export const WSCALE_UNKNOWN = -1;
@@ -48,8 +48,19 @@ export class FlowState {
   winScale = new Int8Array(INITIAL_STREAMS * 2);
   /** Flag mask raised on the last segment of this direction (keep-alive / zero-window-probe matter). */
   lastSegmentFlags = new Uint16Array(INITIAL_STREAMS * 2);
-  /** End of the single unacked segment while UNACKED_ONE is set. */
+  /** The single unacked segment while UNACKED_ONE is set: end, start, frame and time. */
   unackedEnd = new Uint32Array(INITIAL_STREAMS * 2);
+  unackedStart = new Uint32Array(INITIAL_STREAMS * 2);
+  unackedFrame = new Float64Array(INITIAL_STREAMS * 2);
+  unackedSec = new Float64Array(INITIAL_STREAMS * 2);
+  unackedNsec = new Int32Array(INITIAL_STREAMS * 2);
+  /** Lost segment seen in this direction: no bytes in flight until the other side ACKs (Wireshark's valid_bif). */
+  bifInvalid = new Uint8Array(INITIAL_STREAMS * 2);
+  /**
+   * Bytes covered by the first three SACK blocks of this direction's last SACK option (Wireshark keeps
+   * them per direction until the next SACK option and subtracts them from the other side's bytes in flight).
+   */
+  sackedBytes = new Uint32Array(INITIAL_STREAMS * 2);
   /** Lists for directions with two or more unacked segments at some point (bulk transfers, not probes). */
   private readonly unackedLists = new Map<number, UnackedSegments>();
 
@@ -78,28 +89,64 @@ export class FlowState {
     return (f & UNACKED_ONE) !== 0 ? 1 : 0;
   }
 
-  /** Records a segment of `dir` ending at `end` (seq + len, +1 for SYN/FIN). */
-  addUnacked(dir: number, end: number): void {
+  /** Records a segment of `dir` from `start` to `end` (seq + len, +1 for SYN/FIN), sent in `frame` at (sec, nsec). */
+  addUnacked(dir: number, start: number, end: number, frame: number, sec: number, nsec: number): void {
     const f = this.dirFlags[dir]!;
     if ((f & UNACKED_LIST) !== 0) {
-      this.unackedLists.get(dir)!.add(end);
+      this.unackedLists.get(dir)!.add(start, end, frame, sec, nsec);
     } else if ((f & UNACKED_ONE) === 0) {
       this.unackedEnd[dir] = end;
+      this.unackedStart[dir] = start;
+      this.unackedFrame[dir] = frame;
+      this.unackedSec[dir] = sec;
+      this.unackedNsec[dir] = nsec;
       this.dirFlags[dir] = f | UNACKED_ONE;
     } else {
-      const list = new UnackedSegments();
-      list.add(this.unackedEnd[dir]!);
-      list.add(end);
-      this.unackedLists.set(dir, list);
+      let list = this.unackedLists.get(dir);
+      if (list === undefined) {
+        list = new UnackedSegments();
+        this.unackedLists.set(dir, list);
+      }
+      list.add(this.unackedStart[dir]!, this.unackedEnd[dir]!, this.unackedFrame[dir]!, this.unackedSec[dir]!, this.unackedNsec[dir]!);
+      list.add(start, end, frame, sec, nsec);
       this.dirFlags[dir] = (f & ~UNACKED_ONE) | UNACKED_LIST;
     }
   }
 
-  /** Drops the segments of `dir` that acknowledgement number `ack` (from the other direction) covers. */
+  /** The segment the last acknowledgeUnacked() acknowledged exactly (tshark's acks_frame), frame -1 for none. */
+  readonly acked: AckMatch = { frame: -1, sec: 0, nsec: 0 };
+
+  /**
+   * Drops the segments of `dir` that acknowledgement number `ack` (from the other direction) covers; the
+   * segment whose end equals `ack` is left in `acked`.
+   */
   acknowledgeUnacked(dir: number, ack: number): void {
+    this.acked.frame = -1;
     const f = this.dirFlags[dir]!;
-    if ((f & UNACKED_LIST) !== 0) this.unackedLists.get(dir)!.acknowledge(ack);
-    else if ((f & UNACKED_ONE) !== 0 && ((this.unackedEnd[dir]! - ack) | 0) <= 0) this.dirFlags[dir] = f & ~UNACKED_ONE;
+    if ((f & UNACKED_LIST) !== 0) {
+      this.unackedLists.get(dir)!.acknowledge(ack, this.acked);
+    } else if ((f & UNACKED_ONE) !== 0) {
+      const end = this.unackedEnd[dir]!;
+      if (((end - ack) | 0) <= 0) {
+        if (end === ack) {
+          this.acked.frame = this.unackedFrame[dir]!;
+          this.acked.sec = this.unackedSec[dir]!;
+          this.acked.nsec = this.unackedNsec[dir]!;
+        }
+        this.dirFlags[dir] = f & ~UNACKED_ONE;
+      } else if (((ack - this.unackedStart[dir]!) | 0) > 0) {
+        this.unackedStart[dir] = ack;
+      }
+    }
+  }
+
+  /** Wireshark's bytes in flight of `dir`'s unacked segments (relative to its base sequence), 0 when none. */
+  bytesInFlight(dir: number): number {
+    const f = this.dirFlags[dir]!;
+    const base = this.baseSeq[dir]!;
+    if ((f & UNACKED_LIST) !== 0) return this.unackedLists.get(dir)!.bytesInFlight(base);
+    if ((f & UNACKED_ONE) !== 0) return (((this.unackedEnd[dir]! - base) >>> 0) - ((this.unackedStart[dir]! - base) >>> 0)) >>> 0;
+    return 0;
   }
 
   private grow(): void {
@@ -118,6 +165,12 @@ export class FlowState {
     this.window = growTo(this.window, new Uint32Array(dirs));
     this.winScale = growTo(this.winScale, new Int8Array(dirs));
     this.unackedEnd = growTo(this.unackedEnd, new Uint32Array(dirs));
+    this.unackedStart = growTo(this.unackedStart, new Uint32Array(dirs));
+    this.unackedFrame = growTo(this.unackedFrame, new Float64Array(dirs));
+    this.unackedSec = growTo(this.unackedSec, new Float64Array(dirs));
+    this.unackedNsec = growTo(this.unackedNsec, new Int32Array(dirs));
+    this.bifInvalid = growTo(this.bifInvalid, new Uint8Array(dirs));
+    this.sackedBytes = growTo(this.sackedBytes, new Uint32Array(dirs));
     this.lastSegmentFlags = growTo(this.lastSegmentFlags, new Uint16Array(dirs));
     this.synSec = growTo(this.synSec, new Float64Array(streams));
     this.synNsec = growTo(this.synNsec, new Int32Array(streams));

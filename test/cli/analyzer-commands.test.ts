@@ -75,13 +75,18 @@ test('a file that is not a capture: one line naming file and byte offset, exit 1
   }
 });
 
-test('seq --frames prints frame,flag rows equal to tcp_analysis, with a capture column for several recordings (--per-file)', async () => {
+test('seq --frames prints frame,flag,... rows equal to tcp_analysis, with a capture column for several recordings (--per-file)', async () => {
   const r = await runCli(['seq', ECHO, '--frames', '--format', 'csv']);
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trimEnd().split('\n');
-  assert.equal(lines[0], 'frame,flag');
+  assert.equal(lines[0], 'frame,flag,time,src,sport,dst,dport,uid,explanation');
   const q = await runCli(['query', ECHO, `SELECT frame || ',' || flag AS line FROM tcp_analysis ORDER BY frame, flag`, '--format', 'json']);
-  assert.deepEqual(lines.slice(1), (JSON.parse(q.stdout) as { line: string }[]).map((x) => x.line));
+  assert.deepEqual(lines.slice(1).map((l) => l.split(',').slice(0, 2).join(',')), (JSON.parse(q.stdout) as { line: string }[]).map((x) => x.line));
+  // Time, endpoints and uid are those of the frame (packets) and its connection (flows).
+  const p = await runCli(['query', ECHO, `SELECT p.frame, p.src, p.sport, p.dst, p.dport, f.uid FROM packets p JOIN flows f USING (flow_id)
+    WHERE p.frame = ${lines[1]!.split(',')[0]}`, '--format', 'json']);
+  const pk = (JSON.parse(p.stdout) as Record<string, unknown>[])[0]!;
+  assert.deepEqual(lines[1]!.split(',').slice(3, 8), [pk['src'], pk['sport'], pk['dst'], pk['dport'], pk['uid']].map(String));
   // Flagged frames exist and are TCP frames tshark also numbers so.
   const tcpFrames = new Set((await tsharkFields(ECHO, ['frame.number'], 'tcp')).map((c) => c[0]));
   assert.ok(lines.length > 1);
@@ -90,15 +95,15 @@ test('seq --frames prints frame,flag rows equal to tcp_analysis, with a capture 
   const two = await runCli(['seq', SF, ECHO, '--per-file', '--frames', '--format', 'csv']);
   assert.equal(two.status, 0, two.stderr);
   const twoLines = two.stdout.trimEnd().split('\n');
-  assert.equal(twoLines[0], 'capture,frame,flag');
+  assert.equal(twoLines[0], 'capture,frame,flag,time,src,sport,dst,dport,uid,explanation');
   assert.equal(twoLines.length, lines.length);
   assert.ok(twoLines.slice(1).every((l) => l.startsWith(`${ECHO},`)));
   // The table and JSON forms stream the same rows.
-  const table = await runCli(['seq', SF, ECHO, '--per-file', '--frames']);
+  const table = await runCli(['seq', SF, ECHO, '--per-file', '--frames'], { env: { TCPLENS_COLUMNS: '400' } });
   const tableLines = table.stdout.trimEnd().split('\n');
   assert.equal(tableLines.length, twoLines.length + 1);
-  assert.match(tableLines[2]!, new RegExp(`^${ECHO}\\s+\\d+\\s+[a-z_]+$`));
-  const json = await runCli(['seq', SF, ECHO, '--frames', '--format', 'json']);
+  assert.match(tableLines[2]!, new RegExp(`^${ECHO}\\s+\\d+\\s+[a-z_]+\\s+\\d+\\.\\d{9}\\s`));
+  const json = await runCli(['seq', SF, ECHO, '--per-file', '--frames', '--format', 'json']);
   assert.equal((JSON.parse(json.stdout) as unknown[]).length, twoLines.length - 1);
 });
 

@@ -31,7 +31,7 @@ const segs: Segment[] = [
 /** `seq --frames --format csv` as frame:flag lines. */
 async function seqFrames(file: string): Promise<{ rows: string[]; status: number | null; stderr: string }> {
   const r = await runCli(['seq', file, '--frames', '--format', 'csv']);
-  const rows = r.stdout.trim().split('\n').slice(1).filter(Boolean).map((l) => l.replace(',', ':'));
+  const rows = r.stdout.trim().split('\n').slice(1).filter(Boolean).map((l) => l.split(',').slice(0, 2).join(':'));
   return { rows, status: r.status, stderr: r.stderr };
 }
 

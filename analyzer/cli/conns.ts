@@ -1,0 +1,140 @@
+/**
+ * `tcplens conns CAPTURE...|DB.duckdb [--format table|json|csv|zeek] [--where SQL] [--db FILE]`: one row per
+ * TCP connection, the columns of Zeek's conn.log followed by the per-direction performance figures
+ * (analyzer/perf). `--format zeek` writes a conn.log TSV with Zeek's header lines, which zeek-cut reads.
+ * `--where` is an SQL condition on the flows table's columns (docs/conns.md lists them).
+ */
+import type { Command } from 'commander';
+import { captureErrorsStatus, openForCommand, withInputOptions } from './inputs.js';
+import type { Lens } from '../index.js';
+import { action } from '../../common/cli-run.js';
+import { UsageError } from '../../common/errors.js';
+import { parseFormat, renderRows, type OutputFormat, type Row } from './output.js';
+
+/** conn.log columns in Zeek's order with their Zeek types (those tcplens fills). */
+export const CONN_LOG_FIELDS = [
+  ['ts', 'time'], ['uid', 'string'], ['id.orig_h', 'addr'], ['id.orig_p', 'port'], ['id.resp_h', 'addr'], ['id.resp_p', 'port'],
+  ['proto', 'enum'], ['service', 'string'], ['duration', 'interval'], ['orig_bytes', 'count'], ['resp_bytes', 'count'],
+  ['conn_state', 'string'], ['missed_bytes', 'count'], ['history', 'string'], ['orig_pkts', 'count'], ['orig_ip_bytes', 'count'],
+  ['resp_pkts', 'count'], ['resp_ip_bytes', 'count'],
+] as const;
+
+const DIRECTION_FIGURES = [
+  ['rtt_min_ms', 'double'], ['rtt_avg_ms', 'double'], ['rtt_max_ms', 'double'], ['rtt_stdev_ms', 'double'], ['rtt_samples', 'count'],
+  ['rtt_median_ms', 'double'],
+  ['ts_rtt_min_ms', 'double'], ['ts_rtt_avg_ms', 'double'], ['ts_rtt_max_ms', 'double'], ['ts_rtt_stdev_ms', 'double'],
+  ['ts_rtt_samples', 'count'], ['data_segments', 'count'], ['retrans_segments', 'count'], ['retrans_bytes', 'count'],
+  ['unique_bytes', 'count'], ['throughput_bps', 'double'], ['goodput_bps', 'double'], ['completion_s', 'double'],
+  ['bif_max', 'count'], ['bif_mean', 'double'], ['zero_window_s', 'double'], ['rwnd_limited_s', 'double'],
+  ['app_limited_s', 'double'], ['recovery_s', 'double'], ['network_s', 'double'], ['limited_by', 'string'],
+] as const;
+
+/** Performance columns after conn.log's: orig_* (the originator's data) and resp_*, then the verdict. */
+export const PERF_FIELDS: readonly (readonly [string, string, string])[] = [
+  ...DIRECTION_FIGURES.map(([n, t]) => [`orig_${n}`, t, `client_${n}`] as const),
+  ...DIRECTION_FIGURES.map(([n, t]) => [`resp_${n}`, t, `server_${n}`] as const),
+  ['limited_by', 'string', 'limited_by'],
+];
+
+/** What a terminal table shows (programs get every column). */
+const TABLE_COLUMNS = [
+  'ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p', 'service', 'duration', 'orig_bytes', 'resp_bytes',
+  'conn_state', 'history', 'orig_pkts', 'resp_pkts', 'orig_rtt_avg_ms', 'resp_rtt_avg_ms', 'orig_retrans_segments',
+  'resp_retrans_segments', 'limited_by',
+];
+
+/** Seconds since the epoch with microseconds, as Zeek prints `time` (from nanoseconds, exactly). */
+function zeekTime(ns: bigint): string {
+  const sign = ns < 0n ? '-' : '';
+  const abs = ns < 0n ? -ns : ns;
+  const micros = (abs + 500n) / 1000n;
+  return `${sign}${micros / 1_000_000n}.${String(micros % 1_000_000n).padStart(6, '0')}`;
+}
+
+async function connectionRows(lens: Lens, where: string | undefined): Promise<Row[]> {
+  const perf = PERF_FIELDS.map(([name, , column]) => `f.${column} AS "${name}"`).join(', ');
+  let r;
+  try {
+    r = await lens.query(
+      `SELECT epoch_ns(f.first_ts) AS ts_ns, f.uid, f.client AS "id.orig_h", f.cport AS "id.orig_p", f.server AS "id.resp_h",
+         f.sport AS "id.resp_p", 'tcp' AS proto, f.service, f.conn_duration_s AS duration, f.orig_bytes, f.resp_bytes,
+         f.state AS conn_state, f.missed_bytes, f.history, f.orig_pkts, f.orig_ip_bytes,
+         f.resp_pkts, f.resp_ip_bytes, ${perf}
+       FROM flows f
+       WHERE ${where ?? 'TRUE'}
+       ORDER BY f.first_ts, f.flow_id`,
+    );
+  } catch (err) {
+    if (where !== undefined) throw new UsageError(`--where: ${(err as Error).message}`);
+    throw err;
+  }
+  return r.rows.map((row) => {
+    const out: Row = { ts: zeekTime(BigInt(row['ts_ns'] as bigint | number)) };
+    for (const [k, v] of Object.entries(row)) if (k !== 'ts_ns') out[k] = v;
+    // Zeek leaves duration and the byte counts unset for a connection of one instant.
+    if (!(Number(out['duration']) > 0)) {
+      out['duration'] = null;
+      out['orig_bytes'] = null;
+      out['resp_bytes'] = null;
+    }
+    return out;
+  });
+}
+
+function zeekCell(v: unknown, type: string): string {
+  if (v === null || v === undefined) return '-';
+  if (type === 'interval') return Number(v).toFixed(6);
+  if (type === 'double') return Number(v).toFixed(6);
+  const text = String(v);
+  if (text === '') return '(empty)';
+  // Zeek escapes its separator and non-printable bytes as \xNN.
+  return text.replace(/[\t\n\\]|[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Zeek's local time stamp for #open/#close: YYYY-MM-DD-HH-MM-SS. */
+function zeekStamp(d: Date): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}-${p(d.getHours())}-${p(d.getMinutes())}-${p(d.getSeconds())}`;
+}
+
+/** A conn.log as Zeek writes it (ASCII writer, tab separated, with header lines). */
+export function renderZeek(rows: Row[]): string {
+  const fields = [...CONN_LOG_FIELDS, ...PERF_FIELDS.map(([n, t]) => [n, t] as const)];
+  const lines = [
+    '#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-', '#path\tconn',
+    `#open\t${zeekStamp(new Date())}`,
+    `#fields\t${fields.map(([n]) => n).join('\t')}`,
+    `#types\t${fields.map(([, t]) => t).join('\t')}`,
+  ];
+  for (const row of rows) lines.push(fields.map(([n, t]) => zeekCell(row[n], t)).join('\t'));
+  lines.push(`#close\t${zeekStamp(new Date())}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function parseConnsFormat(value: string): OutputFormat | 'zeek' {
+  return value === 'zeek' ? 'zeek' : parseFormat(value);
+}
+
+export function registerConns(program: Command): void {
+  withInputOptions(program.command('conns'))
+    .description("one row per TCP connection: Zeek conn.log's columns, RTT, retransmissions, throughput and what limits it")
+    .argument('<input...>', 'captures (pcap/pcapng) or one DB.duckdb')
+    .option('--where <sql>', 'only connections matching this SQL condition on the flows columns')
+    .option('--verify-checksums', "drop segments with a wrong TCP checksum, as Zeek does without -C (a 'C' in the history)")
+    .option('--format <format>', 'table, json, csv or zeek (conn.log TSV)', 'table')
+    .action(action(async (inputs: string[], opts: { where?: string; verifyChecksums?: boolean; db?: string; perFile?: boolean; format: string }) => {
+      const format = parseConnsFormat(opts.format);
+      const lens = await openForCommand(inputs, { ...opts, tables: 'flows', figures: true });
+      try {
+        const rows = await connectionRows(lens, opts.where);
+        if (format === 'zeek') process.stdout.write(renderZeek(rows));
+        else {
+          const all = ['ts', ...CONN_LOG_FIELDS.slice(1).map(([n]) => n), ...PERF_FIELDS.map(([n]) => n)];
+          process.stdout.write(renderRows(rows, format === 'table' ? TABLE_COLUMNS : all, format));
+        }
+        return captureErrorsStatus(lens);
+      } finally {
+        await lens.close();
+      }
+    }));
+}
