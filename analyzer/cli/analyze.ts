@@ -11,7 +11,7 @@ import { captureErrorsStatus, openForCommand, withInputOptions } from './inputs.
 import { restrictToConnections } from './where.js';
 import type { Lens } from '../index.js';
 import { action } from '../../common/cli-run.js';
-import { fitText, parseFormat, renderRows, toJson, type OutputFormat, type Row } from './output.js';
+import { fitText, parseFormat, renderRows, tableSettings, toJson, type OutputFormat, type Row } from './output.js';
 
 export interface ReportOptions {
   top: number;
@@ -22,6 +22,8 @@ export interface ReportSection {
   name: string;
   title: string;
   build(lens: Lens, opts: ReportOptions): Promise<{ columns: string[]; rows: Row[] }>;
+  /** The columns a terminal table shows, when fewer than `columns` (JSON and CSV keep every column). */
+  tableColumns?: readonly string[];
 }
 
 /** Zeek's conn_state meanings, for the reader of the report. */
@@ -109,7 +111,7 @@ export function renderReport(sections: { section: ReportSection; columns: string
   const parts = sections.map(({ section, columns, rows }) =>
     format === 'csv'
       ? `# ${section.name}\n${renderRows(rows, columns, 'csv')}`
-      : `${fitText(section.title)}\n\n${renderRows(rows, columns, 'table')}`,
+      : `${fitText(section.title)}\n\n${renderRows(rows, section.tableColumns && !tableSettings.wide ? [...section.tableColumns] : columns, 'table')}`,
   );
   return parts.join('\n');
 }

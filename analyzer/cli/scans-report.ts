@@ -5,7 +5,7 @@
 import type { ReportSection } from './analyze.js';
 import { ANOMALY_KINDS, findAnomalies } from '../anomalies/index.js';
 import type { Database } from '../db/database.js';
-import { findScans, SCAN_COLUMNS } from '../scans/index.js';
+import { findScans, SCAN_COLUMNS, SCAN_TABLE_COLUMNS } from '../scans/index.js';
 
 /** Databases whose anomalies (and isn_hosts) this process already built during the current report. */
 const analyzed = new WeakSet<Database>();
@@ -20,6 +20,7 @@ async function ensureAnomalies(db: Database): Promise<void> {
 export const scansSection: ReportSection = {
   name: 'scans',
   title: 'Scans (vertical: many ports on one host; horizontal: many hosts; block: both)',
+  tableColumns: SCAN_TABLE_COLUMNS,
   async build(lens) {
     const scans = await findScans(lens.db);
     analyzed.delete(lens.db); // new scans: anomalies must be found again

@@ -6,10 +6,10 @@ import type { Command } from 'commander';
 import { UsageError } from '../../common/errors.js';
 import { captureErrorsStatus, openForCommand, withInputOptions } from './inputs.js';
 import { restrictToConnections } from './where.js';
-import { findScans, parseThresholds, SCAN_COLUMNS, DEFAULT_THRESHOLDS, DETECTION_METHODS, type DetectionMethod } from '../scans/index.js';
+import { findScans, parseThresholds, SCAN_COLUMNS, SCAN_TABLE_COLUMNS, DEFAULT_THRESHOLDS, DETECTION_METHODS, type DetectionMethod } from '../scans/index.js';
 import { ANOMALY_COLUMNS, ISN_COLUMNS, findAnomalies } from '../anomalies/index.js';
 import { EXIT_FINDING, EXIT_OK, action } from '../../common/cli-run.js';
-import { parseFormat, renderRows, toJson, type Row } from './output.js';
+import { parseFormat, renderRows, tableSettings, toJson, type Row } from './output.js';
 
 type FailOn = 'scan' | 'anomaly';
 type Show = 'scans' | 'anomalies' | 'isn';
@@ -82,7 +82,7 @@ export function registerScans(program: Command): void {
         for (const name of show) {
           if (name === 'scans') {
             const rows = scans as unknown as Row[];
-            sections.push({ name, rows: format === 'table' ? rows.map(tableRow) : rows, columns: [...SCAN_COLUMNS] });
+            sections.push({ name, rows: format === 'table' ? rows.map(tableRow) : rows, columns: format === 'table' && !tableSettings.wide ? [...SCAN_TABLE_COLUMNS] : [...SCAN_COLUMNS] });
           } else if (name === 'anomalies') {
             sections.push({ name, rows: anomalies as unknown as Row[], columns: [...ANOMALY_COLUMNS] });
           } else {

@@ -60,6 +60,15 @@ export const SCAN_COLUMNS = [
   'tool', 'tool_confidence', 'tool_evidence', 'detected_at', 'probes_to_detect', 'group_id', 'group_kind',
 ] as const;
 
+/**
+ * What a terminal table of scans shows: who, what kind, with what tool, against what, how fast it was found.
+ * Every column of SCAN_COLUMNS stays in JSON and CSV (and with --wide).
+ */
+export const SCAN_TABLE_COLUMNS = [
+  'scanner', 'kind', 'probe_types', 'tool', 'targets', 'target_list', 'port_ranges', 'open_ports', 'probes', 'first_ts', 'duration_s',
+  'probes_to_detect', 'group_kind',
+] as const;
+
 const probeOrder = `list_position([${PROBE_TYPES.map((t) => `'${t}'`).join(', ')}], probe_type)`;
 
 function episodesSql(t: ScanThresholds): string {

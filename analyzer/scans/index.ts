@@ -9,7 +9,7 @@ import { DEFAULT_THRESHOLDS, type ScanThresholds } from './thresholds.js';
 import type { DetectionMethod } from './detection.js';
 
 export { DEFAULT_THRESHOLDS, parseThresholds, type ScanThresholds } from './thresholds.js';
-export { SCAN_COLUMNS, type ScanRow } from './detect.js';
+export { SCAN_COLUMNS, SCAN_TABLE_COLUMNS, type ScanRow } from './detect.js';
 export { PROBE_TYPES, type ProbeType } from './probes.js';
 export { DETECTION_METHODS, TRW, type DetectionMethod } from './detection.js';
 export { TOOLS, type Tool } from './tools.js';

@@ -31,7 +31,7 @@ for (const args of [['seq'], ['seq', '--frames'], ['scans'], ['analyze'], ['quer
 }
 
 test('info on the same capture: its result and the warning, exit 0', async () => {
-  const r = await runCli(['info', ts2779]);
+  const r = await runCli(['info', ts2779, '--wide']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /pcapng\s+5\s+5/);
   assert.match(r.stdout, STAMP_WARNING);
