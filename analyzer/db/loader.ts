@@ -145,14 +145,19 @@ async function existingSet(db: Database, ids: InputIdentity[]): Promise<LoadedCa
   const rows = r.getRows();
   if (rows.length === 0) return null;
   const bySet = new Map<number, typeof rows>();
-  for (const row of rows) bySet.set(Number(row[0]), [...(bySet.get(Number(row[0])) ?? []), row]);
+  for (const row of rows) {
+    const members = bySet.get(Number(row[0]));
+    if (members) members.push(row);
+    else bySet.set(Number(row[0]), [row]);
+  }
   for (const [setId, members] of bySet) {
     if (members.length !== ids.length) continue;
-    const same = ids.every((id) => members.some((m) => m[2] === id.abs && Number(m[3]) === id.size && Number(m[4]) === id.mtimeMs));
-    if (!same) continue;
-    return members.map((m) => ({
-      captureId: Number(m[1]), setId, path: String(m[2]), reused: true, packets: Number(m[5]), tcpPackets: Number(m[6]),
-      partial: m[7] === true, error: null, warnings: [], nulled: [],
+    // In the order the inputs were given, as for a set loaded now.
+    const matched = ids.map((id) => members.find((m) => m[2] === id.abs && Number(m[3]) === id.size && Number(m[4]) === id.mtimeMs));
+    if (matched.some((m) => m === undefined)) continue;
+    return matched.map((m) => ({
+      captureId: Number(m![1]), setId, path: String(m![2]), reused: true, packets: Number(m![5]), tcpPackets: Number(m![6]),
+      partial: m![7] === true, error: null, warnings: [], nulled: [],
     }));
   }
   return null;

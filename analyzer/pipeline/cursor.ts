@@ -46,8 +46,6 @@ export class PacketCursor {
   private resumeReader: (() => void) | null = null;
   private ended = false;
   private stopRequested = false;
-  /** What readCapture returned, once it has. */
-  result: ReadResult | null = null;
   private readonly done: Promise<ReadResult>;
 
   /** `buffer`: the window to read into (a pool's; free again once the cursor is drained or closed). */
@@ -58,7 +56,6 @@ export class PacketCursor {
       ...(chunkBytes ? { chunkBytes } : {}),
       ...(buffer ? { buffer } : {}),
     }).then((r) => {
-      this.result = r;
       this.ended = true;
       this.signalBatch();
       return r;
@@ -90,25 +87,9 @@ export class PacketCursor {
       this.pos = 0;
       this.batchBytes = null;
       const ready = this.batchReady;
-      const resume = this.resumeReader;
-      this.resumeReader = null;
-      resume?.();
+      this.resume();
       await ready;
     }
-  }
-
-  /** Timestamp of the last stored packet (to know how far a batch reaches without walking it). */
-  lastSec(): number {
-    return this.tsSec[this.count - 1]!;
-  }
-
-  lastNsec(): number {
-    return this.tsNsec[this.count - 1]!;
-  }
-
-  /** Packets left in the stored batch after the current one. */
-  get remaining(): number {
-    return this.count - this.pos - 1;
   }
 
   /** Stops reading (the rest of the capture is not wanted) and returns what the reader reported. */
@@ -117,9 +98,7 @@ export class PacketCursor {
       this.stopRequested = true;
       this.count = 0;
       this.pos = 0;
-      const resume = this.resumeReader;
-      this.resumeReader = null;
-      resume?.();
+      this.resume();
     }
     return this.done;
   }
@@ -127,6 +106,13 @@ export class PacketCursor {
   /** Waits for the reader's end, reading everything (for the result after the last packet). */
   finished(): Promise<ReadResult> {
     return this.done;
+  }
+
+  /** Lets a reader waiting in handOver() go on (the stored batch has been given back). */
+  private resume(): void {
+    const resume = this.resumeReader;
+    this.resumeReader = null;
+    resume?.();
   }
 
   private handOver(): Promise<void> {
