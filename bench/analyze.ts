@@ -16,7 +16,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ensureCapture } from './make-capture.js';
-import { interleavedRounds, summarize, type ChildRun } from './timing.js';
+import { interleavedRounds, roundsRow, type ChildRun } from './timing.js';
 import type { BenchContext, BenchModule, BenchRow } from './types.js';
 
 interface Measurement {
@@ -87,31 +87,11 @@ export const benchmark: BenchModule = {
     let reference: BenchRow | undefined;
     let floor: BenchRow | undefined;
     for (const [i, m] of measurements.entries()) {
-      const s = samples[i]!;
-      let notes: string;
-      try {
-        notes = s.error ?? m.check(s.last!);
-      } catch (err) {
-        s.error = err instanceof Error ? err.message : String(err);
-        notes = s.error;
-      }
-      if (s.error !== null) {
-        rows.push({
-          benchmark: what, tool: m.tool, runs: 0, medianSeconds: NaN, minSeconds: NaN, maxSeconds: NaN,
-          ratePerSecond: null, ratio: '', notes: `FAILED: ${s.error}`,
-        });
-        continue;
-      }
-      const wall = summarize(s.seconds);
-      const row: BenchRow = {
-        benchmark: what, tool: m.tool, runs: s.seconds.length,
-        medianSeconds: wall.median, minSeconds: wall.min, maxSeconds: wall.max,
-        ratePerSecond: ctx.packets / wall.median, ratio: '',
-        notes: [`CPU ${summarize(s.cpu).median.toFixed(2)} s`, `peak RSS ${Math.max(...s.rssMb).toFixed(0)} MB`, notes].join('; '),
-      };
+      const row = roundsRow(what, m.tool, samples[i]!, ctx.packets, m.check);
+      rows.push(row);
+      if (row.runs === 0) continue;
       if (m.reference) reference = row;
       if (m.floor) floor = row;
-      rows.push(row);
     }
     for (const r of rows) {
       if (r.ratePerSecond === null) continue;

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { ensureCapture } from './make-capture.js';
-import { interleavedRounds, summarize } from './timing.js';
+import { interleavedRounds, roundsRow, summarize, type ChildRun } from './timing.js';
 import type { BenchContext, BenchModule, BenchRow } from './types.js';
 
 const PER_FILE = 1000;
@@ -39,21 +39,9 @@ export const benchmark: BenchModule = {
     };
     const [a, b] = await interleavedRounds(ctx.runs, [one, many], ctx.log);
     const what = `${ctx.packets.toLocaleString('en-US')} packets: one file vs ${pieces.length.toLocaleString('en-US')} files in one call`;
-    const rows: BenchRow[] = [];
-    const flagRows = (s: typeof a): number => s!.last!.stdout.split('\n').filter((l) => l.length > 0).length - 1;
-    for (const [s, m] of [[a!, one], [b!, many]] as const) {
-      if (s.error !== null) {
-        rows.push({ benchmark: what, tool: m.label, runs: 0, medianSeconds: NaN, minSeconds: NaN, maxSeconds: NaN, ratePerSecond: null, ratio: '', notes: `FAILED: ${s.error}` });
-        continue;
-      }
-      const t = summarize(s.seconds);
-      rows.push({
-        benchmark: what, tool: m.label, runs: s.seconds.length, medianSeconds: t.median, minSeconds: t.min, maxSeconds: t.max,
-        ratePerSecond: ctx.packets / t.median, ratio: '',
-        notes: `CPU ${summarize(s.cpu).median.toFixed(2)} s, peak RSS ${summarize(s.rssMb).median.toFixed(0)} MiB, ${flagRows(s)} flag rows`,
-      });
-    }
-    if (a!.error === null && b!.error === null) {
+    const flagRows = (r: ChildRun): string => `${r.stdout.split('\n').filter((l) => l.length > 0).length - 1} flag rows`;
+    const rows: BenchRow[] = [roundsRow(what, one.label, a!, ctx.packets, flagRows), roundsRow(what, many.label, b!, ctx.packets, flagRows)];
+    if (rows.every((r) => r.runs > 0)) {
       const time = summarize(b!.seconds).median / summarize(a!.seconds).median;
       const rss = summarize(b!.rssMb).median / summarize(a!.rssMb).median;
       const row = rows[1]!;

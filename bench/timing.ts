@@ -1,5 +1,6 @@
 /** Timing helpers shared by benchmark modules: wall-clock time of whole child processes, and summaries. */
 import { spawn } from 'node:child_process';
+import type { BenchRow } from './types.js';
 
 export interface ChildRun {
   seconds: number;
@@ -114,4 +115,30 @@ export async function interleavedRounds(
     }
   }
   return samples;
+}
+
+/**
+ * One command's rounds as a table row: wall seconds (median/min/max), `work` units per second, and in the
+ * notes the median CPU seconds, the largest peak RSS and what `check` says of the last run's output. A
+ * command that failed, or whose output `check` rejects (by throwing), gives a FAILED row.
+ */
+export function roundsRow(benchmark: string, tool: string, s: RoundSamples, work: number, check: (r: ChildRun) => string): BenchRow {
+  let notes: string;
+  try {
+    notes = s.error ?? check(s.last!);
+  } catch (err) {
+    s.error = err instanceof Error ? err.message : String(err);
+    notes = s.error;
+  }
+  if (s.error !== null) {
+    return {
+      benchmark, tool, runs: 0, medianSeconds: NaN, minSeconds: NaN, maxSeconds: NaN, ratePerSecond: null, ratio: '', notes: `FAILED: ${s.error}`,
+    };
+  }
+  const wall = summarize(s.seconds);
+  return {
+    benchmark, tool, runs: s.seconds.length, medianSeconds: wall.median, minSeconds: wall.min, maxSeconds: wall.max,
+    ratePerSecond: work / wall.median, ratio: '',
+    notes: [`CPU ${summarize(s.cpu).median.toFixed(2)} s`, `peak RSS ${Math.max(...s.rssMb).toFixed(0)} MB`, notes].join('; '),
+  };
 }
