@@ -24,6 +24,14 @@ export type Tool = (typeof TOOLS)[number];
 
 const NMAP_WINDOWS = '(1024, 2048, 3072, 4096)';
 
+/**
+ * How many probes of one connect() scan may share a source port and still count as "a new port per
+ * probe". Linux picks each connect()'s ephemeral port by a hash of the destination, so 1,000 probes
+ * over ~28,000 ports give about 18 pairs by the birthday bound (seen in CI: 0.79 instead of 0.8);
+ * nmap's raw engine reuses one port for hundreds.
+ */
+const CONNECT_SPORT_COLLISIONS = 3;
+
 /** An IPv4 address text as its 32-bit number (NULL for IPv6). */
 const v4Number = (col: string) =>
   `CASE WHEN ip_version = 4 THEN (CAST(split_part(${col}, '.', 1) AS BIGINT) << 24) | (CAST(split_part(${col}, '.', 2) AS BIGINT) << 16)
@@ -34,6 +42,7 @@ export const PROBE_TOOLS_SQL = `
 WITH ctx AS (
   SELECT *,
          (p0.flags & ${TCP_SYN}) <> 0 AS is_syn,
+         count(*) OVER (PARTITION BY prober, pport) AS sport_uses,
          count(*) OVER (PARTITION BY prober, pport) > 1 AS sport_reused,
          count(*) OVER (PARTITION BY prober, p0.seq) > 1 AS seq_reused,
          coalesce(CAST(pport AS INTEGER) - lag(pport) OVER w = 1, false) OR coalesce(lead(pport) OVER w - CAST(pport AS INTEGER) = 1, false) AS sport_step,
@@ -53,13 +62,13 @@ tooled AS (
     END AS tool
   FROM ctx
 )
-SELECT * EXCLUDE (is_syn, sport_reused, seq_reused, sport_step, target_v4),
+SELECT * EXCLUDE (is_syn, sport_uses, sport_reused, seq_reused, sport_step, target_v4),
        CASE tool
          WHEN 'nmap' THEN CASE WHEN probe_type = 'os' THEN 0.99 WHEN sport_reused AND seq_reused THEN 0.95 WHEN sport_reused OR seq_reused THEN 0.8 ELSE 0.6 END
          WHEN 'zmap' THEN CASE WHEN p0.win = 65535 THEN 0.95 ELSE 0.7 END
          WHEN 'masscan' THEN CASE WHEN p0.win = 1024 THEN 0.95 ELSE 0.8 END
          WHEN 'hping3' THEN CASE WHEN sport_step THEN 0.9 ELSE 0.6 END
-         WHEN 'connect' THEN CASE WHEN NOT sport_reused THEN 0.8 ELSE 0.6 END
+         WHEN 'connect' THEN CASE WHEN sport_uses <= ${CONNECT_SPORT_COLLISIONS} THEN 0.8 ELSE 0.6 END
          ELSE 0.0
        END AS tool_confidence,
        list_filter([
@@ -75,6 +84,6 @@ SELECT * EXCLUDE (is_syn, sport_reused, seq_reused, sport_step, target_v4),
          CASE WHEN tool = 'nmap' AND probe_type <> 'os' AND seq_reused THEN 'seq-reused' END,
          CASE WHEN tool = 'hping3' AND sport_step THEN 'sport+1-per-probe' END,
          CASE WHEN tool = 'connect' THEN 'options=mss,sack_perm,wscale' || CASE WHEN p0.tsval IS NOT NULL THEN ',ts' ELSE '' END END,
-         CASE WHEN tool = 'connect' AND NOT sport_reused THEN 'sport-new-per-probe' END
+         CASE WHEN tool = 'connect' AND sport_uses <= ${CONNECT_SPORT_COLLISIONS} THEN 'sport-new-per-probe' END
        ], e -> e IS NOT NULL) AS tool_evidence
 FROM tooled`;
