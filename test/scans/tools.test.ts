@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from '../support/cli.js';
@@ -46,4 +46,47 @@ test('scan_probes carries each probe frame\'s tool; the OS probes of nmap -O say
 
 test('benign traffic never gets a tool: no scan rows at all', async () => {
   for (const name of ['benign-http', 'benign-browser', 'benign-data-ports']) assert.deepEqual(await scansOf(fx(name)), []);
+});
+
+/**
+ * scan-connect.pcap with `pairs` more source-port collisions: the connect() probe k+1 takes probe k's
+ * source port (both directions of its flow), as Linux's hash-based ephemeral port choice does now and
+ * then over 1,000 ports. Classic pcap, Ethernet/IPv4 (what make.sh writes).
+ */
+function withSportCollisions(src: string, dst: string, pairs: number): void {
+  const buf = Buffer.from(readFileSync(src));
+  const frames: { sportAt: number; dportAt: number; fromScanner: boolean; syn: boolean }[] = [];
+  for (let off = 24; off + 16 <= buf.length;) {
+    const incl = buf.readUInt32LE(off + 8);
+    const ip = off + 16 + 14;
+    const tcp = ip + (buf[ip]! & 0x0f) * 4;
+    const flags = buf[tcp + 13]!;
+    frames.push({ sportAt: tcp, dportAt: tcp + 2, fromScanner: buf.readUInt32BE(ip + 12) === 0x0ac70102, syn: (flags & 0x12) === 0x02 });
+    off += 16 + incl;
+  }
+  const synPorts = frames.filter((f) => f.fromScanner && f.syn).map((f) => buf.readUInt16BE(f.sportAt));
+  const rename = new Map<number, number>();
+  for (let k = 0; k < pairs; k++) rename.set(synPorts[4 * k + 1]!, synPorts[4 * k]!);
+  for (const f of frames) {
+    const at = f.fromScanner ? f.sportAt : f.dportAt;
+    const to = rename.get(buf.readUInt16BE(at));
+    if (to !== undefined) buf.writeUInt16BE(to, at);
+  }
+  writeFileSync(dst, buf, { mode: 0o600 });
+}
+
+test('a connect() scan whose probes share a few source ports (Linux hash collisions) still names connect at 0.8', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tcplens-tools-'));
+  try {
+    const file = path.join(dir, 'collide.pcap');
+    // 20 more pairs in ~200 probes: twice the share CI saw when the mean fell to 0.79.
+    withSportCollisions(fx('scan-connect'), file, 20);
+    const shared = await runCli(['query', file, `SELECT count(*) AS n FROM (SELECT sport FROM packets
+      WHERE src = '10.199.1.2' AND flags & 18 = 2 GROUP BY sport HAVING count(DISTINCT dport) > 1)`, '--format', 'json']);
+    assert.equal(shared.status, 0, shared.stderr);
+    assert.ok((JSON.parse(shared.stdout) as { n: number }[])[0]!.n >= 20, shared.stdout);
+    await assertTool('scan-connect', file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
