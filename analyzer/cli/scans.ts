@@ -70,7 +70,9 @@ export function registerScans(program: Command): void {
       const failOn = parseFailOn(opts.failOn);
       const show = parseShow(opts.show);
       const method = parseMethod(opts.method);
-      const lens = await openForCommand(inputs, opts);
+      // Scans alone read flows and the packets of would-be probes: the load skips the rest (LoadOptions.tables).
+      const scansOnly = show.every((x) => x === 'scans') && !failOn.has('anomaly');
+      const lens = await openForCommand(inputs, scansOnly ? { ...opts, tables: 'probes' } : opts);
       await restrictToConnections(lens, opts.where, opts.db !== undefined || lens.captures.length === 0).catch(async (err: unknown) => {
         await lens.close();
         throw err;

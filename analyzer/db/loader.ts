@@ -23,6 +23,7 @@ import { readCaptureSet } from '../pipeline/capture-set.js';
 import { FlowTracker, newTrackedSegment, type Flow, type TrackedSegment } from '../flows/tracker.js';
 import { SequenceAnalyzer } from '../seq/index.js';
 import { AddressDictionary } from './address-dictionary.js';
+import { ProbeWindow } from './probe-window.js';
 import { ChunkWriter, columnIndex } from './chunk-writer.js';
 import type { Database } from './database.js';
 import { FLAG_COLUMNS, FLAG_FLOW_COLUMNS, FLAG_FLOW_TABLE_SQL, FLOW_COLUMNS, FLOW_TABLE_COLUMNS, PACKET_COLUMNS } from './schema.js';
@@ -56,6 +57,8 @@ export interface LoadOptions {
    * packet was most of a load's cost and connection tracking much of the rest (bench/NOTES.md):
    * - 'flows': flows, and each flagged frame's flow_id in the TEMP table flag_flows (no packet_rows);
    * - 'flags': no connection tracking either (flows and addresses stay empty, captures.flows is 0).
+   * - 'probes': for `scans`: flows, and packet_rows only for connections that may still be probes
+   *   (probe-window.ts); no sequence analysis (tcp_analysis stays empty) and no per-segment values.
    * Never anything but 'all' for a kept database: every table must be complete there.
    */
   tables?: LoadTables;
@@ -70,7 +73,7 @@ export interface LoadOptions {
   figures?: boolean;
 }
 
-export type LoadTables = 'all' | 'flows' | 'flags';
+export type LoadTables = 'all' | 'flows' | 'flags' | 'probes';
 
 export interface LoadedCapture {
   captureId: number | null;
@@ -222,7 +225,7 @@ interface SetWriters {
 }
 
 async function openWriters(db: Database, tables: LoadTables): Promise<SetWriters> {
-  const packets = tables === 'all' ? new ChunkWriter(await db.connection.createAppender('packet_rows'), PACKET_COLUMNS) : null;
+  const packets = tables === 'all' || tables === 'probes' ? new ChunkWriter(await db.connection.createAppender('packet_rows'), PACKET_COLUMNS) : null;
   if (tables === 'flows') await db.run(FLAG_FLOW_TABLE_SQL);
   const flagFlows = tables === 'flows' ? new ChunkWriter(await db.connection.createAppender('flag_flows', 'main', 'temp'), FLAG_FLOW_COLUMNS) : null;
   const flows = new ChunkWriter(await db.connection.createAppender('flows'), FLOW_TABLE_COLUMNS);
@@ -234,7 +237,9 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
   const tables = opts.tables ?? 'all';
   const trackFlows = tables !== 'flags';
   const figures = opts.figures ?? tables === 'all';
+  const analyzeSequences = tables !== 'probes';
   const first = await nextIds(db);
+  const probeWindow = tables === 'probes' ? new ProbeWindow(first.flowId) : null;
   const w = await openWriters(db, tables);
   await dict.beginLoad(db);
   const byInput = new Map(ids.map((i) => [i.input, i]));
@@ -323,11 +328,12 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
       segment.nsec = guard.nsec;
     }
     tracker.track(segment);
-    seq.push(frame, raw.tsSec, raw.tsNsec, decoded, raw.capLen);
+    if (analyzeSequences) seq.push(frame, raw.tsSec, raw.tsNsec, decoded, raw.capLen);
     if (figures) observeSegment(tracker.flow, tracker.fromClient, segment.sec, segment.nsec, decoded, seq.segment);
-    if (w.packets) {
+    if (w.packets && (probeWindow === null || probeWindow.keep(tracker.flow.flowId, segment.srcAddr, segment.sport, segment.payloadLen))) {
       writePacket(w.packets, raw, decoded, { captureId: captureIdOf(file), frame, srcId: segment.srcAddr, dstId: segment.dstAddr, flowId: tracker.flow.flowId, fromClient: tracker.fromClient });
-      writeSegmentValues(w.packets, seq.segment);
+      if (analyzeSequences) writeSegmentValues(w.packets, seq.segment);
+      else writeNoSegmentValues(w.packets);
       w.packets.endRow();
     }
   };
@@ -464,6 +470,11 @@ function writeSegmentValues(w: ChunkWriter, s: SegmentValues): void {
   else w.null(P.acks_frame);
   if (s.bytesInFlight >= 0) w.u32(P.bytes_in_flight, s.bytesInFlight);
   else w.null(P.bytes_in_flight);
+}
+
+/** The per-segment columns of a load without sequence analysis ('probes'): NULL, as where tshark shows no field. */
+function writeNoSegmentValues(w: ChunkWriter): void {
+  for (const c of [P.rel_seq, P.rel_ack, P.win_scaled, P.ack_rtt, P.acks_frame, P.bytes_in_flight]) w.null(c);
 }
 
 function writeFlow(w: ChunkWriter, dict: AddressDictionary, f: Flow): void {

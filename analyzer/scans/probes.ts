@@ -23,12 +23,12 @@
  * | os      | TSval 0xFFFFFFFF/TSecr 0, or SYN+ECE+CWR window 3 | -O | nmap's OS-detection probes (any flags) |
  */
 import type { Database } from '../db/database.js';
+import { MAX_PROBER_PACKETS } from '../db/probe-window.js';
 import { TCP_ACK as ACK, TCP_CWR as CWR, TCP_ECE as ECE, TCP_FIN as FIN, TCP_PSH as PSH, TCP_RST as RST, TCP_SYN as SYN, TCP_URG as URG } from '../decode/types.js';
 import { createDerivedTable } from './tables.js';
 import { PROBE_TOOLS_SQL } from './tools.js';
 
-/** SYN retries, the handshake ACK, a FIN or RST and its retransmissions: a probe is a few packets. */
-export const MAX_PROBER_PACKETS = 8;
+export { MAX_PROBER_PACKETS };
 
 export const PROBE_TYPES = ['syn', 'connect', 'fin', 'null', 'xmas', 'ack', 'maimon', 'os'] as const;
 export type ProbeType = (typeof PROBE_TYPES)[number];
@@ -42,7 +42,8 @@ const PROBE_FLAGS = Object.values(PROBE_FIRST_FLAGS);
 
 export const PROBE_FLOWS_SQL = `
 WITH firsts AS (
-  SELECT capture_id, flow_id,
+  -- flow ids are unique in the database; one connection of a capture set can span files (capture ids)
+  SELECT flow_id, arg_min(capture_id, frame) AS capture_id,
          arg_min(src, frame) AS prober, arg_min(dst, frame) AS target,
          arg_min(sport, frame) AS pport, arg_min(dport, frame) AS dport,
          arg_min(flags & ${CLASSIC}, frame) AS f0, arg_min(ip_version, frame) AS ip_version,
@@ -50,7 +51,7 @@ WITH firsts AS (
          arg_min(struct_pack(flags, seq, ip_id, ttl, win, doff, mss, wscale, sack_perm, tsval, tsecr), frame) AS p0
   FROM packets
   WHERE flow_id IS NOT NULL
-  GROUP BY capture_id, flow_id
+  GROUP BY flow_id
 ),
 per_flow AS (
   SELECT f.capture_id, f.flow_id, f.prober, f.target, f.pport, f.dport, f.f0, f.ip_version, f.p0,
@@ -69,7 +70,7 @@ per_flow AS (
          bool_or((p.flags & ${CLASSIC}) = ${ACK}) FILTER (WHERE p.src = f.prober AND p.sport = f.pport) AS prober_acked,
          list(p.frame ORDER BY p.frame) FILTER (WHERE p.src = f.prober AND p.sport = f.pport AND (p.flags & ${CLASSIC}) = f.f0) AS probe_frames,
          min(p.ts) AS first_ts, max(p.ts) FILTER (WHERE p.src = f.prober) AS last_ts
-  FROM firsts f JOIN packets p ON p.capture_id = f.capture_id AND p.flow_id = f.flow_id
+  FROM firsts f JOIN packets p ON p.flow_id = f.flow_id
   WHERE f.f0 IN (${PROBE_FLAGS.join(', ')}) OR (f.p0.tsval = 4294967295 AND f.p0.tsecr = 0) OR ((f.p0.flags & ${SYN | ECE | CWR}) = ${SYN | ECE | CWR} AND f.p0.win = 3)
   GROUP BY ALL
 )
