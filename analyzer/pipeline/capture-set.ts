@@ -16,7 +16,7 @@
  * in time (one or two for a rotation set), not all of them: 1,000 files work within any fd limit.
  * Standard input and FIFOs cannot be opened twice: they stay open from the peek on.
  */
-import { stat } from 'node:fs/promises';
+import { statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { inputName, readCapture, STDIN, type RawPacket, type ReadResult } from '../readers/index.js';
 import { CaptureError } from '../../common/errors.js';
@@ -44,8 +44,14 @@ export interface ReadSetOptions {
   onOrder?: (files: readonly { input: string; name: string }[]) => void;
 }
 
-/** A peek reads this much: enough for the headers and the first packet of any ordinary capture. */
-const PEEK_CHUNK = 64 << 10;
+/**
+ * A peek reads this much: the headers and the first packets of an ordinary capture (the window grows
+ * for a first record larger than this). Small, because the reader parses every record in its window:
+ * a 64 KiB peek parsed 585 of each 1,000-packet file's packets only to throw them away.
+ */
+const PEEK_CHUNK = 4 << 10;
+/** Smallest read size while merging, so that a small file is read in one go. */
+const MIN_MERGE_CHUNK = 64 << 10;
 /** Read size of a file while it takes part in a merge (several may be open at once). */
 const MERGE_CHUNK = 1 << 20;
 /**
@@ -75,13 +81,18 @@ function displayName(input: string): string {
 }
 
 /** Whether the input can be opened twice, and how much to read at once while merging it. */
-async function inspect(input: string): Promise<{ seekable: boolean; chunk: number }> {
+function inspect(input: string): { seekable: boolean; chunk: number } {
   if (input === STDIN) return { seekable: false, chunk: MERGE_CHUNK };
-  const st = await stat(input).catch(() => null);
+  let st: Stats | null = null;
+  try {
+    st = statSync(input); // synchronous, as the reader's own open (readers/byte-window.ts FileSource)
+  } catch {
+    st = null;
+  }
   // A missing file is "seekable": its peek reports the error and it never opens again.
   const seekable = st === null || st.isFile() || st.isDirectory();
   const size = st?.isFile() ? st.size : MERGE_CHUNK;
-  return { seekable, chunk: Math.min(MERGE_CHUNK, Math.max(PEEK_CHUNK, size + 64)) };
+  return { seekable, chunk: Math.min(MERGE_CHUNK, Math.max(MIN_MERGE_CHUNK, size + 64)) };
 }
 
 /** Whether a's head goes out before b's: the earlier time, and on a tie the file later in the list (mergecap). */
@@ -153,7 +164,7 @@ export async function readCaptureSet(inputs: readonly string[], onPacket: SetPac
   const peeker = async (): Promise<void> => {
     while (nextPeek < members.length) {
       const m = members[nextPeek++]!;
-      Object.assign(m, await inspect(m.input));
+      Object.assign(m, inspect(m.input));
       await peek(m, pool);
     }
   };

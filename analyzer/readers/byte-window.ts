@@ -10,8 +10,7 @@
  * `beforeMove`, when set, is awaited before a refill touches bytes already in the window: a reader that
  * handed out views of those bytes (analyzer/pipeline/cursor.ts) gets them back first.
  */
-import { open, type FileHandle } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, read } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
@@ -26,16 +25,29 @@ interface ChunkSource {
   close(): Promise<void>;
 }
 
+/**
+ * A regular file. Opening, fstat and closing are synchronous: they take microseconds, while each async
+ * call is a round trip through libuv's thread pool, and a capture set of 1,000 small files made five of
+ * them per file (bench/NOTES.md). Reads stay asynchronous: the event loop runs between chunks.
+ */
 class FileSource implements ChunkSource {
   private position = 0;
-  constructor(private readonly fh: FileHandle, readonly size: number) {}
-  async read(dst: Buffer, offset: number, length: number): Promise<number> {
-    const { bytesRead } = await this.fh.read(dst, offset, length, this.position);
-    this.position += bytesRead;
-    return bytesRead;
+  private fd: number | null;
+  constructor(fd: number, readonly size: number) {
+    this.fd = fd;
   }
-  close(): Promise<void> {
-    return this.fh.close();
+  read(dst: Buffer, offset: number, length: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      read(this.fd!, dst, offset, length, this.position, (err, bytesRead) => {
+        if (err) return reject(err);
+        this.position += bytesRead;
+        resolve(bytesRead);
+      });
+    });
+  }
+  async close(): Promise<void> {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
   }
 }
 
@@ -112,12 +124,12 @@ export class ByteWindow {
   }
 
   /** A regular file: positioned reads. */
-  static async openFile(path: string, chunkBytes = CHUNK_BYTES, buffer?: Buffer): Promise<ByteWindow> {
-    const fh = await open(path, 'r');
+  static openFile(path: string, chunkBytes = CHUNK_BYTES, buffer?: Buffer): ByteWindow {
+    const fd = openSync(path, 'r');
     try {
-      return new ByteWindow(new FileSource(fh, (await fh.stat()).size), chunkBytes, buffer);
+      return new ByteWindow(new FileSource(fd, fstatSync(fd).size), chunkBytes, buffer);
     } catch (err) {
-      await fh.close();
+      closeSync(fd);
       throw err;
     }
   }

@@ -5,8 +5,7 @@
  * `partial: true`, after every packet before the damage was delivered. An exception thrown by the
  * callback is not about the input: it propagates unchanged.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { createReadStream, statSync, type Stats } from 'node:fs';
 import { CaptureError } from '../../common/errors.js';
 import { ByteWindow } from './byte-window.js';
 import { emptyResult } from './common.js';
@@ -44,11 +43,15 @@ async function openWindow(path: string, name: string, opts: ReadOptions): Promis
     if (process.stdin.isTTY) throw new CaptureError(name, 0, 'a capture on standard input, but it is a terminal');
     return { win: ByteWindow.openStream(process.stdin, chunkBytes, buffer), seekable: false };
   }
-  const st = await stat(path).catch((err: NodeJS.ErrnoException) => {
+  let st: Stats;
+  try {
+    st = statSync(path); // synchronous: see FileSource (byte-window.ts)
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
     throw new CaptureError(name, 0, `a readable capture file (${err.code === 'ENOENT' ? 'no such file' : err.code ?? err.message})`);
-  });
+  }
   if (st.isDirectory()) throw new CaptureError(name, 0, 'a capture file, found a directory');
-  if (st.isFile()) return { win: await ByteWindow.openFile(path, chunkBytes, buffer), seekable: true };
+  if (st.isFile()) return { win: ByteWindow.openFile(path, chunkBytes, buffer), seekable: true };
   return { win: ByteWindow.openStream(createReadStream(path, { highWaterMark: 1 << 20 }), chunkBytes, buffer), seekable: false };
 }
 
