@@ -6,8 +6,8 @@
  * the command itself; Node's os.availableParallelism() (DuckDB's thread count, worker pools) follows the
  * affinity mask, so at one core the command also plans for one core.
  *
- * Rounds are interleaved (round i runs every command at 1 core, then at 2 cores, one after another) so
- * noise from other work on the shared machine falls on both alike. Per command two rows: 1 core and
+ * Rounds are interleaved (round i runs every command at 1 core and at 2 cores, one after another, the
+ * two in alternating order from command to command) so noise from other work on the shared machine falls on both alike. Per command two rows: 1 core and
  * 2 cores; the 2-core row's ratio is the speed-up (1-core median wall / 2-core median wall) and its notes
  * give CPU / wall at 2 cores (median of the runs' ratios): how many cores the command actually kept busy.
  * tcptrace -l -n and capinfos -M are measured the same way for reference (both single-threaded).
@@ -15,7 +15,7 @@
  * The target row: every tcplens command's 2-core speed-up >= MIN_SPEEDUP. On a machine whose second core
  * is busy with other work the speed-up is understated; read the CPU / wall figure beside it.
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { ensureCapture } from './make-capture.js';
@@ -91,17 +91,23 @@ export const benchmark: BenchModule = {
       { name: 'capinfos', tool: `capinfos -M ${rel}`, argv: ['capinfos', '-M', file], reference: true, check: () => 'reference (one pass, single-threaded)' },
     ];
 
-    const runs = commands.flatMap((c) => CORE_SETS.map((cs) => ({
-      label: `taskset -c ${cs.cpus} ${c.tool}`, args: ['-v', 'taskset', '-c', cs.cpus, ...c.argv],
+    // 1 core then 2 cores for every other command, 2 then 1 for the rest, so neither core set always
+    // runs right after a heavier command.
+    const order = (i: number): (typeof CORE_SETS)[number][] => (i % 2 === 0 ? [...CORE_SETS] : [...CORE_SETS].reverse());
+    const runs = commands.flatMap((c, i) => order(i).map((cs) => ({
+      key: `${i}/${cs.cpus}`, label: `taskset -c ${cs.cpus} ${c.tool}`, args: ['-v', 'taskset', '-c', cs.cpus, ...c.argv],
     })));
-    const samples = await interleavedRounds(ctx.runs, runs, ctx.log);
+    const loadBefore = loadavg()[0]!;
+    const measuredRuns = await interleavedRounds(ctx.runs, runs, ctx.log);
+    const sampleOf = (i: number, cpuList: string): RoundSamples => measuredRuns[runs.findIndex((r) => r.key === `${i}/${cpuList}`)]!;
+    const loadAfter = loadavg()[0]!;
 
     const rows: BenchRow[] = [];
     const speedups: { name: string; speedup: number; cores: number }[] = [];
     const failed: string[] = [];
     for (const [i, c] of commands.entries()) {
-      const one = samples[2 * i]!;
-      const two = samples[2 * i + 1]!;
+      const one = sampleOf(i, '0');
+      const two = sampleOf(i, '0,1');
       const oneRow = roundsRow(what('1 core'), `taskset -c 0 ${c.tool}`, one, ctx.packets, c.check);
       const twoRow = roundsRow(what('2 cores'), `taskset -c 0,1 ${c.tool}`, two, ctx.packets, c.check);
       rows.push(oneRow, twoRow);
@@ -122,11 +128,18 @@ export const benchmark: BenchModule = {
     if (worst) {
       const below = speedups.filter((s) => s.speedup < MIN_SPEEDUP);
       const list = (ss: typeof speedups): string => ss.map((s) => `${s.name} ${s.speedup.toFixed(2)}x`).join(', ');
-      const measured = failed.length > 0
-        ? `failed: ${failed.join(', ')}`
-        : below.length === 0
-          ? `all >= ${MIN_SPEEDUP}x; least ${worst.name} ${worst.speedup.toFixed(2)}x`
-          : `below ${MIN_SPEEDUP}x: ${list(below)} (of ${speedups.length})`;
+      const busiest = [...speedups].sort((a, b) => b.cores - a.cores)[0]!;
+      // The speed-up alone cannot tell a serial command from a busy machine: CPU / wall says whether any
+      // command ran threads side by side at all, and the load average whether the second core was free.
+      const measured = [
+        failed.length > 0
+          ? `failed: ${failed.join(', ')}`
+          : below.length === 0
+            ? `all >= ${MIN_SPEEDUP}x; least ${worst.name} ${worst.speedup.toFixed(2)}x`
+            : `below ${MIN_SPEEDUP}x: ${list(below)} (of ${speedups.length})`,
+        `most CPU / wall at 2 cores: ${busiest.name} ${busiest.cores.toFixed(2)}`,
+        `load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after on ${cpus().length} cores`,
+      ].join('; ');
       const row = rows.find((r) => r.tool === `taskset -c 0,1 ${commands.find((c) => c.name === worst.name)!.tool}`)!;
       row.targets = [{
         goal: `every command uses both cores where the work allows: 2-core speed-up >= ${MIN_SPEEDUP}x (issue 14)`,
