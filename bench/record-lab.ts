@@ -105,7 +105,10 @@ export function watch(pair: NetnsPair, ns: string, cmd: string, args: string[], 
 export async function stopAndCount(w: Watched, parse: (stderr: string) => { captured: number; dropped: number }): Promise<ToolResult> {
   const atStop = w.stopping();
   w.child.kill('SIGINT');
-  await Promise.race([w.exited, new Promise((r) => setTimeout(r, 30_000))]);
+  // Bounded wait, and the timer is cleared: left running it kept the bench process alive 30 s after its last tool.
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([w.exited, new Promise((r) => (timer = setTimeout(r, 30_000)))]);
+  clearTimeout(timer);
   const threads = perThreadName(w.readyThreads, w.lastThreads());
   const total = (t: [string, number][]): number => t.reduce((a, [, s]) => a + s, 0);
   return { ...parse(w.stderr()), cpuSeconds: total(threads), recordingCpuSeconds: total(perThreadName(w.readyThreads, atStop)), threads };
