@@ -52,7 +52,7 @@ const MAX_SENDERS = Math.max(4, Math.min(8, cpus().length));
 const SENDER_SHORTFALL = 0.9;
 const FIXTURE_FRAMES = 36;
 
-interface Trial {
+export interface Trial {
   t: ToolResult;
   d: ToolResult;
   /** Frames the replays report sent (sum), and refused by the kernel. */
@@ -66,7 +66,7 @@ interface Trial {
   vethDropped: number;
 }
 
-interface Step {
+export interface Step {
   asked: number;
   senders: number;
   trials: Trial[];
@@ -88,7 +88,7 @@ const passes = (step: Step, tool: Tool): boolean => step.trials.every((x) => tri
 const rateOf = (step: Step): number => (step.senderLimited ? step.achieved : step.asked);
 
 /** Per tool: the highest rate passed below the lowest rate failed (non-monotonic noise cannot invert them). */
-function bounds(steps: Step[], tool: Tool): { pass: Step | null; fail: Step | null } {
+export function bounds(steps: Step[], tool: Tool): { pass: Step | null; fail: Step | null } {
   let fail: Step | null = null;
   for (const s of steps) if (!passes(s, tool) && (fail === null || rateOf(s) < rateOf(fail))) fail = s;
   let pass: Step | null = null;
@@ -100,6 +100,15 @@ function bounds(steps: Step[], tool: Tool): { pass: Step | null; fail: Step | nu
 
 const round = (r: number): number => Math.max(MIN_RATE, Math.round(r / 1000) * 1000);
 
+/**
+ * The senders' maximum was reached: the last step at the highest rate asked fell short of it (an earlier
+ * shortfall that more senders made up for does not count).
+ */
+function sendersAtMaximum(steps: Step[]): boolean {
+  const top = Math.max(...steps.map((s) => s.asked));
+  return steps.filter((s) => s.asked === top).at(-1)?.senderLimited ?? false;
+}
+
 /** Replay processes for a new rate: enough for PER_SENDER each, and never fewer than a lower rate needed. */
 function sendersFor(steps: Step[], rate: number): number {
   const below = steps.filter((s) => s.asked <= rate).map((s) => s.senders);
@@ -107,7 +116,7 @@ function sendersFor(steps: Step[], rate: number): number {
 }
 
 /** The next rate to ask for and from how many senders, or null when the search is done. */
-function nextStep(steps: Step[]): { rate: number; senders: number } | null {
+export function nextStep(steps: Step[]): { rate: number; senders: number } | null {
   if (steps.length === 0) return { rate: START_RATE, senders: sendersFor(steps, START_RATE) };
   // 0. The senders fell short: the same rate from one more, unless the last one added gained under 10%.
   const last = steps[steps.length - 1]!;
@@ -117,7 +126,7 @@ function nextStep(steps: Step[]): { rate: number; senders: number } | null {
   }
   const asked = new Set(steps.map((s) => s.asked));
   const fresh = (r: number): { rate: number; senders: number } | null => (asked.has(r) ? null : { rate: r, senders: sendersFor(steps, r) });
-  const senderMax = steps.some((s) => s.senderLimited);
+  const senderMax = sendersAtMaximum(steps);
   const b = TOOLS.map((tool) => bounds(steps, tool));
   // 1. Doubling while a tool has not failed yet and the senders keep up.
   if (!senderMax && b.some(({ fail }) => fail === null)) return fresh(2 * Math.max(...steps.map((s) => s.asked)));
@@ -314,7 +323,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const senderMax = Math.max(...steps.map((s) => s.achieved));
   const found = new Map(TOOLS.map((tool) => [tool, bounds(steps, tool)] as const));
   // Where the search ended without a tool failing: the senders' maximum, or (no sender short) the step limit.
-  const ceiling = steps.some((s) => s.senderLimited)
+  const ceiling = sendersAtMaximum(steps)
     ? `the senders' maximum (${fmt(senderMax)} pps achieved, up to ${replays(Math.max(...steps.map((s) => s.senders)))})`
     : `the highest rate tried, ${fmt(Math.max(...steps.map(rateOf)))} pps (the step limit, not the senders, ended the search)`;
   const best = (tool: Tool): number => {
