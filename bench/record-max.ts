@@ -293,7 +293,7 @@ const replays = (n: number): string => `${n} replay${n > 1 ? 's' : ''}`;
 
 /** Asked and achieved rate of a step, and the senders. */
 function stepRate(step: Step): string {
-  return `${fmt(step.asked)} asked -> ${fmt(step.achieved)} achieved (${replays(step.senders)}${step.senderLimited ? ', short of it' : ''})`;
+  return `${fmt(step.asked)} asked, ${fmt(step.achieved)} achieved by ${replays(step.senders)}${step.senderLimited ? ', short of it' : ''}`;
 }
 
 /** What each tool did at a step, trial by trial, and frames lost before the taps (if any). */
@@ -371,7 +371,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   };
   lens.targets = [target];
   const sender: BenchRow = {
-    benchmark: label, tool: `tcplens replay x N (N = ceil(rate / ${fmt(PER_SENDER)}), at most ${MAX_SENDERS}, each at rate/N)`, runs: steps.reduce((a, s) => a + s.trials.length, 0),
+    benchmark: label, tool: `tcplens replay x N (N = rate / ${fmt(PER_SENDER)} rounded up, one more while short of the rate, at most ${MAX_SENDERS}; each at rate/N)`, runs: steps.reduce((a, s) => a + s.trials.length, 0),
     medianSeconds: NaN, minSeconds: NaN, maxSeconds: NaN,
     ratePerSecond: senderMax,
     ratio: '',
