@@ -18,6 +18,7 @@
  *
  * tcpdump gets the expression `tcp` because tcplens records TCP only: without it tcpdump also keeps the
  * namespaces' own ICMPv6 (router solicitations, MLD), and "captured every frame sent" could not be exact.
+ * Both run with their default buffers (tcplens' 8 MiB BPF ring, tcpdump's 2 MiB -B), as users start them.
  * Needs root (network namespaces). Not a test: nothing asserts a speed. See bench/README.md.
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
