@@ -16,6 +16,7 @@ import { benchmark as conns } from './conns.js';
 import { benchmark as memory } from './memory.js';
 import { benchmark as read } from './read.js';
 import { benchmark as record, filterBenchmark as recordFilter } from './record.js';
+import { benchmark as recordMax } from './record-max.js';
 import { benchmark as sets } from './sets.js';
 import { benchmark as report } from './report.js';
 import { benchmark as scaling } from './scaling.js';
@@ -24,7 +25,7 @@ import { benchmark as write } from './write.js';
 import type { BenchContext, BenchModule, BenchRow } from './types.js';
 
 /** Every benchmark, in the order they run. Add new modules here. */
-const MODULES: BenchModule[] = [read, write, analyze, conns, sets, memory, record, recordFilter, report, startup, scaling];
+const MODULES: BenchModule[] = [read, write, analyze, conns, sets, memory, record, recordMax, recordFilter, report, startup, scaling];
 
 function parseArgs(argv: string[]): { packets: number; runs: number; only: string[] | null; out: string; recordRates: number[] | null } {
   const opts = { packets: 1_000_000, runs: 5, only: null as string[] | null, out: path.join(repoRoot, 'bench/RESULTS.md'), recordRates: null as number[] | null };
