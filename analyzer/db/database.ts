@@ -95,6 +95,12 @@ export class Database {
     readonly readOnly: boolean,
   ) {}
 
+  /**
+   * True for a database this process created (in memory, or a new file) until the loader has put
+   * captures in it: then there is no earlier set to reuse or replace, and the loader skips those queries.
+   */
+  empty = false;
+
   static async open(opts: OpenOptions = {}): Promise<Database> {
     const file = opts.path ? path.resolve(opts.path) : null;
     if (file && opts.readOnly && !existsSync(file)) throw new RuntimeError(`${opts.path}: no such database`);
@@ -120,6 +126,7 @@ export class Database {
     }
     if (created && file) chmodSync(file, 0o600);
     const db = new Database(instance, await instance.connect(), file, tempDir, opts.readOnly === true);
+    db.empty = file === null || created;
     try {
       // An existing file must already be a tcplens database: never add our tables to someone else's.
       if (file !== null && !created) await db.checkSchema();
@@ -132,8 +139,9 @@ export class Database {
   }
 
   private async createSchema(): Promise<void> {
-    for (const sql of SCHEMA_SQL) await this.connection.run(sql);
-    await this.checkSchema();
+    // One call for every statement: each call is a round trip through the thread pool (start-up, issue 14).
+    await this.connection.run(SCHEMA_SQL.join(';\n'));
+    if (!this.empty) await this.checkSchema();
   }
 
   private async checkSchema(): Promise<void> {

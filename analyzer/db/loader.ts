@@ -208,11 +208,12 @@ async function isGzip(file: string): Promise<boolean> {
 
 async function loadSet(db: Database, dict: AddressDictionary, inputs: readonly string[], opts: LoadOptions): Promise<LoadedCapture[]> {
   const ids = await Promise.all(inputs.map(identify));
-  const existing = await existingSet(db, ids);
+  const existing = db.empty ? null : await existingSet(db, ids);
   if (existing) return existing;
   await db.run('BEGIN TRANSACTION');
   try {
-    await dropSetsWith(db, ids);
+    if (!db.empty) await dropSetsWith(db, ids);
+    db.empty = false;
     const loaded = await streamSet(db, dict, ids, opts);
     await db.run('COMMIT');
     return loaded;
