@@ -18,7 +18,7 @@ import type { BenchContext, BenchModule, BenchRow } from './types.js';
 /** The committed capture every command runs on (a decoy SYN scan: scans finds something, seq has flags). */
 export const SMALL_CAPTURE = 'fixtures/scans/scan-decoy.pcap';
 /** Rounds per --runs: start-up times are short and noisy, so many more rounds than the big-file modules. */
-export const STARTUP_ROUNDS_PER_RUN = 10;
+export const STARTUP_ROUNDS_PER_RUN = 5;
 /** The target: each command's median at most this many times info's. */
 export const MAX_RATIO = 1.5;
 
