@@ -1,6 +1,6 @@
 /**
  * A rotation set against the same packets in one file (issue: capture sets): the bench capture
- * (bench/make-capture.ts, ctx.packets packets) cut by `editcap -c 1000` into files of 1,000 packets, all
+ * (bench/make-capture.ts, ctx.packets packets) cut by `editcap -F pcap -c 1000` into files of 1,000 packets, all
  * given to one `tcplens seq --frames` call, against `tcplens seq --frames` on the uncut file. The split run
  * is allowed 64 open files (`ulimit -n 64`), so it finishing at all shows that open files stay bounded.
  * Target: within 1.3x the uncut file's time and peak RSS.
@@ -16,11 +16,12 @@ const PER_FILE = 1000;
 const FD_LIMIT = 64;
 
 function split(file: string, outDir: string, log: (m: string) => void): string[] {
-  const dir = path.join(outDir, `${path.basename(file)}.split${PER_FILE}`);
+  // In the uncut file's own format (editcap writes pcapng unless told): the row measures the set, not the format.
+  const dir = path.join(outDir, `${path.basename(file)}.split${PER_FILE}-pcap`);
   if (!existsSync(dir) || readdirSync(dir).length === 0) {
     log(`cutting ${file} into files of ${PER_FILE} packets`);
     mkdirSync(dir, { recursive: true });
-    execFileSync('editcap', ['-c', String(PER_FILE), file, path.join(dir, 'part.pcap')]);
+    execFileSync('editcap', ['-F', 'pcap', '-c', String(PER_FILE), file, path.join(dir, 'part.pcap')]);
   }
   return readdirSync(dir).sort().map((f) => path.join(dir, f));
 }
