@@ -16,7 +16,7 @@ export interface OpenOptions {
   /** File to keep the database in; null or undefined = in memory. */
   path?: string | null;
   readOnly?: boolean;
-  /** DuckDB memory_limit (default 256MB; TCPLENS_MEMORY_LIMIT overrides). */
+  /** DuckDB memory_limit (default 512MB; TCPLENS_MEMORY_LIMIT overrides). */
   memoryLimit?: string;
 }
 
@@ -87,11 +87,11 @@ export function plainRows(reader: DuckDBResultReader): QueryResult {
 }
 
 /**
- * DuckDB's memory_limit unless TCPLENS_MEMORY_LIMIT says otherwise. 256 MB, not 512: on 10,000,000
- * packets `analyze` peaked at 733 MiB with 512 MB and 497 MiB with 256 MB, no slower (it spills table
- * data to the temp directory sooner); on 1,000,000 packets the same time side by side (bench/NOTES.md).
+ * DuckDB's memory_limit unless TCPLENS_MEMORY_LIMIT says otherwise. 256 MB was tried for issue 14: it took
+ * 10M-packet `analyze` from 733 to 497-627 MiB peak, no slower, but `report` on the same capture then ran
+ * out of memory ("failed to pin block", bench/NOTES.md). 512 MB runs every command on it.
  */
-const DEFAULT_MEMORY_LIMIT = '256MB';
+const DEFAULT_MEMORY_LIMIT = '512MB';
 
 export class Database {
   private constructor(
