@@ -147,8 +147,8 @@ export class Database {
 
   private async createSchema(): Promise<void> {
     // One call for every statement: each call is a round trip through the thread pool (start-up, issue 14).
+    // An existing file was checked before (open); a new one holds exactly this schema.
     await this.connection.run(SCHEMA_SQL.join(';\n'));
-    if (!this.empty) await this.checkSchema();
   }
 
   private async checkSchema(): Promise<void> {

@@ -15,11 +15,11 @@
  * with it but differs (a file added to a rotation set) replaces it.
  */
 import { open } from 'node:fs/promises';
-import { statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { UsageError, type CaptureError } from '../../common/errors.js';
 import { DecodeStatus, FrameDecoder, newDecodedPacket, type DecodedPacket } from '../decode/index.js';
 import { inputName, STDIN, type RawPacket, type ReadResult } from '../readers/index.js';
+import { statOrNull } from '../readers/common.js';
 import { readCaptureSet } from '../pipeline/capture-set.js';
 import { FlowTracker, newTrackedSegment, type Flow, type TrackedSegment } from '../flows/tracker.js';
 import { SequenceAnalyzer } from '../seq/index.js';
@@ -134,12 +134,7 @@ export async function loadCaptures(db: Database, inputs: readonly string[], opts
 async function identify(input: string): Promise<InputIdentity> {
   if (input === STDIN) return { input, abs: inputName(input), size: 0, mtimeMs: 0, stable: false };
   const abs = path.resolve(input);
-  let st: Stats | null = null;
-  try {
-    st = statSync(abs); // synchronous: microseconds, where an async stat is a thread-pool round trip per file
-  } catch {
-    st = null;
-  }
+  const st = statOrNull(abs);
   return { input, abs, size: st?.size ?? 0, mtimeMs: st?.mtimeMs ?? 0, stable: st?.isFile() ?? false };
 }
 
@@ -480,8 +475,9 @@ function writeSegmentValues(w: ChunkWriter, s: SegmentValues): void {
 }
 
 /** The per-segment columns of a load without sequence analysis ('probes'): NULL, as where tshark shows no field. */
+const SEGMENT_VALUE_COLUMNS = [P.rel_seq, P.rel_ack, P.win_scaled, P.ack_rtt, P.acks_frame, P.bytes_in_flight];
 function writeNoSegmentValues(w: ChunkWriter): void {
-  for (const c of [P.rel_seq, P.rel_ack, P.win_scaled, P.ack_rtt, P.acks_frame, P.bytes_in_flight]) w.null(c);
+  for (const c of SEGMENT_VALUE_COLUMNS) w.null(c);
 }
 
 function writeFlow(w: ChunkWriter, dict: AddressDictionary, f: Flow): void {

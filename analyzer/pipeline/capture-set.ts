@@ -16,11 +16,10 @@
  * in time (one or two for a rotation set), not all of them: 1,000 files work within any fd limit.
  * Standard input and FIFOs cannot be opened twice: they stay open from the peek on.
  */
-import { statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { inputName, readCapture, STDIN, type RawPacket, type ReadResult } from '../readers/index.js';
 import { CaptureError } from '../../common/errors.js';
-import { emptyResult } from '../readers/common.js';
+import { emptyResult, statOrNull } from '../readers/common.js';
 import { PacketCursor } from './cursor.js';
 
 /** One input of a set, in the set's canonical order. */
@@ -83,12 +82,7 @@ function displayName(input: string): string {
 /** Whether the input can be opened twice, and how much to read at once while merging it. */
 function inspect(input: string): { seekable: boolean; chunk: number } {
   if (input === STDIN) return { seekable: false, chunk: MERGE_CHUNK };
-  let st: Stats | null = null;
-  try {
-    st = statSync(input); // synchronous, as the reader's own open (readers/byte-window.ts FileSource)
-  } catch {
-    st = null;
-  }
+  const st = statOrNull(input);
   // A missing file is "seekable": its peek reports the error and it never opens again.
   const seekable = st === null || st.isFile() || st.isDirectory();
   const size = st?.isFile() ? st.size : MERGE_CHUNK;

@@ -1,4 +1,5 @@
-/** Pieces shared by the pcap and pcapng readers. */
+/** Pieces shared by the readers and the capture-set pipeline that opens their inputs. */
+import { statSync, type Stats } from 'node:fs';
 import type { InterfaceInfo, RawPacket, ReadResult, TsResolution } from './types.js';
 
 /**
@@ -32,6 +33,19 @@ export const MAX_WARNINGS = 100;
 export function warn(result: ReadResult, text: string): void {
   if (result.warnings.length < MAX_WARNINGS) result.warnings.push(text);
   else if (result.warnings.length === MAX_WARNINGS) result.warnings.push('more warnings suppressed');
+}
+
+/**
+ * The input's stat, or null when it cannot be had (missing, unreadable): callers that only decide how to
+ * read leave the error to the reader. Synchronous: microseconds, where an async stat is a thread-pool
+ * round trip per file (readers/byte-window.ts FileSource).
+ */
+export function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -28,8 +28,6 @@ import { TCP_ACK as ACK, TCP_CWR as CWR, TCP_ECE as ECE, TCP_FIN as FIN, TCP_PSH
 import { createDerivedTable } from './tables.js';
 import { PROBE_TOOLS_SQL } from './tools.js';
 
-export { MAX_PROBER_PACKETS };
-
 export const PROBE_TYPES = ['syn', 'connect', 'fin', 'null', 'xmas', 'ack', 'maimon', 'os'] as const;
 export type ProbeType = (typeof PROBE_TYPES)[number];
 

@@ -43,7 +43,6 @@ WITH ctx AS (
   SELECT *,
          (p0.flags & ${TCP_SYN}) <> 0 AS is_syn,
          count(*) OVER (PARTITION BY prober, pport) AS sport_uses,
-         count(*) OVER (PARTITION BY prober, pport) > 1 AS sport_reused,
          count(*) OVER (PARTITION BY prober, p0.seq) > 1 AS seq_reused,
          coalesce(CAST(pport AS INTEGER) - lag(pport) OVER w = 1, false) OR coalesce(lead(pport) OVER w - CAST(pport AS INTEGER) = 1, false) AS sport_step,
          ${v4Number('target')} AS target_v4
@@ -51,7 +50,7 @@ WITH ctx AS (
   WINDOW w AS (PARTITION BY prober ORDER BY first_ts, capture_id, flow_id)
 ),
 tooled AS (
-  SELECT *, CASE
+  SELECT *, sport_uses > 1 AS sport_reused, CASE
       WHEN probe_type = 'os' THEN 'nmap'
       WHEN ip_version = 4 AND p0.ip_id = 54321 THEN 'zmap'
       WHEN ip_version = 4 AND p0.ip_id = (xor(xor(target_v4, dport), p0.seq) & 65535) THEN 'masscan'
