@@ -391,12 +391,15 @@ function fillSegment(s: TrackedSegment, d: DecodedPacket, raw: RawPacket, captur
   s.seq = d.seq;
   s.ack = d.ack;
   s.win = d.win;
-  s.payloadLen = d.payloadLen;
-  s.payloadCaptured = d.tcpOffset + d.doff * 4 + d.payloadLen <= raw.capLen;
+  // The tracker keeps Zeek's view: bytes PPPoE's length field cut are payload (the IP length says so).
+  s.payloadLen = d.payloadLen + d.lengthFieldCut;
+  // A segment read from a reassembled datagram (tcpOffset -1) was captured whole: only fragments captured
+  // whole are reassembled, though the decoder keeps just the datagram's head.
+  s.payloadCaptured = d.tcpOffset < 0 || d.tcpOffset + d.doff * 4 + s.payloadLen <= raw.capLen;
   s.kind = zeekSegmentKind(raw.data, d, verifyChecksums);
   s.wireLen = raw.wireLen;
   s.ipBytes = ipBytesOf(d);
-  s.tunneled = d.tunneled;
+  s.tunnelId = d.tunnelId;
   s.sec = raw.tsSec;
   s.nsec = raw.tsNsec;
 }

@@ -7,7 +7,7 @@ import { u16 } from './bytes.js';
 import { decodeIpv4 } from './ipv4.js';
 import { decodeIpv6 } from './ipv6.js';
 import { decodeMpls, decodePpp } from './tunnels.js';
-import { MAX_DEPTH } from './state.js';
+import { frameState, MAX_DEPTH } from './state.js';
 import { DecodeStatus, type DecodedPacket } from './types.js';
 
 export const ETH_IPV4 = 0x0800;
@@ -64,6 +64,8 @@ export function decodeEthertype(
         // tshark), so Ethernet padding never counts as TCP payload even when the IP length says more.
         if (cend - off < 8) return DecodeStatus.Malformed;
         const end = off + 6 + u16(d, off + 4);
+        frameState.lengthFieldEnd = end < wend ? end : wend;
+        frameState.lengthFieldFrameEnd = cend;
         return decodePpp(d, off + 6, end < cend ? end : cend, end < wend ? end : wend, out, depth + 1);
       }
       case ETH_PBB:

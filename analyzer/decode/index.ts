@@ -10,6 +10,7 @@ import { ipv4Text, ipv6Text } from './address.js';
 import { decodeLink } from './link.js';
 import { FragmentTable } from './reassembly.js';
 import { frameState } from './state.js';
+import { tunnelIdOfFrame } from './tunnel-id.js';
 import { DecodeStatus, type DecodedPacket } from './types.js';
 
 export { DecodeStatus, newDecodedPacket } from './types.js';
@@ -39,6 +40,9 @@ function decodeFrame(linktype: number, data: Uint8Array, wireLen: number, out: D
   resetPacket(out);
   frameState.ipOffset = -1;
   frameState.ipLayers = 0;
+  frameState.tunnelKey = 0;
+  frameState.tunnelPorts = 0;
+  frameState.lengthFieldEnd = -1;
   const cend = data.length;
   const wend = wireLen > cend ? wireLen : cend;
   const status = decodeLink(linktype, data, 0, cend, wend, out, 0);
@@ -55,6 +59,7 @@ function decodeFrame(linktype: number, data: Uint8Array, wireLen: number, out: D
   // A TCP header read from a reassembled or decompressed datagram has no offset in this frame.
   if (frameState.tcpData !== data) out.tcpOffset = -1;
   out.tunneled = frameState.ipLayers > 1;
+  out.tunnelId = tunnelIdOfFrame();
   return status;
 }
 
@@ -66,6 +71,8 @@ function resetPacket(out: DecodedPacket): void {
   out.ipId = -1;
   out.vlan = -1;
   out.tunneled = false;
+  out.tunnelId = 0;
+  out.lengthFieldCut = 0;
   out.sport = 0;
   out.dport = 0;
   out.seq = 0;

@@ -7,7 +7,8 @@
 import { u16, u32 } from './bytes.js';
 import { completed, HEAD_BYTES } from './reassembly.js';
 import { decodeIpPayload } from './ipproto.js';
-import { frameState } from './state.js';
+import { frameState, takeLengthFieldCut } from './state.js';
+import { foldOuterIpLayer } from './tunnel-id.js';
 import { DecodeStatus, type DecodedPacket } from './types.js';
 
 const FLAG_MF = 0x2000;
@@ -22,9 +23,11 @@ export function decodeIpv4(d: Uint8Array, off: number, cend: number, wend: numbe
   if (totalLen === 0) totalLen = wend - off;
   if (totalLen < hlen) return DecodeStatus.Malformed;
   const end = off + totalLen;
+  out.lengthFieldCut = takeLengthFieldCut(end, wend);
   const pwend = end < wend ? end : wend;
   const pcend = pwend < cend ? pwend : cend;
 
+  foldOuterIpLayer();
   frameState.ipOffset = off;
   frameState.ipData = d;
   frameState.ipVersion = 4;

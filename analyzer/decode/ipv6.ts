@@ -8,7 +8,8 @@ import { ipv6Text } from './address.js';
 import { u16, u32 } from './bytes.js';
 import { completed, HEAD_BYTES } from './reassembly.js';
 import { decodeIpPayload } from './ipproto.js';
-import { frameState } from './state.js';
+import { frameState, takeLengthFieldCut } from './state.js';
+import { foldOuterIpLayer } from './tunnel-id.js';
 import { DecodeStatus, type DecodedPacket } from './types.js';
 
 const NH_HOP_BY_HOP = 0;
@@ -23,9 +24,11 @@ export function decodeIpv6(d: Uint8Array, off: number, cend: number, wend: numbe
   let payloadLen = u16(d, off + 4);
   if (payloadLen === 0) payloadLen = wend - off - 40;
   const end = off + 40 + payloadLen;
+  out.lengthFieldCut = takeLengthFieldCut(end, wend);
   const pwend = end < wend ? end : wend;
   const pcend = pwend < cend ? pwend : cend;
 
+  foldOuterIpLayer();
   frameState.ipOffset = off;
   frameState.ipData = d;
   frameState.ipVersion = 6;

@@ -2,7 +2,8 @@
  * Encapsulations that lead to another link or network layer: GRE (with ERSPAN, WCCP, PPTP and Aruba
  * variants), MPLS, PPP, and the UDP tunnels tshark decodes by port: VXLAN (4789), VXLAN-GPE (4790),
  * Geneve (6081), GTP-U (2152), Teredo (3544), GRE-in-UDP (4754), AYIYA (5072) and sFlow's sampled packet
- * headers (6343). Like tshark, a UDP port pair is matched lower port first.
+ * headers (6343). Like tshark, a UDP port pair is matched lower port first. Teredo is also recognised on
+ * other ports, as Zeek does (looksLikeTeredo).
  */
 import { u16, u32 } from './bytes.js';
 import { decodeEthernet, decodeEthertype, decodeIpByVersion } from './ether.js';
@@ -11,6 +12,7 @@ import { decodeIpv6 } from './ipv6.js';
 import { decodeIpPayload } from './ipproto.js';
 import { decodeWlan } from './wlan.js';
 import { MAX_DEPTH } from './state.js';
+import { enterUdpTunnel } from './tunnel-id.js';
 import { DecodeStatus, type DecodedPacket } from './types.js';
 
 const GRE_C = 0x8000;
@@ -139,12 +141,19 @@ export function decodeUdp(d: Uint8Array, off: number, cend: number, wend: number
   // tshark hands the datagram to the lower port's dissector first. Every well-known port (< 1024) has
   // one, so a tunnel port is only taken from the higher port when the lower one is not well known.
   const port = isTunnelPort(low) ? low : low >= 1024 && isTunnelPort(high) ? high : 0;
-  if (port === 0) return DecodeStatus.NotTcp;
   const udpLen = u16(d, off + 4);
   let pwend = wend;
   if (udpLen >= 8 && off + udpLen < wend) pwend = off + udpLen;
   const pcend = pwend < cend ? pwend : cend;
   const p = off + 8;
+  if (port === 0) {
+    // A well-known port's own dissector wins in tshark, as it does over a tunnel port.
+    if (low < 1024 || !looksLikeTeredo(d, p, pcend, pwend)) return DecodeStatus.NotTcp;
+    enterUdpTunnel(((low << 16) | high) >>> 0);
+    return decodeTeredo(d, p, pcend, pwend, out, depth + 1);
+  }
+  // Zeek keys VXLAN by its destination port, GRE-in-UDP as GRE (no ports), other UDP tunnels by both ports.
+  enterUdpTunnel(port === PORT_VXLAN ? PORT_VXLAN : port === PORT_GRE_UDP ? 0 : ((low << 16) | high) >>> 0);
   switch (port) {
     case PORT_VXLAN:
       return decodeEthernet(d, p + 8, pcend, pwend, out, depth + 1);
@@ -201,6 +210,30 @@ function decodeGtpU(d: Uint8Array, off: number, cend: number, wend: number, out:
     }
   }
   return decodeIpByVersion(d, p, cend, wend, out, depth);
+}
+
+const TEREDO_PREFIX = 0x20010000;
+
+/**
+ * Teredo on a port other than 3544 (a Teredo client talks to its peers' relays and NATs on any port),
+ * found as Zeek finds it (TeredoAnalyzer::DetectProtocol, then its parse) and as tshark does with
+ * teredo.heuristic_teredo on: an IPv6 header whose payload length is exactly the rest of the datagram,
+ * after an origin indication or authentication header, or with an address in 2001:0::/32 (the Teredo
+ * prefix). Both conditions hold in each tool, so a datagram taken here is Teredo to both.
+ */
+function looksLikeTeredo(d: Uint8Array, off: number, cend: number, wend: number): boolean {
+  let p = off;
+  let headed = false;
+  if (cend - p >= 4 && u16(d, p) === 0x0001) {
+    p += 4 + d[p + 2]! + d[p + 3]! + 9;
+    headed = true;
+  }
+  if (cend - p >= 2 && u16(d, p) === 0x0000) {
+    p += 8;
+    headed = true;
+  }
+  if (cend - p < 40 || d[p]! >>> 4 !== 6 || u16(d, p + 4) + 40 !== wend - p) return false;
+  return headed || u32(d, p + 8) === TEREDO_PREFIX || u32(d, p + 24) === TEREDO_PREFIX;
 }
 
 function decodeTeredo(d: Uint8Array, off: number, cend: number, wend: number, out: DecodedPacket, depth: number): DecodeStatus {

@@ -36,6 +36,14 @@ export interface DecodedPacket {
   vlan: number;
   /** True when the TCP header was found inside a tunnel (GRE, VXLAN, Geneve, GTP, IP-in-IP, ...). */
   tunneled: boolean;
+  /** Which tunnels carried it (tunnel-id.ts): equal for the same outer connections, 0 when not tunneled. */
+  tunnelId: number;
+  /**
+   * TCP payload bytes that PPPoE's length field cut from the IP packet although the frame holds them
+   * (decode/state.ts takeLengthFieldCut): not in payloadLen (tshark's view), counted by the connection
+   * tracker (Zeek's view).
+   */
+  lengthFieldCut: number;
   sport: number;
   dport: number;
   /** Unsigned 32-bit sequence and acknowledgement numbers. */
@@ -70,7 +78,7 @@ export interface DecodedPacket {
 
 export function newDecodedPacket(): DecodedPacket {
   return {
-    ipVersion: 4, src: '', dst: '', ttl: 0, ipId: -1, vlan: -1, tunneled: false,
+    ipVersion: 4, src: '', dst: '', ttl: 0, ipId: -1, vlan: -1, tunneled: false, tunnelId: 0, lengthFieldCut: 0,
     sport: 0, dport: 0, seq: 0, ack: 0, flags: 0, reserved: 0, doff: 0, win: 0, urp: 0,
     payloadLen: 0, tcpOffset: 0, tcpTruncated: false,
     mss: -1, wscale: -1, sackPerm: false, tsval: -1, tsecr: -1, sackBlocks: null,

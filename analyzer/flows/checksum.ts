@@ -33,7 +33,8 @@ function ipv6Bytes(text: string, out: number[]): void {
  * segment is not wholly in the frame, or it came from a reassembled datagram).
  */
 export function tcpChecksumOk(data: Uint8Array, p: DecodedPacket): boolean | null {
-  const tcpLen = p.doff * 4 + p.payloadLen;
+  // Over the IP length, as Zeek checks it, also where PPPoE's length field cut the payload shorter.
+  const tcpLen = p.doff * 4 + p.payloadLen + p.lengthFieldCut;
   if (p.tcpOffset < 0 || p.tcpTruncated || p.doff < 5 || p.tcpOffset + tcpLen > data.length) return null;
   const pseudo: number[] = [];
   if (p.ipVersion === 4) {

@@ -133,8 +133,8 @@ export interface TrackedSegment {
   wireLen: number;
   /** IP total length (conn.log's *_ip_bytes). */
   ipBytes: number;
-  /** Carried in a tunnel (a change of tunnel gives Zeek's 'X'). */
-  tunneled: boolean;
+  /** The tunnels that carried it, 0 for none (decode/tunnel-id.ts; a change of tunnel counts toward Zeek's 'X'). */
+  tunnelId: number;
   sec: number;
   nsec: number;
 }
@@ -142,7 +142,7 @@ export interface TrackedSegment {
 export function newTrackedSegment(): TrackedSegment {
   return {
     captureId: 0, srcAddr: 0, sport: 0, dstAddr: 0, dport: 0, ipVersion: 4, vlan: -1, flags: 0, seq: 0, ack: 0, win: 0,
-    payloadLen: 0, payloadCaptured: true, kind: SegmentKind.Normal, wireLen: 0, ipBytes: 0, tunneled: false, sec: 0, nsec: 0,
+    payloadLen: 0, payloadCaptured: true, kind: SegmentKind.Normal, wireLen: 0, ipBytes: 0, tunnelId: 0, sec: 0, nsec: 0,
   };
 }
 
@@ -203,7 +203,7 @@ export class FlowTracker {
 
   /** Assigns the segment to its connection (creating or splitting one as needed) and updates it. */
   track(segment: TrackedSegment): void {
-    const { captureId, srcAddr, sport, dstAddr, dport, ipVersion, vlan, flags, seq, ack, win, payloadLen, payloadCaptured, wireLen, sec, nsec, ipBytes, kind, tunneled } = segment;
+    const { captureId, srcAddr, sport, dstAddr, dport, ipVersion, vlan, flags, seq, ack, win, payloadLen, payloadCaptured, wireLen, sec, nsec, ipBytes, kind, tunnelId } = segment;
     const srcEp = srcAddr * 65536 + sport;
     const dstEp = dstAddr * 65536 + dport;
     const lo = srcEp < dstEp ? srcEp : dstEp;
@@ -239,7 +239,7 @@ export class FlowTracker {
     const fromClient = flow.clientAddr === srcAddr && flow.clientPort === sport;
     this.flow = flow;
     this.fromClient = fromClient;
-    flow.zeek.encapsulation(tunneled);
+    flow.zeek.encapsulation(tunnelId);
     if (kind !== SegmentKind.Normal) {
       // Zeek drops the segment before counting it: a bad checksum leaves a 'C', a cut header nothing.
       // It still is a packet of the connection (flows.packets / bytes add up to the packets table).

@@ -130,7 +130,8 @@ export class ZeekConnection {
   private packets = 0;
 
   private tunnelChanges = 0;
-  private encapsulated: boolean | null = null;
+  /** The tunnel identity of the last segment (decode/tunnel-id.ts), null before the first. */
+  private lastTunnelId: number | null = null;
   /** History bits of letters kept per connection (C per side, X once). */
   private connHist = 0;
 
@@ -144,18 +145,17 @@ export class ZeekConnection {
   }
 
   /**
-   * Zeek's CheckEncapsulation: each change between tunneled and direct counts; past
-   * tunnel_max_changes_per_connection an 'X' (analyzer limit reached) is logged once. tcplens knows
-   * only whether a segment came through a tunnel, not which tunnel, so a change of tunnel endpoints
-   * alone is not seen.
+   * Zeek's CheckEncapsulation: each change of encapsulation counts (between tunneled and direct, or
+   * to another tunnel, e.g. GTP uplink and downlink on different outer connections); past
+   * tunnel_max_changes_per_connection an 'X' (analyzer limit reached) is logged once.
    */
-  encapsulation(tunneled: boolean): void {
-    if (this.encapsulated === null) {
-      this.encapsulated = tunneled;
+  encapsulation(tunnelId: number): void {
+    if (this.lastTunnelId === null) {
+      this.lastTunnelId = tunnelId;
       return;
     }
-    if (this.encapsulated === tunneled) return;
-    this.encapsulated = tunneled;
+    if (this.lastTunnelId === tunnelId) return;
+    this.lastTunnelId = tunnelId;
     if (this.tunnelChanges >= MAX_TUNNEL_CHANGES) {
       if ((this.connHist & HIST_LIMIT) === 0) {
         this.connHist |= HIST_LIMIT;

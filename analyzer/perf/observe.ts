@@ -17,7 +17,7 @@ export function observeSegment(flow: Flow, fromClient: boolean, sec: number, nse
  * extension headers: the decoder does not report their exact length), the TCP header and the payload.
  */
 export function ipBytesOf(p: DecodedPacket): number {
-  return (p.ipVersion === 4 ? 20 : 40) + p.doff * 4 + p.payloadLen;
+  return (p.ipVersion === 4 ? 20 : 40) + p.doff * 4 + p.payloadLen + p.lengthFieldCut;
 }
 
 /** How Zeek takes the segment: normal, a header the snaplen cut, or (when verifying) a wrong checksum. */

@@ -82,6 +82,36 @@ test('Teredo: bare, with origin indication, with authentication', () => {
   assertInner(outer(17, udp(40000, 3544, bytes(auth, [0, 0], be16(1), be32(0), innerV6))), 'teredo auth + origin', true);
 });
 
+test('Teredo on other ports, as Zeek finds it: a Teredo-prefix address or a Teredo header, and an exact IPv6 length', () => {
+  const teredoAddr = [0x20, 0x01, 0, 0, 0x41, 0x37, 0x9e, 0x50, 0, 0, 0, 0, 0, 0, 0, 0];
+  const toRelay = ipv6(tcp({ sport: 1234, dport: 80, seq: 99, payload: 3 }), { src: teredoAddr });
+  const { status, out } = decode(outer(17, udp(3797, 32900, toRelay)));
+  assert.equal(status, DecodeStatus.Tcp, 'IPv6 from a 2001:0::/32 address');
+  assert.equal(out.src, '2001:0:4137:9e50::');
+  assert.equal(out.tunneled, true);
+  assertInner(outer(17, udp(3797, 32900, bytes([0, 0], be16(0x1234), be32(0), innerV6))), 'origin indication first', true);
+  assert.equal(decode(outer(17, udp(3797, 32900, innerV6))).status, DecodeStatus.NotTcp, 'no Teredo address, no Teredo header: plain UDP');
+  const longer = ipv6(tcp({ sport: 1234, dport: 80, payload: 3 }), { src: teredoAddr, payloadLen: 40 });
+  assert.equal(decode(outer(17, udp(3797, 32900, longer))).status, DecodeStatus.NotTcp, 'IPv6 length not the rest of the datagram');
+});
+
+test('tunnel identity: one outer connection is one tunnel in both directions; another outer connection is another', () => {
+  const gtp = (payload: Uint8Array) => bytes([0x30, 0xff], be16(payload.length), be32(0x1234), payload);
+  const via = (src: number[], dst: number[], sport: number, dport: number, payload: Uint8Array) =>
+    ether(0x0800, ipv4(udp(sport, dport, payload), { proto: 17, src, dst }));
+  const A = [198, 51, 100, 1];
+  const B = [198, 51, 100, 2];
+  const id = (frame: Uint8Array): number => decode(frame).out.tunnelId;
+  const up = id(via(A, B, 2152, 2152, gtp(innerV4)));
+  assert.notEqual(up, 0, 'tunneled');
+  assert.equal(id(via(B, A, 2152, 2152, gtp(innerV4))), up, 'the reverse direction of the same outer connection');
+  assert.notEqual(id(via(B, A, 5906, 2152, gtp(innerV4))), up, 'another outer UDP connection (GTP, one port per direction)');
+  assert.notEqual(id(via(A, [198, 51, 100, 3], 2152, 2152, gtp(innerV4))), up, 'another outer endpoint');
+  const vxlan = (sport: number) => via(A, B, sport, 4789, bytes([0x08, 0, 0, 0], be32(0x00010000), ether(0x0800, innerV4)));
+  assert.equal(id(vxlan(40000)), id(vxlan(50000)), 'VXLAN: the source port (a hash of the inner flow) does not count');
+  assert.equal(decode(ether(0x0800, innerV4)).out.tunnelId, 0, 'not tunneled');
+});
+
 test('MPLS (with a label stack, over Ethernet and PPP, Ethernet pseudowire) and PPPoE over QinQ', () => {
   const labels = bytes(be32((100 << 12) | 0x0ff), be32((200 << 12) | 0x1ff));
   assertInner(ether(0x8847, bytes(labels, innerV4)), 'mpls', false, false);
@@ -92,6 +122,17 @@ test('MPLS (with a label stack, over Ethernet and PPP, Ethernet pseudowire) and 
   assertInner(outer(137, bytes(labels, innerV4)), 'mpls in ip');
   const pppoe = bytes([0x11, 0x00], be16(0x0001), be16(innerV4.length + 2), be16(0x0021), innerV4);
   assertInner(tagged([[0x88a8, 10], [0x8100, 20]], 0x8864, bytes(pppoe, new Uint8Array(6))), 'pppoe over qinq', false, false);
+});
+
+test("PPPoE's length bounds the segment as tshark has it; bytes it cut that the IP length claims are lengthFieldCut (Zeek's view)", () => {
+  const segment = ipv4(tcp({ sport: 1234, dport: 80, seq: 99, payload: 6 }), { src: [10, 9, 9, 1], dst: [10, 9, 9, 2] });
+  const pppoe = bytes([0x11, 0x00], be16(0x0001), be16(segment.length + 2 - 6), be16(0x0021), segment);
+  const { status, out } = decode(tagged([[0x88a8, 10], [0x8100, 20]], 0x8864, pppoe));
+  assert.equal(status, DecodeStatus.Tcp);
+  assert.equal(out.payloadLen, 0, "tshark's tcp.len: PPPoE's payload ends after the TCP header");
+  assert.equal(out.lengthFieldCut, 6, 'the 6 bytes the IP length claims, all in the frame');
+  const whole = bytes([0x11, 0x00], be16(0x0001), be16(segment.length + 2), be16(0x0021), segment);
+  assert.equal(decode(tagged([[0x8100, 20]], 0x8864, whole)).out.lengthFieldCut, 0, 'lengths agree: nothing cut');
 });
 
 test('IPComp with DEFLATE inside AH is inflated and decoded, like tshark', () => {
