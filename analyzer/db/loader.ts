@@ -15,6 +15,7 @@
  * with it but differs (a file added to a rotation set) replaces it.
  */
 import { open } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { UsageError, type CaptureError } from '../../common/errors.js';
 import { DecodeStatus, FrameDecoder, newDecodedPacket, type DecodedPacket } from '../decode/index.js';
@@ -119,6 +120,8 @@ interface InputIdentity {
   mtimeMs: number;
   /** A regular file: can be recognised in a kept database. Streams are always read. */
   stable: boolean;
+  /** Handed to the reader, which then takes no stat of its own (null: standard input, or none could be had). */
+  stat: Stats | null;
 }
 
 /** Loads the captures (as one set, or one set per file) and returns what happened to each file. */
@@ -132,10 +135,10 @@ export async function loadCaptures(db: Database, inputs: readonly string[], opts
 }
 
 async function identify(input: string): Promise<InputIdentity> {
-  if (input === STDIN) return { input, abs: inputName(input), size: 0, mtimeMs: 0, stable: false };
+  if (input === STDIN) return { input, abs: inputName(input), size: 0, mtimeMs: 0, stable: false, stat: null };
   const abs = path.resolve(input);
   const st = statOrNull(abs);
-  return { input, abs, size: st?.size ?? 0, mtimeMs: st?.mtimeMs ?? 0, stable: st?.isFile() ?? false };
+  return { input, abs, size: st?.size ?? 0, mtimeMs: st?.mtimeMs ?? 0, stable: st?.isFile() ?? false, stat: st };
 }
 
 /** The set already in the database with exactly these files, as LoadedCaptures; null when there is none. */
@@ -341,6 +344,7 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
   };
 
   const files = await readCaptureSet(ids.map((i) => i.input), onPacket, {
+    stats: ids.map((i) => i.stat),
     ...(opts.signal ? { signal: opts.signal } : {}),
     onOrder: (ordered) => {
       order = ordered.map((o) => byInput.get(o.input)!);
