@@ -242,9 +242,16 @@ async function merge(members: Member[], onPacket: SetPacketCallback, pool: Buffe
   let next = 0;
   const heap = new CursorHeap();
   let frame = 0;
-  const through = (m: Member, limit: Time): PassThrough => ({
-    sec: limit.sec, nsec: limit.nsec, deliver: (p) => onPacket(p, m.index, ++frame),
-  });
+  // One pass-through for the whole merge, pointed at each file in turn: a new closure per file made the
+  // readers' call sites see a new function each time (deoptimizations; bench/NOTES.md).
+  let passing = 0;
+  const pass: PassThrough = { sec: 0, nsec: 0, deliver: (p) => onPacket(p, passing, ++frame) };
+  const through = (m: Member, limit: Time): PassThrough => {
+    passing = m.index;
+    pass.sec = limit.sec;
+    pass.nsec = limit.nsec;
+    return pass;
+  };
   const buffers = new Map<Member, Buffer>();
   const open = (m: Member): void => {
     if (m.cursor) return;

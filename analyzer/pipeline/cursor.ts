@@ -58,6 +58,11 @@ function giveRows(rows: Float64Array): void {
   if (spareRows.length < SPARE_ROWS) spareRows.push(rows);
 }
 
+/** A stored whole number as the reader made it: a small integer while it fits in one (up to 2^30). */
+function asInteger(v: number): number {
+  return v < 0x40000000 ? v | 0 : v;
+}
+
 /** Ends a read the consumer no longer wants; readCapture reports it as a cancelled read. */
 function stopped(): Error {
   return Object.assign(new Error('stopped by the reader of the capture set'), { name: 'AbortError' });
@@ -109,7 +114,8 @@ export class PacketCursor {
 
   constructor(readonly path: string, opts: CursorOptions = {}) {
     const { chunkBytes } = opts;
-    this.firstBatch = chunkBytes === undefined ? MIN_BATCH : Math.max(MIN_BATCH, Math.min(1 << 16, Math.ceil(chunkBytes / 64)));
+    // A power of two, so that rows handed on (takeRows) fit the next file of about the same size.
+    this.firstBatch = chunkBytes === undefined ? MIN_BATCH : 2 ** Math.ceil(Math.log2(Math.max(MIN_BATCH, Math.min(1 << 16, chunkBytes / 64))));
     this.batchReady = new Promise((resolve) => (this.signalBatch = resolve));
     let started = false;
     const start = new Promise<void>((resolve, reject) => {
@@ -272,15 +278,18 @@ export class PacketCursor {
     const rows = this.rows!;
     const r = this.pos * STRIDE;
     const p = this.packet;
-    p.frame = rows[r + FRAME]!;
-    p.interfaceId = rows[r + IFACE]!;
-    p.linktype = rows[r + LINKTYPE]!;
+    // Integers as integers (`>>> 0`, asInteger): a Float64Array element is a double, and a double stored
+    // once into a field V8 holds as a small integer turns that field into a double field in every RawPacket,
+    // the readers' own included (deoptimizations, then slower code downstream).
+    p.frame = asInteger(rows[r + FRAME]!);
+    p.interfaceId = rows[r + IFACE]! >>> 0;
+    p.linktype = rows[r + LINKTYPE]! >>> 0;
     p.tsSec = rows[r + TS_SEC]!;
-    p.tsNsec = rows[r + TS_NSEC]!;
-    p.capLen = rows[r + CAP_LEN]!;
-    p.wireLen = rows[r + WIRE_LEN]!;
-    p.flags = rows[r + FLAGS]!;
-    p.fileOffset = rows[r + FILE_OFFSET]!;
+    p.tsNsec = rows[r + TS_NSEC]! >>> 0;
+    p.capLen = rows[r + CAP_LEN]! >>> 0;
+    p.wireLen = rows[r + WIRE_LEN]! >>> 0;
+    p.flags = rows[r + FLAGS]! >>> 0;
+    p.fileOffset = asInteger(rows[r + FILE_OFFSET]!);
     p.hasTimestamp = rows[r + HAS_TS] === 1;
     p.data = new Uint8Array(this.batchBytes!, rows[r + DATA_OFFSET]!, p.capLen);
   }
