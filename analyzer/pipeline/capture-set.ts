@@ -103,8 +103,8 @@ function readOptions(m: Member, chunkBytes: number, buffer: Buffer, signal: Abor
 }
 
 /**
- * Ends a peek at its first packet (readCapture's signal): the reader stops after the records of its first
- * small window. An AbortError, so that the reader takes it for a cancellation; made once, thrown by every peek.
+ * Ends a peek once it has its first packet (from its beforeMove): the reader stops after the records of
+ * its first small window. An AbortError, so that the reader takes it for a cancellation; made once.
  */
 const PEEKED = Object.assign(new Error('peeked: the first packet is all a peek reads'), { name: 'AbortError' });
 
@@ -154,17 +154,16 @@ async function peek(m: Member, pool: BufferPool, signal: AbortSignal | undefined
     }
     return;
   }
-  // A plain read, not a cursor: nothing needs storing, and the read stops at the first packet (PEEKED).
+  // A plain read, not a cursor: nothing needs storing, and the read stops at the first refill once the
+  // first packet is known (PEEKED; a signal would cost an AbortController and an abort event per file).
   const buffer = pool.take(PEEK_CHUNK);
-  const first = new AbortController();
   let has = false;
   const r = await readCapture(m.input, (p) => {
     if (has) return;
     has = true;
     m.firstSec = p.tsSec;
     m.firstNsec = p.tsNsec;
-    first.abort(PEEKED);
-  }, readOptions(m, PEEK_CHUNK, buffer, signal ? AbortSignal.any([signal, first.signal]) : first.signal));
+  }, { ...readOptions(m, PEEK_CHUNK, buffer, signal), beforeMove: () => (has ? Promise.reject(PEEKED) : Promise.resolve()) });
   pool.give(buffer);
   // Nothing to merge from this file: what the peek found (damage, emptiness) is its whole result.
   if (!has) m.result = r;
