@@ -3,7 +3,7 @@
  * several captures can be merged packet by packet (capture-set.ts).
  *
  * The reader parses every whole record in its window, handing each to a callback that stores it here
- * (numbers in typed arrays, the bytes as a view into the window: nothing is copied). Before the reader
+ * (numbers in one typed array, the bytes as a view into the window: nothing is copied). Before the reader
  * refills its window, which overwrites those bytes, it awaits `beforeMove`; that wait ends only when the
  * consumer has taken every stored packet and asked for more. So a batch costs two promise hand-offs, not
  * one per packet, and packet bytes stay valid exactly as long as the consumer may look at them.
