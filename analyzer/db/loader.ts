@@ -15,6 +15,7 @@
  * with it but differs (a file added to a rotation set) replaces it.
  */
 import { open } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { UsageError, type CaptureError } from '../../common/errors.js';
 import { DecodeStatus, FrameDecoder, newDecodedPacket, type DecodedPacket } from '../decode/index.js';
@@ -119,6 +120,8 @@ interface InputIdentity {
   mtimeMs: number;
   /** A regular file: can be recognised in a kept database. Streams are always read. */
   stable: boolean;
+  /** Handed to the reader, which then takes no stat of its own (null: standard input, or none could be had). */
+  stat: Stats | null;
 }
 
 /** Loads the captures (as one set, or one set per file) and returns what happened to each file. */
@@ -132,10 +135,10 @@ export async function loadCaptures(db: Database, inputs: readonly string[], opts
 }
 
 async function identify(input: string): Promise<InputIdentity> {
-  if (input === STDIN) return { input, abs: inputName(input), size: 0, mtimeMs: 0, stable: false };
+  if (input === STDIN) return { input, abs: inputName(input), size: 0, mtimeMs: 0, stable: false, stat: null };
   const abs = path.resolve(input);
   const st = statOrNull(abs);
-  return { input, abs, size: st?.size ?? 0, mtimeMs: st?.mtimeMs ?? 0, stable: st?.isFile() ?? false };
+  return { input, abs, size: st?.size ?? 0, mtimeMs: st?.mtimeMs ?? 0, stable: st?.isFile() ?? false, stat: st };
 }
 
 /** The set already in the database with exactly these files, as LoadedCaptures; null when there is none. */
@@ -247,9 +250,17 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
   const byInput = new Map(ids.map((i) => [i.input, i]));
   // Filled when the set's canonical order is known (before the first packet).
   let order: InputIdentity[] = [];
-  let counts: FileCounts[] = [];
+  // Per file, made at the file's first packet (fileStarts), not all when the order is known: their time
+  // fields start as small integers (-1) and become doubles with the first timestamp, which makes V8 retire
+  // the objects' shape; 1,000 objects made before that kept the retired shape, and every packet of a
+  // 1,000-file set paid for it (0.4-0.5 s per million packets; bench/NOTES.md, capture sets).
+  let counts: (FileCounts | undefined)[] = [];
   // Per file: timestamps no TIMESTAMP_NS holds (value-range.ts), and the last good one.
-  let stamps: StampGuard[] = [];
+  let stamps: (StampGuard | undefined)[] = [];
+  const fileStarts = (file: number): FileCounts => {
+    stamps[file] = new StampGuard();
+    return (counts[file] = newCounts());
+  };
   // Progress percentages only for plain files (gzip offsets are in decompressed bytes), and only when shown.
   const sizeOf = new Map<string, number>();
   if (opts.onProgress) for (const i of ids) sizeOf.set(i.input, i.stable && !(await isGzip(i.abs)) ? i.size : 0);
@@ -291,7 +302,7 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
   let seen = 0;
 
   const onPacket = (raw: RawPacket, file: number, frame: number): void => {
-    const c = counts[file]!;
+    const c = counts[file] ?? fileStarts(file);
     const guard = stamps[file]!;
     const tsOk = guard.check(raw.frame, raw.fileOffset, raw.tsSec, raw.tsNsec);
     if (tsOk) {
@@ -341,11 +352,12 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
   };
 
   const files = await readCaptureSet(ids.map((i) => i.input), onPacket, {
+    stats: ids.map((i) => i.stat),
     ...(opts.signal ? { signal: opts.signal } : {}),
     onOrder: (ordered) => {
       order = ordered.map((o) => byInput.get(o.input)!);
-      counts = order.map(newCounts);
-      stamps = order.map(() => new StampGuard());
+      counts = new Array<FileCounts | undefined>(order.length);
+      stamps = new Array<StampGuard | undefined>(order.length);
       progressSizes = order.map((o) => sizeOf.get(o.input) ?? 0);
     },
   });
@@ -363,14 +375,16 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
   for (const f of [...files].sort((a, b) => position.get(a.input)! - position.get(b.input)!)) {
     const id = order[f.index]!;
     const result = f.result;
-    const nulled = nulledValueWarnings(stamps[f.index]!, result.interfaces);
+    // A file that gave no packet never started.
+    const fileCounts = counts[f.index] ?? newCounts();
+    const nulled = nulledValueWarnings(stamps[f.index] ?? new StampGuard(), result.interfaces);
     result.warnings.push(...nulled);
     const unreadable = result.error !== null && result.packets === 0;
     const captureId = captureIdOf(f.index);
-    if (!unreadable) rows.push({ captureId, setId: first.setId, id, result, counts: counts[f.index]! });
+    if (!unreadable) rows.push({ captureId, setId: first.setId, id, result, counts: fileCounts });
     out.push({
       captureId: unreadable ? null : captureId, setId: unreadable ? null : first.setId, path: f.name, reused: false,
-      packets: result.packets, tcpPackets: counts[f.index]!.tcp, partial: result.partial, error: result.error, warnings: result.warnings,
+      packets: result.packets, tcpPackets: fileCounts.tcp, partial: result.partial, error: result.error, warnings: result.warnings,
       nulled,
     });
   }

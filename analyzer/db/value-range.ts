@@ -61,14 +61,27 @@ export class OutOfRangeStamps {
  */
 export class StampGuard {
   readonly stamps = new OutOfRangeStamps();
-  sec = -1;
-  nsec = 0;
+  /**
+   * The last good stamp (sec -1 before the first), in a Float64Array rather than two fields: a field that
+   * starts as a small integer and then takes a timestamp (a double) makes V8 retire the object's shape, and
+   * a capture set has one guard per file; with 1,000 files every packet paid for the retired shapes
+   * (bench/NOTES.md, capture sets).
+   */
+  private readonly last = new Float64Array([-1, 0]);
+
+  get sec(): number {
+    return this.last[0]!;
+  }
+
+  get nsec(): number {
+    return this.last[1]!;
+  }
 
   /** True when the packet's stamp fits; otherwise it is noted for the warning. */
   check(frame: number, fileOffset: number, sec: number, nsec: number): boolean {
     if (tsNsInRange(sec)) {
-      this.sec = sec;
-      this.nsec = nsec;
+      this.last[0] = sec;
+      this.last[1] = nsec;
       return true;
     }
     this.stamps.note(frame, fileOffset, sec, nsec);

@@ -16,11 +16,12 @@
  * in time (one or two for a rotation set), not all of them: 1,000 files work within any fd limit.
  * Standard input and FIFOs cannot be opened twice: they stay open from the peek on.
  */
+import type { Stats } from 'node:fs';
 import path from 'node:path';
-import { inputName, readCapture, STDIN, type RawPacket, type ReadResult } from '../readers/index.js';
+import { inputName, readCapture, STDIN, type RawPacket, type ReadOptions, type ReadResult } from '../readers/index.js';
 import { CaptureError } from '../../common/errors.js';
 import { emptyResult, statOrNull } from '../readers/common.js';
-import { PacketCursor } from './cursor.js';
+import { PacketCursor, type PassThrough } from './cursor.js';
 
 /** One input of a set, in the set's canonical order. */
 export interface SetFile {
@@ -41,6 +42,11 @@ export interface ReadSetOptions {
   signal?: AbortSignal;
   /** Called once the canonical order is known, before the first packet. */
   onOrder?: (files: readonly { input: string; name: string }[]) => void;
+  /**
+   * The inputs' stats (null: none could be had), in the order of `inputs`, when the caller has taken them
+   * already (the loader does, to recognise a kept set): the set then takes none of its own.
+   */
+  stats?: readonly (Stats | null)[];
 }
 
 /**
@@ -65,6 +71,8 @@ interface Member {
   input: string;
   name: string;
   seekable: boolean;
+  /** Its stat when it has one, handed to each read of it (saves the reader its own). */
+  stat: Stats | null;
   /** Read size while merging: the whole file when it is small (no 1 MiB buffer per small file). */
   chunk: number;
   /** First packet's time; sec = Infinity when the capture has no packet. */
@@ -80,14 +88,25 @@ function displayName(input: string): string {
 }
 
 /** Whether the input can be opened twice, and how much to read at once while merging it. */
-function inspect(input: string): { seekable: boolean; chunk: number } {
-  if (input === STDIN) return { seekable: false, chunk: MERGE_CHUNK };
-  const st = statOrNull(input);
+function inspect(input: string, known: Stats | null | undefined): { seekable: boolean; stat: Stats | null; chunk: number } {
+  if (input === STDIN) return { seekable: false, stat: null, chunk: MERGE_CHUNK };
+  const st = known === undefined ? statOrNull(input) : known;
   // A missing file is "seekable": its peek reports the error and it never opens again.
   const seekable = st === null || st.isFile() || st.isDirectory();
   const size = st?.isFile() ? st.size : MERGE_CHUNK;
-  return { seekable, chunk: Math.min(MERGE_CHUNK, Math.max(MIN_MERGE_CHUNK, size + 64)) };
+  return { seekable, stat: st, chunk: Math.min(MERGE_CHUNK, Math.max(MIN_MERGE_CHUNK, size + 64)) };
 }
+
+/** What a member's reads are given besides the read size: its stat, the pool's buffer, the set's signal. */
+function readOptions(m: Member, chunkBytes: number, buffer: Buffer, signal: AbortSignal | undefined): ReadOptions {
+  return { chunkBytes, buffer, ...(m.stat ? { stat: m.stat } : {}), ...(signal ? { signal } : {}) };
+}
+
+/**
+ * Ends a peek once it has its first packet (from its beforeMove): the reader stops after the records of
+ * its first small window. An AbortError, so that the reader takes it for a cancellation; made once.
+ */
+const PEEKED = Object.assign(new Error('peeked: the first packet is all a peek reads'), { name: 'AbortError' });
 
 /** Whether a's head goes out before b's: the earlier time, and on a tie the file later in the list (mergecap). */
 function earlier(aSec: number, aNsec: number, aIdx: number, bSec: number, bNsec: number, bIdx: number): boolean {
@@ -99,24 +118,33 @@ function earlier(aSec: number, aNsec: number, aIdx: number, bSec: number, bNsec:
 /**
  * Window buffers handed from file to file: a set of 1,000 small files would otherwise allocate (and the GC
  * reclaim) two buffers per file. A buffer comes back only once no packet view into it can be in use.
+ * Sizes are rounded up to a power of two, so that a buffer fits the next file of about the same size (each
+ * file's window is its own size), and the pool keeps its largest buffers (the peeks' small ones go first).
  */
 class BufferPool {
+  private static readonly KEEP = 4;
   private readonly free: Buffer[] = [];
 
   take(size: number): Buffer {
     const i = this.free.findIndex((b) => b.length >= size);
-    return i >= 0 ? this.free.splice(i, 1)[0]! : Buffer.allocUnsafe(size);
+    return i >= 0 ? this.free.splice(i, 1)[0]! : Buffer.allocUnsafe(2 ** Math.ceil(Math.log2(size)));
   }
 
   give(buffer: Buffer): void {
-    if (this.free.length < 4) this.free.push(buffer);
+    if (this.free.length < BufferPool.KEEP) {
+      this.free.push(buffer);
+      return;
+    }
+    let smallest = 0;
+    for (let i = 1; i < this.free.length; i++) if (this.free[i]!.length < this.free[smallest]!.length) smallest = i;
+    if (this.free[smallest]!.length < buffer.length) this.free[smallest] = buffer;
   }
 }
 
 /** Reads one member's first packet time; keeps stream members open (they cannot be read twice). */
-async function peek(m: Member, pool: BufferPool): Promise<void> {
+async function peek(m: Member, pool: BufferPool, signal: AbortSignal | undefined): Promise<void> {
   if (!m.seekable) {
-    const stream = new PacketCursor(m.input);
+    const stream = new PacketCursor(m.input, signal ? { signal } : {});
     if (await stream.fill()) {
       m.firstSec = stream.packet.tsSec;
       m.firstNsec = stream.packet.tsNsec;
@@ -126,14 +154,16 @@ async function peek(m: Member, pool: BufferPool): Promise<void> {
     }
     return;
   }
+  // A plain read, not a cursor: nothing needs storing, and the read stops at the first refill once the
+  // first packet is known (PEEKED; a signal would cost an AbortController and an abort event per file).
   const buffer = pool.take(PEEK_CHUNK);
-  const cursor = new PacketCursor(m.input, PEEK_CHUNK, buffer);
-  const has = await cursor.fill();
-  if (has) {
-    m.firstSec = cursor.packet.tsSec;
-    m.firstNsec = cursor.packet.tsNsec;
-  }
-  const r = await cursor.close();
+  let has = false;
+  const r = await readCapture(m.input, (p) => {
+    if (has) return;
+    has = true;
+    m.firstSec = p.tsSec;
+    m.firstNsec = p.tsNsec;
+  }, { ...readOptions(m, PEEK_CHUNK, buffer, signal), beforeMove: () => (has ? Promise.reject(PEEKED) : Promise.resolve()) });
   pool.give(buffer);
   // Nothing to merge from this file: what the peek found (damage, emptiness) is its whole result.
   if (!has) m.result = r;
@@ -146,20 +176,22 @@ export async function readCaptureSet(inputs: readonly string[], onPacket: SetPac
     const input = inputs[0]!;
     const name = displayName(input);
     opts.onOrder?.([{ input, name }]);
-    const result = await readCapture(input, (p) => onPacket(p, 0, p.frame), opts.signal ? { signal: opts.signal } : {});
+    const stat = opts.stats?.[0];
+    const result = await readCapture(input, (p) => onPacket(p, 0, p.frame), { ...(opts.signal ? { signal: opts.signal } : {}), ...(stat ? { stat } : {}) });
     return [{ input, name, index: 0, result }];
   }
   const members: Member[] = inputs.map((input) => ({
-    input, name: displayName(input), seekable: true, chunk: MERGE_CHUNK,
+    input, name: displayName(input), seekable: true, stat: null, chunk: MERGE_CHUNK,
     firstSec: Infinity, firstNsec: 0, cursor: null, result: null, index: 0,
   }));
   const pool = new BufferPool();
   let nextPeek = 0;
   const peeker = async (): Promise<void> => {
     while (nextPeek < members.length) {
-      const m = members[nextPeek++]!;
-      Object.assign(m, inspect(m.input));
-      await peek(m, pool);
+      const i = nextPeek++;
+      const m = members[i]!;
+      Object.assign(m, inspect(m.input, opts.stats?.[i]));
+      await peek(m, pool, opts.signal);
     }
   };
   await Promise.all(Array.from({ length: Math.min(PEEK_PARALLEL, members.length) }, peeker));
@@ -178,23 +210,61 @@ function cancelled(name: string): ReadResult {
   return r;
 }
 
-/** The k-way merge of the members' packets (module comment). */
+/** A point in capture time; sec = Infinity: never. */
+interface Time {
+  sec: number;
+  nsec: number;
+}
+
+const NEVER: Time = { sec: Infinity, nsec: 0 };
+
+function headOf(m: Member): Time {
+  return { sec: m.cursor!.packet.tsSec, nsec: m.cursor!.packet.tsNsec };
+}
+
+function firstOf(m: Member | undefined): Time {
+  return m ? { sec: m.firstSec, nsec: m.firstNsec } : NEVER;
+}
+
+function earliest(a: Time, b: Time): Time {
+  return a.sec < b.sec || (a.sec === b.sec && a.nsec < b.nsec) ? a : b;
+}
+
+/**
+ * The k-way merge of the members' packets (module comment). A member's packets go out without a look at
+ * the others while they are earlier than every other open member's head and every unopened member's first
+ * packet (`limit`): in a batch already stored, and as the reader parses them (cursor.ts PassThrough), so a
+ * rotation set streams file after file. A packet at exactly `limit` waits for the heap, which breaks the tie.
+ */
 async function merge(members: Member[], onPacket: SetPacketCallback, pool: BufferPool, signal: AbortSignal | undefined): Promise<void> {
   const pending = members.filter((m) => m.result === null);
   let next = 0;
   const heap = new CursorHeap();
   let frame = 0;
+  // One pass-through for the whole merge, pointed at each file in turn: a new closure per file made the
+  // readers' call sites see a new function each time (deoptimizations; bench/NOTES.md).
+  let passing = 0;
+  const pass: PassThrough = { sec: 0, nsec: 0, deliver: (p) => onPacket(p, passing, ++frame) };
+  const through = (m: Member, limit: Time): PassThrough => {
+    passing = m.index;
+    pass.sec = limit.sec;
+    pass.nsec = limit.nsec;
+    return pass;
+  };
   const buffers = new Map<Member, Buffer>();
   const open = (m: Member): void => {
     if (m.cursor) return;
     const buffer = pool.take(m.chunk);
     buffers.set(m, buffer);
-    m.cursor = new PacketCursor(m.input, m.chunk, buffer);
+    m.cursor = new PacketCursor(m.input, readOptions(m, m.chunk, buffer, signal));
   };
-  const release = (m: Member): void => {
+  const release = async (m: Member): Promise<void> => {
     const buffer = buffers.get(m);
     if (buffer) pool.give(buffer);
     buffers.delete(m);
+    // Small files are read synchronously (readers/byte-window.ts), so without this a whole set could run
+    // without one turn of the event loop, and V8's tasks (among them the freeing of garbage buffers) with it.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   };
   for (;;) {
     if (signal?.aborted) {
@@ -210,39 +280,30 @@ async function merge(members: Member[], onPacket: SetPacketCallback, pool: Buffe
     for (let k = next; k < Math.min(next + PREFETCH, pending.length); k++) open(pending[k]!);
     if (waiting && (!top || earlier(waiting.firstSec, waiting.firstNsec, waiting.index, top.cursor!.packet.tsSec, top.cursor!.packet.tsNsec, top.index))) {
       next++;
-      if (await waiting.cursor!.fill()) {
+      // Every open member's head is at or after the top's; every unopened member starts at or after the next's.
+      const limit = earliest(top ? headOf(top) : NEVER, firstOf(pending[next]));
+      if (await waiting.cursor!.fill(through(waiting, limit))) {
         heap.push(waiting);
       } else {
         waiting.result = await waiting.cursor!.finished();
         waiting.cursor = null;
-        release(waiting);
+        await release(waiting);
       }
       continue;
     }
     if (!top) return;
     const cursor = top.cursor!;
-    // Emit the head, and the rest of its batch while nothing else can come before it: with one file open
-    // and the next file starting later (a rotation set), a whole window goes out in this tight loop.
-    let limitSec = Infinity;
-    let limitNsec = 0;
-    if (heap.size > 1) {
-      limitSec = heap.secondSec();
-      limitNsec = heap.secondNsec();
-    }
-    if (waiting && earlier(waiting.firstSec, waiting.firstNsec, 0, limitSec, limitNsec, 0)) {
-      limitSec = waiting.firstSec;
-      limitNsec = waiting.firstNsec;
-    }
+    const limit = earliest(heap.size > 1 ? heap.secondHead() : NEVER, firstOf(waiting ?? undefined));
     let more: boolean;
     do {
       onPacket(cursor.packet, top.index, ++frame);
       more = cursor.step();
-    } while (more && (cursor.packet.tsSec < limitSec || (cursor.packet.tsSec === limitSec && cursor.packet.tsNsec < limitNsec)));
-    if (!more && !(await cursor.fill())) {
+    } while (more && (cursor.packet.tsSec < limit.sec || (cursor.packet.tsSec === limit.sec && cursor.packet.tsNsec < limit.nsec)));
+    if (!more && !(await cursor.fill(through(top, limit)))) {
       heap.pop();
       top.result = await cursor.finished();
       top.cursor = null;
-      release(top);
+      await release(top);
     } else {
       heap.fix();
     }
@@ -262,12 +323,8 @@ class CursorHeap {
   }
 
   /** Head time of the earliest member after the top (the top's emit limit). */
-  secondSec(): number {
-    return this.second().cursor!.packet.tsSec;
-  }
-
-  secondNsec(): number {
-    return this.second().cursor!.packet.tsNsec;
+  secondHead(): Time {
+    return headOf(this.second());
   }
 
   private second(): Member {

@@ -10,12 +10,17 @@
  * `beforeMove`, when set, is awaited before a refill touches bytes already in the window: a reader that
  * handed out views of those bytes (analyzer/pipeline/cursor.ts) gets them back first.
  */
-import { closeSync, createReadStream, fstatSync, openSync, read } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, read, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 /** Size of each read; large reads keep syscalls (and awaits) rare next to the per-record work. */
 export const CHUNK_BYTES = 4 << 20;
+/**
+ * Windows up to this size are read synchronously: from the page cache such a read takes less than the
+ * thread-pool round trip of an async one (a capture set's peeks and merge windows; bench/NOTES.md).
+ */
+const SYNC_READ_MAX = 1 << 20;
 
 interface ChunkSource {
   /** Total bytes the source will give, when known (plain files): lets refill() refuse impossible sizes. */
@@ -28,22 +33,40 @@ interface ChunkSource {
 /**
  * A regular file. Opening, fstat and closing are synchronous: they take microseconds, while each async
  * call is a round trip through libuv's thread pool, and a capture set of 1,000 small files made five of
- * them per file (bench/NOTES.md). Reads stay asynchronous: the event loop runs between chunks.
+ * them per file (bench/NOTES.md). Reads into a large window stay asynchronous, so the event loop runs
+ * between chunks of a large capture; small windows are read synchronously (SYNC_READ_MAX).
  */
 class FileSource implements ChunkSource {
   private position = 0;
   private fd: number | null;
-  constructor(fd: number, readonly size: number) {
+  /**
+   * A read came back short: the file ended there. A regular file gives a short read only at its end, so
+   * the read that would return 0 to say so is not made (one syscall, or round trip, per small file).
+   */
+  private ended = false;
+  constructor(fd: number, readonly size: number, private readonly sync: boolean) {
     this.fd = fd;
   }
   read(dst: Buffer, offset: number, length: number): Promise<number> {
+    if (this.ended) return Promise.resolve(0);
+    if (this.sync) {
+      try {
+        return Promise.resolve(this.advance(readSync(this.fd!, dst, offset, length, this.position), length));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
     return new Promise((resolve, reject) => {
       read(this.fd!, dst, offset, length, this.position, (err, bytesRead) => {
         if (err) return reject(err);
-        this.position += bytesRead;
-        resolve(bytesRead);
+        resolve(this.advance(bytesRead, length));
       });
     });
+  }
+  private advance(bytesRead: number, asked: number): number {
+    this.position += bytesRead;
+    if (bytesRead < asked) this.ended = true;
+    return bytesRead;
   }
   async close(): Promise<void> {
     if (this.fd !== null) closeSync(this.fd);
@@ -127,7 +150,7 @@ export class ByteWindow {
   static openFile(path: string, chunkBytes = CHUNK_BYTES, buffer?: Buffer): ByteWindow {
     const fd = openSync(path, 'r');
     try {
-      return new ByteWindow(new FileSource(fd, fstatSync(fd).size), chunkBytes, buffer);
+      return new ByteWindow(new FileSource(fd, fstatSync(fd).size, chunkBytes <= SYNC_READ_MAX), chunkBytes, buffer);
     } catch (err) {
       closeSync(fd);
       throw err;

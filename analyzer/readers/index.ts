@@ -23,6 +23,14 @@ export interface ReadOptions {
   chunkBytes?: number;
   /** Read into this buffer (of at least chunkBytes) instead of a new one: for callers that pool them. */
   buffer?: Buffer;
+  /**
+   * Awaited once the input is open and its first window read, before any record is parsed: a caller that
+   * opens a capture ahead of its use gets the open and the read overlapped with other work, and no packet
+   * before it asks (analyzer/pipeline/cursor.ts). A rejection ends the read like any cancellation.
+   */
+  start?: Promise<void>;
+  /** The input's stat, when the caller has just taken it (a capture set does, per file): saves one. */
+  stat?: Stats;
 }
 
 /** The capture name `-`: standard input. */
@@ -45,7 +53,7 @@ async function openWindow(path: string, name: string, opts: ReadOptions): Promis
   }
   let st: Stats;
   try {
-    st = statSync(path); // synchronous: see FileSource (byte-window.ts)
+    st = opts.stat ?? statSync(path); // synchronous: see FileSource (byte-window.ts)
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     throw new CaptureError(name, 0, `a readable capture file (${err.code === 'ENOENT' ? 'no such file' : err.code ?? err.message})`);
@@ -80,6 +88,7 @@ export async function readCapture(path: string, onPacket: PacketCallback, opts: 
         throw new CaptureError(name, 0, 'a pcap or pcapng magic number inside the gzip data, but it holds fewer than 4 bytes');
       }
     }
+    if (opts.start) await opts.start;
     if (opts.beforeMove) win.beforeMove = opts.beforeMove;
     await dispatch(win, result, onPacket, opts.signal);
   } catch (err) {
