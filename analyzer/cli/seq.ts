@@ -96,7 +96,8 @@ function epochText(ns: bigint): string {
 const FRAME_COLUMNS = ['frame', 'flag', 'time', 'src', 'sport', 'dst', 'dport', 'uid', 'explanation'];
 
 /**
- * --frames: one line per raised flag with the frame's time, its endpoints (sender first), the connection's
+ * --frames: one line per raised flag, in the order of each set's merged timeline (a frame of a capture set
+ * numbers the merged files, whichever file it came from), with the frame's time, its endpoints (sender first), the connection's
  * uid and Wireshark's explanation, streamed a DuckDB chunk at a time for csv and json (a long capture can
  * raise millions of flags; they are never all held in memory). Capture paths and flag names come from
  * small lookup tables rather than as text cells per row (bench/NOTES.md).
@@ -114,7 +115,7 @@ async function streamFrames(lens: Lens, withCapture: boolean, format: OutputForm
      LEFT JOIN ${frameFlows} p USING (capture_id, frame)
      LEFT JOIN flows f ON f.flow_id = p.flow_id
      ${where === undefined ? '' : `WHERE ${where}`}
-     ORDER BY a.capture_id, a.frame, a.flag`;
+     ORDER BY (SELECT c.set_id FROM captures c WHERE c.capture_id = a.capture_id), a.frame, a.flag`;
   const columns = withCapture ? ['capture', ...FRAME_COLUMNS] : FRAME_COLUMNS;
   const rowOf = (cells: unknown[]): Row => {
     const flag = names[cells[2] as number]!;

@@ -45,10 +45,15 @@ function shuffled<T>(items: T[], seed: number): T[] {
   return out;
 }
 
+/** `seq --frames` rows as "frame,flag", sorted for comparison after checking they came in frame order. */
 async function seqFrames(args: string[]): Promise<string[]> {
   const r = await runCli(['seq', ...args, '--frames', '--format', 'csv'], { timeoutMs: 120_000 });
   assert.equal(r.status, 0, r.stderr);
-  return r.stdout.trim().split('\n').slice(1).filter(Boolean).map((l) => l.split(',').slice(0, 2).join(',')).sort();
+  const rows = r.stdout.trim().split('\n').slice(1).filter(Boolean).map((l) => l.split(',').slice(0, 2).join(','));
+  const frames = rows.map((row) => Number(row.split(',')[0]));
+  const back = frames.findIndex((f, i) => i > 0 && f < frames[i - 1]!);
+  assert.equal(back, -1, `rows in the merged timeline's frame order (row ${back}: frame ${frames[back]} after ${frames[back - 1]})`);
+  return rows.sort();
 }
 
 function tsharkRows(sets: Set<number>[]): string[] {
