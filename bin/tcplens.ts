@@ -10,6 +10,9 @@ import '../recorder/cli/guard.js';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { tableSettings } from '../analyzer/cli/output.js';
+import { exitQuietlyOnBrokenPipe } from '../common/cli-run.js';
+
+exitQuietlyOnBrokenPipe();
 
 type Register = (program: Command) => void;
 

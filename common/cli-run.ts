@@ -6,12 +6,30 @@ export const EXIT_RUNTIME = 1;
 export const EXIT_USAGE = 2;
 /** `scans`/`seq`/`analyze --fail-on FINDING` found such a finding. */
 export const EXIT_FINDING = 4;
+/** The reader of stdout went away (`| head`): 128 + SIGPIPE, the status tcpdump and tshark end with there. */
+export const EXIT_BROKEN_PIPE = 141;
+
+function isBrokenPipe(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | null)?.code === 'EPIPE';
+}
+
+/**
+ * `tcplens ... | head`: once the reader of stdout is gone nothing more can be shown, so the run ends at
+ * once and quietly, as SIGPIPE ends tcpdump and tshark (Node ignores SIGPIPE, so a write fails instead).
+ */
+export function exitQuietlyOnBrokenPipe(): void {
+  process.stdout.on('error', (err) => {
+    if (!isBrokenPipe(err)) throw err;
+    process.exit(EXIT_BROKEN_PIPE);
+  });
+}
 
 /**
  * The one place that turns an error into a message and an exit status. Known errors become one line on
  * stderr; anything else is a bug, still reported in one line (the stack only with TCPLENS_DEBUG=1).
  */
 export function reportError(err: unknown): number {
+  if (isBrokenPipe(err)) return EXIT_BROKEN_PIPE; // quietly: see exitQuietlyOnBrokenPipe
   if (err instanceof UsageError) {
     process.stderr.write(`tcplens: ${err.message}\n`);
     return EXIT_USAGE;

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -205,4 +205,17 @@ test('progress goes to stderr only when it is a terminal', async () => {
   const tty = execFileSync('script', ['-q', '-e', '-c', command, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
   assert.match(tty, /\rloading echo-connections\.pcap\.gz \(1\/1\): 65536 packets/);
   assert.match(tty, /n\r?\n82582\r?\n$/);
+});
+
+test('a reader that goes away (| head) ends the run quietly with 141, as SIGPIPE ends tcpdump and tshark', async () => {
+  // Enough rows that tcplens is still writing when the reader closes its end after the first chunk.
+  const child = spawn(process.execPath, [cliPath, 'query', SF, 'SELECT range FROM range(3000000)', '--format', 'csv'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const first = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString())));
+  child.stdout.destroy();
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.match(first, /^range\n0\n/);
+  assert.equal(stderr, '', 'nothing on stderr');
+  assert.equal(code, 141);
 });
