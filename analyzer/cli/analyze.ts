@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../common/errors.js';
 import { SCAN_REPORT_SECTIONS } from './scans-report.js';
+import { performanceSection } from './perf-report.js';
 import { captureErrorsStatus, openForCommand, withInputOptions } from './inputs.js';
 import { restrictToConnections } from './where.js';
 import type { Lens } from '../index.js';
@@ -99,8 +100,13 @@ const flagsSection: ReportSection = {
   },
 };
 
-/** The report, in order: what was loaded, how connections ended, who talked, TCP analysis, then scans and anomalies. */
-export const REPORT_SECTIONS: ReportSection[] = [capturesSection, statesSection, talkersSection, flagsSection, ...SCAN_REPORT_SECTIONS];
+/**
+ * The report, in order: what was loaded, how connections ended, who talked, TCP analysis, how the busiest
+ * connections performed, then scans and anomalies.
+ */
+export const REPORT_SECTIONS: ReportSection[] = [
+  capturesSection, statesSection, talkersSection, flagsSection, performanceSection, ...SCAN_REPORT_SECTIONS,
+];
 
 export function renderReport(sections: { section: ReportSection; columns: string[]; rows: Row[] }[], format: OutputFormat): string {
   if (format === 'json') {
@@ -122,7 +128,7 @@ export function registerAnalyze(program: Command): void {
     .addHelpText('after', `\nSections, in order (JSON keys in brackets):\n${REPORT_SECTIONS.map((s) => `  ${s.title} [${s.name}]`).join('\n')}\n`)
     .argument('<input...>', 'captures (pcap/pcapng) or one DB.duckdb')
     .option('--where <sql>', 'only connections matching this SQL condition on the flows columns (alias f), with their packets and flags')
-    .option('--top <n>', 'rows in the top talkers section', '10')
+    .option('--top <n>', 'rows in the top talkers and connection performance sections', '10')
     .option('--format <format>', 'table, json or csv', 'table')
     .action(action(async (inputs: string[], opts: { db?: string; perFile?: boolean; where?: string; top: string; format: string }) => {
       const format = parseFormat(opts.format);

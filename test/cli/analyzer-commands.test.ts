@@ -157,7 +157,7 @@ test('analyze: one report with captures, states, top talkers, flags, scans, anom
   const r = await runCli(['analyze', SF, REJ, '--format', 'json']);
   assert.equal(r.status, 0, r.stderr);
   const doc = JSON.parse(r.stdout) as Record<string, Record<string, unknown>[]>;
-  assert.deepEqual(Object.keys(doc), ['captures', 'states', 'top_talkers', 'flags', 'scans', 'anomalies', 'isn']);
+  assert.deepEqual(Object.keys(doc), ['captures', 'states', 'top_talkers', 'flags', 'performance', 'scans', 'anomalies', 'isn']);
   assert.deepEqual(doc['captures']!.map((c) => c['packets']), [12, 2]);
   assert.deepEqual(doc['states']!.map((s) => [s['state'], s['connections']]), [['REJ', 1], ['SF', 1]]);
   assert.equal(doc['top_talkers']![0]!['host'], '10.199.0.1');

@@ -108,3 +108,22 @@ test('seq, scans and analyze take --where: only the matching connections, their 
   assert.equal(scans.status, 2);
   assert.match(scans.stderr, /--where/);
 });
+
+test("analyze shows the busiest connections' performance: the bulk direction's figures, as conns has them", async () => {
+  const report = await runCli(['analyze', bulk, '--format', 'json', '--top', '3']);
+  assert.equal(report.status, 0, report.stderr);
+  const rows = (JSON.parse(report.stdout) as { performance: Record<string, unknown>[] }).performance;
+  assert.ok(rows.length > 0 && rows.length <= 3);
+  const conns = JSON.parse((await runCli(['conns', bulk, '--format', 'json'])).stdout) as Record<string, unknown>[];
+  for (const row of rows) {
+    const conn = conns.find((c) => c['uid'] === row['uid'])!;
+    assert.ok(conn, `conns has ${String(row['uid'])}`);
+    const side = row['bulk'] === 'server->client' ? 'resp' : 'orig';
+    assert.ok(Number(conn[`${side}_bytes`] ?? 0) >= Number(conn[`${side === 'resp' ? 'orig' : 'resp'}_bytes`] ?? 0), 'the bulk side sent more');
+    for (const f of ['rtt_avg_ms', 'retrans_segments', 'throughput_bps']) assert.equal(row[f], conn[`${side}_${f}`], `${f} of ${String(row['uid'])}`);
+    assert.equal(row['limited_by'], conn['limited_by']);
+  }
+  assert.ok(rows.some((r) => typeof r['rtt_avg_ms'] === 'number'), 'RTT measured on the busiest connections');
+  const bytes = rows.map((r) => Number(r['bytes']));
+  assert.deepEqual(bytes, [...bytes].sort((a, b) => b - a), 'busiest first');
+});
