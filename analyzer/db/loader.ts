@@ -358,11 +358,12 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
     place.dstId = segment.dstAddr;
     place.flowId = tracker.flow.flowId;
     place.fromClient = tracker.fromClient;
-    row.fill(raw, decoded, place);
     if (reportWindow !== null) {
-      reportWindow.offer(row, probe || lastFlaggedFrame === frame);
+      reportWindow.row.fill(raw, decoded, place);
+      reportWindow.offer(probe || lastFlaggedFrame === frame);
       return;
     }
+    row.fill(raw, decoded, place);
     writePacketRow(w.packets, row);
     if (segmentValues) writeSegmentValues(w.packets, seq.segment);
     else writeNoSegmentValues(w.packets);

@@ -33,16 +33,15 @@ const MAX_SCALE = 14;
 const CLIENT = 0;
 const SERVER = 1;
 
-/** A packet held for a later RST, and whether it is already in the table. */
-class Held {
-  /** Made on the first hold: a connection that never needs one (a SYN probe's) costs no row. */
-  row: PacketRow | null = null;
+/**
+ * A packet's row, held for a later RST by up to two slots of its connection (its side's last ACK and
+ * highest next sequence number): shared, not copied, and reused once no slot holds it.
+ */
+class HeldRow {
+  readonly row = new PacketRow();
+  /** Already in the table: written when it came, or by an earlier RST. */
   written = false;
-
-  hold(row: PacketRow, written: boolean): void {
-    (this.row ??= new PacketRow()).copyFrom(row);
-    this.written = written;
-  }
+  holders = 0;
 }
 
 /** What the window knows of one connection (in one capture). */
@@ -54,27 +53,31 @@ class ConnectionWindow {
   readonly firstScale = [-2, -2];
   /** Per side: still writing its ACK segments (no segment above TINY_WINDOW_BYTES yet). */
   readonly tinyOpen = [true, true];
-  readonly lastAck = [new Held(), new Held()];
-  readonly highest = [new Held(), new Held()];
+  readonly lastAck: (HeldRow | null)[] = [null, null];
+  readonly highest: (HeldRow | null)[] = [null, null];
   readonly highestNext = [0, 0];
 
   constructor(captureId: number) {
     this.captureId = captureId;
   }
 
-  /** The held packets, each written once (one packet may be held twice). */
+  /** The held packets not yet in the table, each once (one packet may be held twice). */
   writeHeld(write: (row: PacketRow) => void): void {
-    const held = [this.lastAck[CLIENT]!, this.lastAck[SERVER]!, this.highest[CLIENT]!, this.highest[SERVER]!];
-    for (const h of held) {
-      if (h.row === null || h.written) continue;
-      write(h.row);
-      for (const same of held) if (same.row !== null && same.row.frame === h.row.frame) same.written = true;
+    for (const slots of [this.lastAck, this.highest]) {
+      for (const h of slots) {
+        if (h === null || h.written) continue;
+        write(h.row);
+        h.written = true;
+      }
     }
   }
 }
 
 export class ReportWindow {
   private readonly connections: (ConnectionWindow | undefined)[] = [];
+  /** The row the loader fills for the next packet; rows no slot holds any more are reused. */
+  private next = new HeldRow();
+  private readonly unused: HeldRow[] = [];
 
   /**
    * @param firstFlowId the id the tracker gives the set's first connection.
@@ -87,11 +90,18 @@ export class ReportWindow {
     this.connections[flowId - this.firstFlowId] = undefined;
   }
 
+  /** Where the loader puts the next packet's values before `offer`. */
+  get row(): PacketRow {
+    return this.next.row;
+  }
+
   /**
-   * Writes what this packet makes needed (call once per packet, in frame order): held packets when it is
-   * a RST, then the packet itself when a section reads it. `needed`: the probe window or the flags want it.
+   * Writes what the packet in `row` makes needed (call once per packet, in frame order): held packets when
+   * it is a RST, then the packet itself when a section reads it. `needed`: the probe window or the flags want it.
    */
-  offer(row: PacketRow, needed: boolean): void {
+  offer(needed: boolean): void {
+    const current = this.next;
+    const row = current.row;
     const i = row.flowId - this.firstFlowId;
     let c = this.connections[i];
     if (c === undefined) {
@@ -110,15 +120,24 @@ export class ReportWindow {
       || (row.reserved & REPORTED_RESERVED) !== 0 || this.tinyWindowRow(c, side, row);
     if ((flags & RST) !== 0) c.writeHeld(this.write);
     if (keep) this.write(row);
-    if ((flags & ACK) !== 0) c.lastAck[side]!.hold(row, keep);
+    current.written = keep;
+    if ((flags & ACK) !== 0) this.hold(c.lastAck, side, current);
     if ((flags & RST) === 0) {
       const next = (row.seq + row.payloadLen + ((flags & (SYN | FIN)) !== 0 ? 1 : 0)) % 4294967296;
-      const highest = c.highest[side]!;
-      if (highest.row === null || next > c.highestNext[side]!) {
-        highest.hold(row, keep);
+      if (c.highest[side] === null || next > c.highestNext[side]!) {
+        this.hold(c.highest, side, current);
         c.highestNext[side] = next;
       }
     }
+    if (current.holders > 0) this.next = this.unused.pop() ?? new HeldRow();
+  }
+
+  private hold(slots: (HeldRow | null)[], side: number, row: HeldRow): void {
+    const before = slots[side]!;
+    if (before === row) return;
+    if (before !== null && --before.holders === 0) this.unused.push(before);
+    slots[side] = row;
+    row.holders++;
   }
 
   /** True for an ACK segment of a direction still written for TINY_WINDOW_SQL; closes it on the first large window. */
