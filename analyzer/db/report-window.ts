@@ -133,7 +133,7 @@ export class ReportWindow {
   }
 
   private hold(slots: (HeldRow | null)[], side: number, row: HeldRow): void {
-    const before = slots[side]!;
+    const before = slots[side] ?? null;
     if (before === row) return;
     if (before !== null && --before.holders === 0) this.unused.push(before);
     slots[side] = row;
