@@ -76,7 +76,7 @@ export const benchmark: BenchModule = {
       tcplens('analyze', ['analyze', file, '--format', 'json'], ['analyze', rel, '--format', 'json'], (r) => {
         const doc = JSON.parse(r.stdout) as { captures: { tcp_packets: number }[] };
         if (doc.captures[0]?.tcp_packets !== ctx.packets) throw new Error(`analyze loaded ${doc.captures[0]?.tcp_packets} TCP packets of ${ctx.packets}`);
-        return 'every table loaded';
+        return 'the whole report';
       }),
       tcplens('query', ['query', file, sql, '--format', 'csv'], ['query', rel, `"${sql}"`, '--format', 'csv'], (r) => {
         const n = Number(r.stdout.trim().split('\n')[1]);

@@ -70,9 +70,10 @@ export function registerScans(program: Command): void {
       const failOn = parseFailOn(opts.failOn);
       const show = parseShow(opts.show);
       const method = parseMethod(opts.method);
-      // Scans alone read flows and the packets of would-be probes: the load skips the rest (LoadOptions.tables).
+      // Scans alone read flows and the packets of would-be probes; with anomalies, the packets analyze's
+      // sections read (and the performance figures for --where): the load skips the rest (LoadOptions.tables).
       const scansOnly = show.every((x) => x === 'scans') && !failOn.has('anomaly');
-      const lens = await openForCommand(inputs, scansOnly ? { ...opts, tables: 'probes' } : opts);
+      const lens = await openForCommand(inputs, scansOnly ? { ...opts, tables: 'probes' } : { ...opts, tables: 'report', figures: opts.where !== undefined });
       await restrictToConnections(lens, opts.where, opts.db !== undefined || lens.captures.length === 0).catch(async (err: unknown) => {
         await lens.close();
         throw err;

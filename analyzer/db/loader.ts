@@ -26,6 +26,8 @@ import { FlowTracker, newTrackedSegment, type Flow, type TrackedSegment } from '
 import { SequenceAnalyzer } from '../seq/index.js';
 import { AddressDictionary } from './address-dictionary.js';
 import { ProbeWindow } from './probe-window.js';
+import { ReportWindow } from './report-window.js';
+import { PacketRow, writePacketRow } from './packet-row.js';
 import { ChunkWriter, columnIndex } from './chunk-writer.js';
 import type { Database } from './database.js';
 import { FLAG_COLUMNS, FLAG_FLOW_COLUMNS, FLAG_FLOW_TABLE_SQL, FLOW_COLUMNS, FLOW_TABLE_COLUMNS, PACKET_COLUMNS } from './schema.js';
@@ -61,6 +63,8 @@ export interface LoadOptions {
    * - 'flags': no connection tracking either (flows and addresses stay empty, captures.flows is 0).
    * - 'probes': for `scans`: flows, and packet_rows only for connections that may still be probes
    *   (probe-window.ts); no sequence analysis (tcp_analysis stays empty) and no per-segment values.
+   * - 'report': for `analyze`: flows, tcp_analysis, and packet_rows only for the packets its sections
+   *   read (report-window.ts); no per-segment values.
    * Never anything but 'all' for a kept database: every table must be complete there.
    */
   tables?: LoadTables;
@@ -75,7 +79,7 @@ export interface LoadOptions {
   figures?: boolean;
 }
 
-export type LoadTables = 'all' | 'flows' | 'flags' | 'probes';
+export type LoadTables = 'all' | 'flows' | 'flags' | 'probes' | 'report';
 
 export interface LoadedCapture {
   captureId: number | null;
@@ -230,7 +234,7 @@ interface SetWriters {
 }
 
 async function openWriters(db: Database, tables: LoadTables): Promise<SetWriters> {
-  const packets = tables === 'all' || tables === 'probes' ? new ChunkWriter(await db.connection.createAppender('packet_rows'), PACKET_COLUMNS) : null;
+  const packets = tables === 'all' || tables === 'probes' || tables === 'report' ? new ChunkWriter(await db.connection.createAppender('packet_rows'), PACKET_COLUMNS) : null;
   if (tables === 'flows') await db.run(FLAG_FLOW_TABLE_SQL);
   const flagFlows = tables === 'flows' ? new ChunkWriter(await db.connection.createAppender('flag_flows', 'main', 'temp'), FLAG_FLOW_COLUMNS) : null;
   const flows = new ChunkWriter(await db.connection.createAppender('flows'), FLOW_TABLE_COLUMNS);
@@ -244,8 +248,15 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
   const figures = opts.figures ?? tables === 'all';
   const analyzeSequences = tables !== 'probes';
   const first = await nextIds(db);
-  const probeWindow = tables === 'probes' ? new ProbeWindow(first.flowId) : null;
+  const probeWindow = tables === 'probes' || tables === 'report' ? new ProbeWindow(first.flowId) : null;
   const w = await openWriters(db, tables);
+  // Segment values (rel_seq, ...) only in a complete table: the windowed loads read none of them.
+  const segmentValues = tables === 'all';
+  const reportWindow = tables === 'report' ? new ReportWindow(first.flowId, (row) => {
+    writePacketRow(w.packets!, row);
+    writeNoSegmentValues(w.packets!);
+    w.packets!.endRow();
+  }) : null;
   await dict.beginLoad(db);
   const byInput = new Map(ids.map((i) => [i.input, i]));
   // Filled when the set's canonical order is known (before the first packet).
@@ -270,10 +281,13 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
   const tracker = new FlowTracker(first.flowId, (flow) => {
     writeFlow(w.flows, dict, flow);
     counts[flow.captureId - first.captureId]!.flows++;
+    reportWindow?.release(flow.flowId);
   });
   // The file, frame and time of the segment being analyzed: flags are raised synchronously inside push().
   const current = { file: 0, frame: 0, sec: 0, nsec: 0 };
   let lastFlowFrame = -1;
+  // The last frame that raised a flag: the report's sections read the packet rows of flagged frames.
+  let lastFlaggedFrame = -1;
   const seq = new SequenceAnalyzer({
     collect: false,
     onFlag: (frame, code) => {
@@ -283,6 +297,7 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
       w.flags.enum8(G.flag, code);
       w.flags.endRow();
       counts[current.file]!.flags++;
+      lastFlaggedFrame = frame;
       if (w.flagFlows && frame !== lastFlowFrame) {
         // One row per flagged frame (as packet_rows has), however many flags it raised; the tracker has
         // just placed the segment.
@@ -299,6 +314,8 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
   const decoder = new FrameDecoder();
   const decoded = newDecodedPacket();
   const segment = newTrackedSegment();
+  const row = new PacketRow();
+  const place = { captureId: 0, frame: 0, srcId: 0, dstId: 0, flowId: 0, fromClient: false };
   let seen = 0;
 
   const onPacket = (raw: RawPacket, file: number, frame: number): void => {
@@ -343,12 +360,25 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
     tracker.track(segment);
     if (analyzeSequences) seq.push(frame, raw.tsSec, raw.tsNsec, decoded, raw.capLen);
     if (figures) observeSegment(tracker.flow, tracker.fromClient, segment.sec, segment.nsec, decoded, seq.segment);
-    if (w.packets && (probeWindow === null || probeWindow.keep(tracker.flow.flowId, segment.srcAddr, segment.sport, segment.payloadLen))) {
-      writePacket(w.packets, raw, decoded, { captureId: captureIdOf(file), frame, srcId: segment.srcAddr, dstId: segment.dstAddr, flowId: tracker.flow.flowId, fromClient: tracker.fromClient });
-      if (analyzeSequences) writeSegmentValues(w.packets, seq.segment);
-      else writeNoSegmentValues(w.packets);
-      w.packets.endRow();
+    if (w.packets === null) return;
+    const probe = probeWindow === null || probeWindow.keep(tracker.flow.flowId, segment.srcAddr, segment.sport, segment.payloadLen);
+    if (!probe && reportWindow === null) return;
+    place.captureId = captureIdOf(file);
+    place.frame = frame;
+    place.srcId = segment.srcAddr;
+    place.dstId = segment.dstAddr;
+    place.flowId = tracker.flow.flowId;
+    place.fromClient = tracker.fromClient;
+    if (reportWindow !== null) {
+      reportWindow.row.fill(raw, decoded, place);
+      reportWindow.offer(probe || lastFlaggedFrame === frame);
+      return;
     }
+    row.fill(raw, decoded, place);
+    writePacketRow(w.packets, row);
+    if (segmentValues) writeSegmentValues(w.packets, seq.segment);
+    else writeNoSegmentValues(w.packets);
+    w.packets.endRow();
   };
 
   const files = await readCaptureSet(ids.map((i) => i.input), onPacket, {
@@ -416,63 +446,6 @@ function fillSegment(s: TrackedSegment, d: DecodedPacket, raw: RawPacket, captur
   s.tunnelId = d.tunnelId;
   s.sec = raw.tsSec;
   s.nsec = raw.tsNsec;
-}
-
-/** Where a packet row goes: its file's capture, its frame in the set's timeline, its connection. */
-interface PacketPlace {
-  captureId: number;
-  frame: number;
-  srcId: number;
-  dstId: number;
-  flowId: number;
-  fromClient: boolean;
-}
-
-function writePacket(w: ChunkWriter, raw: RawPacket, d: DecodedPacket, at: PacketPlace): void {
-  w.i32(P.capture_id, at.captureId);
-  w.i64(P.frame, at.frame);
-  w.i64(P.file_frame, raw.frame);
-  w.i32(P.if_id, raw.interfaceId);
-  w.tsNs(P.ts, raw.tsSec, raw.tsNsec);
-  w.u32(P.wire_len, raw.wireLen);
-  w.u32(P.cap_len, raw.capLen);
-  w.u8(P.direction, raw.flags & 3);
-  w.u8(P.ip_version, d.ipVersion);
-  if (d.vlan >= 0) w.i16(P.vlan, d.vlan);
-  else w.null(P.vlan);
-  w.u32(P.src_id, at.srcId);
-  w.u32(P.dst_id, at.dstId);
-  w.u8(P.ttl, d.ttl);
-  if (d.ipId >= 0) w.i32(P.ip_id, d.ipId);
-  else w.null(P.ip_id);
-  w.u16(P.sport, d.sport);
-  w.u16(P.dport, d.dport);
-  w.u32(P.seq, d.seq);
-  w.u32(P.ack, d.ack);
-  w.u8(P.flags, d.flags);
-  w.u8(P.reserved, d.reserved);
-  w.u8(P.doff, d.doff);
-  w.u16(P.win, d.win);
-  w.u16(P.urp, d.urp);
-  w.u32(P.payload_len, d.payloadLen);
-  if (d.mss >= 0) w.u16(P.mss, d.mss);
-  else w.null(P.mss);
-  if (d.wscale >= 0) w.u8(P.wscale, d.wscale);
-  else w.null(P.wscale);
-  w.bool(P.sack_perm, d.sackPerm);
-  if (d.tsval >= 0) {
-    w.u32(P.tsval, d.tsval);
-    w.u32(P.tsecr, d.tsecr);
-  } else {
-    w.null(P.tsval);
-    w.null(P.tsecr);
-  }
-  if (d.sackBlocks !== null && d.sackBlocks.length > 0) w.varchar(P.sack_blocks, d.sackBlocks.join(' '));
-  else w.null(P.sack_blocks);
-  w.bool(P.tunneled, d.tunneled);
-  w.bool(P.tcp_truncated, d.tcpTruncated);
-  w.i64(P.flow_id, at.flowId);
-  w.bool(P.from_client, at.fromClient);
 }
 
 /** tshark's per-segment values (analyzer/seq/segment.ts); NULL where tshark shows no field. */
