@@ -134,9 +134,9 @@ export function registerAnalyze(program: Command): void {
       const format = parseFormat(opts.format);
       const top = Number(opts.top);
       if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top must be a positive integer, not '${opts.top}'`);
-      // Into memory, only the packet rows the sections read (LoadOptions.tables 'report'); the performance
-      // figures only for --where, which may name them. A --db keeps every table whole.
-      const lens = await openForCommand(inputs, { ...opts, tables: 'report', figures: opts.where !== undefined });
+      // Into memory, only the packet rows the sections read (LoadOptions.tables 'report'), and the
+      // performance figures, which the performance section shows. A --db keeps every table whole.
+      const lens = await openForCommand(inputs, { ...opts, tables: 'report', figures: true });
       await restrictToConnections(lens, opts.where, opts.db !== undefined || lens.captures.length === 0).catch(async (err: unknown) => {
         await lens.close();
         throw err;
