@@ -2,9 +2,9 @@
 import { openCaptures, type LoadTables } from '../../analyzer/index.js';
 import { REPORT_SECTIONS } from '../../analyzer/cli/analyze.js';
 
-/** Every section of the report, and every row of the tables they summarise. */
+/** Every section of the report, and every row of the tables they summarise (loaded as `analyze` loads: with the performance figures). */
 export async function reportOf(files: readonly string[], tables: LoadTables): Promise<Record<string, unknown>> {
-  const lens = await openCaptures(files, { tables });
+  const lens = await openCaptures(files, { tables, figures: true });
   try {
     const out: Record<string, unknown> = {};
     for (const section of REPORT_SECTIONS) out[section.name] = (await section.build(lens, { top: 1000 })).rows;
