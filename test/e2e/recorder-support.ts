@@ -15,6 +15,21 @@ export function startRecorder(pair: NetnsPair, ns: string, args: string[]): Prom
   return startAndWait(pair, ns, process.execPath, [cliPath, 'record', ...args], /"msg":"recording"/);
 }
 
+/**
+ * Runs `send` (a burst of traffic) while the recorder is stopped with SIGSTOP, then lets it go on: none of
+ * its threads drains the ring meanwhile, as when a recorder stalls, so a small ring overflows for certain
+ * (the kernel program still runs on every packet and counts what it cannot reserve room for).
+ */
+export async function burstWhileStopped(rec: Started, send: () => void): Promise<void> {
+  const pid = rec.child.pid!;
+  process.kill(pid, 'SIGSTOP');
+  try {
+    send();
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+}
+
 export interface Pkt {
   tsNs: bigint;
   data: Buffer;
