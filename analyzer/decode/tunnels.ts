@@ -3,7 +3,7 @@
  * variants), MPLS, PPP, and the UDP tunnels tshark decodes by port: VXLAN (4789), VXLAN-GPE (4790),
  * Geneve (6081), GTP-U (2152), Teredo (3544), GRE-in-UDP (4754), AYIYA (5072) and sFlow's sampled packet
  * headers (6343). Like tshark, a UDP port pair is matched lower port first. Teredo is also recognised on
- * other ports, as Zeek does (looksLikeTeredo).
+ * other ports, as Zeek does (teredoInnerOffset).
  */
 import { u16, u32 } from './bytes.js';
 import { decodeEthernet, decodeEthertype, decodeIpByVersion } from './ether.js';
@@ -148,9 +148,10 @@ export function decodeUdp(d: Uint8Array, off: number, cend: number, wend: number
   const p = off + 8;
   if (port === 0) {
     // A well-known port's own dissector wins in tshark, as it does over a tunnel port.
-    if (low < 1024 || !looksLikeTeredo(d, p, pcend, pwend)) return DecodeStatus.NotTcp;
+    const inner = low < 1024 ? -1 : teredoInnerOffset(d, p, pcend, pwend);
+    if (inner < 0) return DecodeStatus.NotTcp;
     enterUdpTunnel(((low << 16) | high) >>> 0);
-    return decodeTeredo(d, p, pcend, pwend, out, depth + 1);
+    return decodeIpv6(d, inner, pcend, pwend, out, depth + 1);
   }
   // Zeek keys VXLAN by its destination port, GRE-in-UDP as GRE (no ports), other UDP tunnels by both ports.
   enterUdpTunnel(port === PORT_VXLAN ? PORT_VXLAN : port === PORT_GRE_UDP ? 0 : ((low << 16) | high) >>> 0);
@@ -219,9 +220,10 @@ const TEREDO_PREFIX = 0x20010000;
  * found as Zeek finds it (TeredoAnalyzer::DetectProtocol, then its parse) and as tshark does with
  * teredo.heuristic_teredo on: an IPv6 header whose payload length is exactly the rest of the datagram,
  * after an origin indication or authentication header, or with an address in 2001:0::/32 (the Teredo
- * prefix). Both conditions hold in each tool, so a datagram taken here is Teredo to both.
+ * prefix). Both conditions hold in each tool, so a datagram taken here is Teredo to both. Returns the
+ * inner IPv6 header's offset (the Teredo headers are walked once), -1 when it is not Teredo.
  */
-function looksLikeTeredo(d: Uint8Array, off: number, cend: number, wend: number): boolean {
+function teredoInnerOffset(d: Uint8Array, off: number, cend: number, wend: number): number {
   let p = off;
   let headed = false;
   if (cend - p >= 4 && u16(d, p) === 0x0001) {
@@ -232,8 +234,8 @@ function looksLikeTeredo(d: Uint8Array, off: number, cend: number, wend: number)
     p += 8;
     headed = true;
   }
-  if (cend - p < 40 || d[p]! >>> 4 !== 6 || u16(d, p + 4) + 40 !== wend - p) return false;
-  return headed || u32(d, p + 8) === TEREDO_PREFIX || u32(d, p + 24) === TEREDO_PREFIX;
+  if (cend - p < 40 || d[p]! >>> 4 !== 6 || u16(d, p + 4) + 40 !== wend - p) return -1;
+  return headed || u32(d, p + 8) === TEREDO_PREFIX || u32(d, p + 24) === TEREDO_PREFIX ? p : -1;
 }
 
 function decodeTeredo(d: Uint8Array, off: number, cend: number, wend: number, out: DecodedPacket, depth: number): DecodeStatus {
