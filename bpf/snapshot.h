@@ -29,6 +29,8 @@
 
 /* snapshot.flags */
 #define SNAPSHOT_F_VLAN_REINSERTED 1 /* an offloaded 802.1Q tag was put back into data, as libpcap does */
+#define SNAPSHOT_F_TS_WALL_CLOCK 2   /* ts_ns is the packet's own CLOCK_REALTIME stamp (skb->tstamp) */
+#define SNAPSHOT_F_TS_TAI 4          /* ts_ns is CLOCK_TAI (bpf_ktime_get_tai_ns): REALTIME plus whole seconds */
 
 /* filter_config.direction */
 #define SNAPSHOT_DIR_BOTH 0
@@ -40,7 +42,8 @@
 #define SNAPSHOT_MAX_HOSTS6 8
 
 struct snapshot {
-	__u64 ts_ns;    /* bpf_ktime_get_ns(): CLOCK_MONOTONIC, turned into wall time in user space */
+	__u64 ts_ns;    /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) unless flags say otherwise; user space
+			   turns it into wall-clock time (native/src/clock.h) */
 	__u32 ifindex;  /* interface the packet was seen on */
 	__u32 wire_len; /* frame length on the wire (plus 4 when a VLAN tag was reinserted) */
 	__u16 cap_len;  /* bytes of data that follow */

@@ -16,6 +16,7 @@
 #include <linux/tcp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
 #include "snapshot.h"
 
 #define LOOPBACK_IFINDEX 1 /* lo is ifindex 1 in every network namespace */
@@ -242,15 +243,65 @@ static __always_inline int emit(struct __sk_buff *skb, struct snapshot_counters 
 	return 0;
 }
 
+#ifdef SNAPSHOT_SKB_TSTAMP
+/*
+ * The packet's timestamp as an AF_PACKET socket reports it to tcpdump: skb->tstamp when it holds
+ * wall-clock time (taken as the packet was queued for receive, or as a tap got an outgoing copy), else
+ * the wall clock now. When softirq work waits for a CPU, the filter runs milliseconds after the packet
+ * arrived; the stamp keeps the arrival time. "Now" is CLOCK_TAI, which moves with the wall clock when
+ * it is stepped, where MONOTONIC plus an offset sampled every second would lag a step by up to a second.
+ * Reading the kernel's sk_buff needs bpf_cast_to_kern_ctx (Linux 6.2+) and CAP_PERFMON; the addon
+ * loads the object built without this where the kernel refuses it.
+ */
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+
+struct sk_buff {
+	__s64 tstamp;
+	__u8 tstamp_type : 2; /* Linux 6.11+: SKB_CLOCK_REALTIME 0, MONOTONIC 1, TAI 2 */
+} __attribute__((preserve_access_index));
+
+struct sk_buff___mono_bit {
+	__u8 mono_delivery_time : 1; /* Linux 5.18-6.10: set when tstamp is a monotonic delivery time */
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 skb_wall_clock_stamp(struct __sk_buff *ctx)
+{
+	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
+	__s64 ts = skb->tstamp;
+	if (ts <= 0)
+		return 0;
+	if (bpf_core_field_exists(skb->tstamp_type)) {
+		if (BPF_CORE_READ_BITFIELD(skb, tstamp_type) != 0)
+			return 0;
+	} else if (bpf_core_field_exists(((struct sk_buff___mono_bit *)skb)->mono_delivery_time)) {
+		if (BPF_CORE_READ_BITFIELD((struct sk_buff___mono_bit *)skb, mono_delivery_time))
+			return 0;
+	}
+	return ts;
+}
+#endif
+
 static __always_inline void fill_header(struct snapshot *rec, struct __sk_buff *skb, __u8 link, __u16 proto, __u32 vlan)
 {
+	__u16 flags = vlan ? SNAPSHOT_F_VLAN_REINSERTED : 0;
+#ifdef SNAPSHOT_SKB_TSTAMP
+	__u64 wall = skb_wall_clock_stamp(skb);
+	if (wall) {
+		rec->ts_ns = wall;
+		flags |= SNAPSHOT_F_TS_WALL_CLOCK;
+	} else {
+		rec->ts_ns = bpf_ktime_get_tai_ns();
+		flags |= SNAPSHOT_F_TS_TAI;
+	}
+#else
 	rec->ts_ns = bpf_ktime_get_ns();
+#endif
 	rec->ifindex = skb->ifindex;
 	rec->wire_len = skb->len + vlan;
 	rec->pkt_type = skb->pkt_type;
 	rec->link = link;
 	rec->protocol = proto;
-	rec->flags = vlan ? SNAPSHOT_F_VLAN_REINSERTED : 0;
+	rec->flags = flags;
 }
 
 /*
@@ -372,7 +423,6 @@ int tcp_snapshot(struct __sk_buff *skb)
 		if (rest > 0 && rest <= SNAPSHOT_MAX_DATA - 16 && bpf_skb_load_bytes(skb, 12, &data[16], rest))
 			return 0;
 		copied = 16 + rest;
-		rec->flags = SNAPSHOT_F_VLAN_REINSERTED;
 	} else {
 		len &= SNAPSHOT_MAX_DATA - 1 + SNAPSHOT_MAX_DATA; /* keeps the verifier's bound: len <= 8191 */
 		if (len == 0 || len > SNAPSHOT_MAX_DATA)

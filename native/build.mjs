@@ -40,24 +40,28 @@ if (!have('clang')) finish(false, 'clang is missing (apt-get install clang llvm)
 if (!existsSync('/usr/include/bpf/bpf_helpers.h')) finish(false, 'libbpf headers are missing (apt-get install libbpf-dev)');
 if (!existsSync('/usr/include/linux/bpf.h')) finish(false, 'Linux UAPI headers are missing (apt-get install linux-libc-dev)');
 
-// 1. The BPF object. Written to a temporary name and renamed, so a failed build never leaves half a file.
+// 1. The BPF objects: the program as is, and built with SNAPSHOT_SKB_TSTAMP (it reads each packet's own
+// timestamp, which needs Linux 6.2+; the addon falls back to the first where the kernel refuses it).
+// Each is written to a temporary name and renamed, so a failed build never leaves half a file.
 const outDir = path.join(root, 'bpf/.output');
 mkdirSync(outDir, { recursive: true });
-const obj = path.join(outDir, 'tcp_snapshot.bpf.o');
-const tmp = `${obj}.tmp`;
 let multiarch = '';
 try {
   multiarch = execFileSync('gcc', ['-print-multiarch'], { encoding: 'utf8' }).trim();
 } catch {
   multiarch = `${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`;
 }
-const bpfErr = run('clang', ['-O2', '-g', '-Wall', '-Werror', '-target', 'bpf', `-I/usr/include/${multiarch}`, '-Ibpf',
-  '-c', 'bpf/tcp_snapshot.bpf.c', '-o', tmp]);
-if (bpfErr) {
-  rmSync(tmp, { force: true });
-  finish(false, `compiling bpf/tcp_snapshot.bpf.c failed: ${bpfErr}`);
+for (const [name, defines] of [['tcp_snapshot.bpf.o', []], ['tcp_snapshot.stamp.bpf.o', ['-DSNAPSHOT_SKB_TSTAMP']]]) {
+  const obj = path.join(outDir, name);
+  const tmp = `${obj}.tmp`;
+  const bpfErr = run('clang', ['-O2', '-g', '-Wall', '-Werror', '-target', 'bpf', `-I/usr/include/${multiarch}`, '-Ibpf', ...defines,
+    '-c', 'bpf/tcp_snapshot.bpf.c', '-o', tmp]);
+  if (bpfErr) {
+    rmSync(tmp, { force: true });
+    finish(false, `compiling bpf/tcp_snapshot.bpf.c${defines.map((d) => ` ${d}`).join('')} failed: ${bpfErr}`);
+  }
+  renameSync(tmp, obj);
 }
-renameSync(tmp, obj);
 
 // 2. The addon. node-gyp ships inside npm; headers come from npm's nodedir when configured, else /usr.
 if (!have('make') || !have('g++')) finish(false, 'make or g++ is missing (apt-get install make g++)');

@@ -154,6 +154,12 @@ export interface CaptureHandle {
   progress(): { captured: number; fileBytes: number };
   /** Counters summed over CPUs, one entry per interface the filter has run on. */
   counters(): InterfaceCounters[];
+  /**
+   * Where packet timestamps come from: 'packet', each packet's own (skb->tstamp, as AF_PACKET gives
+   * tcpdump); 'filter', the moment the filter ran (the kernel refused the first, before Linux 6.2 or
+   * without CAP_PERFMON); 'fed', a capture fed from JavaScript.
+   */
+  timestampSource(): 'packet' | 'filter' | 'fed';
   /** Asks the drain thread to write what it holds and fdatasync() the current file (SIGUSR2). */
   flush(): void;
   /** Detaches every socket, writes what is left in the ring, then resolves. */

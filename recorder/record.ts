@@ -191,6 +191,7 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
     if (event.kind === 'synced') log.info({ captured: capture.progress().captured, fileBytes: event.fileBytes, file: sink.files.at(-1) }, 'flushed to disk');
     capture.resume(sink.handle(event));
   });
+  log.debug({ timestamps: capture.timestampSource() }, 'packet timestamps: "packet" is each packet\'s own (as tcpdump\'s), "filter" when the filter ran');
   // A named interface's IDB goes in the file up front, as tcpdump writes its link type in its header:
   // the device type says which link type the filter will give its packets. With "any", IDBs are added
   // as interfaces carry packets.

@@ -60,7 +60,8 @@ Napi::Function Capture::Define(Napi::Env env) {
                      {InstanceMethod<&Capture::Start>("start"), InstanceMethod<&Capture::Resume>("resume"),
                       InstanceMethod<&Capture::Feed>("feed"),
                       InstanceMethod<&Capture::Progress>("progress"), InstanceMethod<&Capture::Counters>("counters"),
-                      InstanceMethod<&Capture::Stop>("stop"), InstanceMethod<&Capture::Flush>("flush"), InstanceMethod<&Capture::Close>("close")});
+                      InstanceMethod<&Capture::Stop>("stop"),
+                      InstanceMethod<&Capture::TimestampSource>("timestampSource"), InstanceMethod<&Capture::Flush>("flush"), InstanceMethod<&Capture::Close>("close")});
 }
 
 static std::vector<uint8_t> BytesOf(const Napi::Value& v) {
@@ -104,6 +105,7 @@ Capture::Capture(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Capture>(inf
   clockFixed_ = offset.IsBigInt();
   bool lossless = true;
   writer_->SetClockOffset(clockFixed_ ? offset.As<Napi::BigInt>().Int64Value(&lossless) : RealtimeMinusMonotonic());
+  writer_->SetTaiOffset(TaiMinusRealtime());
   tsfn_ = Napi::ThreadSafeFunction::New(env, onEvent, "tcplens-output", 2, 1);
   // At process exit the environment goes away first: stop the thread and free the kernel objects then.
   if (napi_add_env_cleanup_hook(env, &Capture::AtEnvCleanup, this) == napi_ok) hookAdded_ = true;
@@ -128,6 +130,75 @@ void Capture::OpenKernelPath(Napi::Env env, const std::string& objPath, const Na
   if (probe == 0)
     throw NativeError(env, "bpf(BPF_MAP_CREATE)", EOPNOTSUPP, "kernel without BPF ring buffer (needs Linux 5.8 or later)");
 
+  // The object that reads each packet's own timestamp first (bpf/tcp_snapshot.bpf.c, SNAPSHOT_SKB_TSTAMP);
+  // where the kernel refuses it (before Linux 6.2, or without CAP_PERFMON), the one that stamps packets
+  // as the filter runs.
+  const std::string stamped = StampedObjectPath(objPath);
+  int err = -ENOENT;
+  std::string message;
+  if (!stamped.empty() && access(stamped.c_str(), R_OK) == 0) err = LoadObject(env, stamped, opts, &message);
+  packetStamps_ = err == 0;
+  if (err != 0) err = LoadObject(env, objPath, opts, &message);
+  if (err != 0) {
+    int e = -err;
+    if (e == EPERM || e == EACCES) throw NativeError(env, "bpf(BPF_PROG_LOAD)", e, DescribeErrno("bpf(BPF_PROG_LOAD)", e));
+    throw NativeError(env, "bpf_object__load", e, "loading the BPF program failed: " + (message.empty() ? std::string(std::strerror(e)) : message));
+  }
+  struct bpf_program* prog = bpf_object__find_program_by_name(obj_, "tcp_snapshot");
+  int progFd = prog ? bpf_program__fd(prog) : -1;
+  countersFd_ = bpf_object__find_map_fd_by_name(obj_, "counters");
+  if (progFd < 0 || countersFd_ < 0) throw NativeError(env, "bpf_object__load", ENOENT, "BPF object lacks tcp_snapshot/counters");
+  LoadExpressions(env, opts);
+  {
+    // The overflow entry the program falls back to when the per-interface map is full.
+    int ncpu = libbpf_num_possible_cpus();
+    std::vector<struct snapshot_counters> zeros(ncpu > 0 ? ncpu : 1);
+    std::memset(zeros.data(), 0, zeros.size() * sizeof(zeros[0]));
+    __u32 other = SNAPSHOT_OTHER_IFINDEX;
+    if (bpf_map_update_elem(countersFd_, &other, zeros.data(), BPF_ANY) != 0)
+      throw NativeError(env, "bpf_map_update_elem", errno, DescribeErrno("bpf_map_update_elem", errno));
+  }
+
+  for (uint32_t i = 0; i < nsock; i++) {
+    int fd = sockets_[i];
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &progFd, sizeof(progFd)) != 0)
+      throw NativeError(env, "setsockopt(SO_ATTACH_BPF)", errno, DescribeErrno("setsockopt(SO_ATTACH_BPF)", errno));
+    int small = 1;  // the filter returns 0, nothing is ever queued; keep the socket's footprint minimal
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    if (packetStamps_) {
+      // Asking for receive timestamps turns on the kernel's packet stamping (net_enable_timestamp):
+      // a received packet is stamped as it is queued (before any wait for softirq processing), and an
+      // outgoing copy once for every tap. The program reads that stamp, as AF_PACKET does for tcpdump.
+      int on = 1;
+      setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
+    }
+    struct sockaddr_ll sll;
+    std::memset(&sll, 0, sizeof(sll));
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = ifindexes.Length() == 0 ? 0 : static_cast<int>(ifindexes.Get(i).As<Napi::Number>().Int32Value());
+    if (bind(fd, reinterpret_cast<struct sockaddr*>(&sll), sizeof(sll)) != 0) {
+      int e = errno;
+      if (e == ENODEV) throw NativeError(env, "bind(AF_PACKET)", e, "unknown interface index " + std::to_string(sll.sll_ifindex));
+      throw NativeError(env, "bind(AF_PACKET)", e, DescribeErrno("bind(AF_PACKET)", e));
+    }
+  }
+
+  if (!ring_.Open(bpf_object__find_map_fd_by_name(obj_, "ring")))
+    throw NativeError(env, "mmap(ring buffer)", errno, DescribeErrno("mmap(ring buffer)", errno));
+}
+
+// "x.bpf.o" -> "x.stamp.bpf.o", the same program built with SNAPSHOT_SKB_TSTAMP (native/build.mjs).
+std::string Capture::StampedObjectPath(const std::string& objPath) {
+  static const std::string suffix = ".bpf.o";
+  if (objPath.size() <= suffix.size() || objPath.compare(objPath.size() - suffix.size(), suffix.size(), suffix) != 0) return "";
+  return objPath.substr(0, objPath.size() - suffix.size()) + ".stamp" + suffix;
+}
+
+// Opens objPath into obj_, sets the filter config and the ring's size, and loads it: 0, or the
+// negative errno of a load the kernel refused (obj_ then null, *message libbpf's first line). Errors
+// that no other object would mend (a missing or mismatched file) throw.
+int Capture::LoadObject(Napi::Env env, const std::string& objPath, const Napi::Object& opts, std::string* message) {
   // The verifier gives up with EAGAIN when a signal arrives while it works (a profiler's SIGPROF, say),
   // and a loaded object cannot be loaded again: reopen and retry a few times.
   static constexpr int kLoadAttempts = 20;
@@ -183,53 +254,13 @@ void Capture::OpenKernelPath(Napi::Env env, const std::string& objPath, const Na
 
     firstLibbpfMessage.clear();
     int err = bpf_object__load(obj_);
-    if (err == -EAGAIN && attempt < kLoadAttempts) {
-      bpf_object__close(obj_);
-      obj_ = nullptr;
-      continue;
-    }
-    if (err != 0) {
-      int e = -err;
-      if (e == EPERM || e == EACCES) throw NativeError(env, "bpf(BPF_PROG_LOAD)", e, DescribeErrno("bpf(BPF_PROG_LOAD)", e));
-      throw NativeError(env, "bpf_object__load", e, "loading the BPF program failed: " + (firstLibbpfMessage.empty() ? std::string(std::strerror(e)) : firstLibbpfMessage));
-    }
-    break;
+    if (err == 0) return 0;
+    bpf_object__close(obj_);
+    obj_ = nullptr;
+    if (err == -EAGAIN && attempt < kLoadAttempts) continue;
+    *message = firstLibbpfMessage;
+    return err;
   }
-  struct bpf_program* prog = bpf_object__find_program_by_name(obj_, "tcp_snapshot");
-  int progFd = prog ? bpf_program__fd(prog) : -1;
-  countersFd_ = bpf_object__find_map_fd_by_name(obj_, "counters");
-  if (progFd < 0 || countersFd_ < 0) throw NativeError(env, "bpf_object__load", ENOENT, "BPF object lacks tcp_snapshot/counters");
-  LoadExpressions(env, opts);
-  {
-    // The overflow entry the program falls back to when the per-interface map is full.
-    int ncpu = libbpf_num_possible_cpus();
-    std::vector<struct snapshot_counters> zeros(ncpu > 0 ? ncpu : 1);
-    std::memset(zeros.data(), 0, zeros.size() * sizeof(zeros[0]));
-    __u32 other = SNAPSHOT_OTHER_IFINDEX;
-    if (bpf_map_update_elem(countersFd_, &other, zeros.data(), BPF_ANY) != 0)
-      throw NativeError(env, "bpf_map_update_elem", errno, DescribeErrno("bpf_map_update_elem", errno));
-  }
-
-  for (uint32_t i = 0; i < nsock; i++) {
-    int fd = sockets_[i];
-    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &progFd, sizeof(progFd)) != 0)
-      throw NativeError(env, "setsockopt(SO_ATTACH_BPF)", errno, DescribeErrno("setsockopt(SO_ATTACH_BPF)", errno));
-    int small = 1;  // the filter returns 0, nothing is ever queued; keep the socket's footprint minimal
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-    struct sockaddr_ll sll;
-    std::memset(&sll, 0, sizeof(sll));
-    sll.sll_family = AF_PACKET;
-    sll.sll_protocol = htons(ETH_P_ALL);
-    sll.sll_ifindex = ifindexes.Length() == 0 ? 0 : static_cast<int>(ifindexes.Get(i).As<Napi::Number>().Int32Value());
-    if (bind(fd, reinterpret_cast<struct sockaddr*>(&sll), sizeof(sll)) != 0) {
-      int e = errno;
-      if (e == ENODEV) throw NativeError(env, "bind(AF_PACKET)", e, "unknown interface index " + std::to_string(sll.sll_ifindex));
-      throw NativeError(env, "bind(AF_PACKET)", e, DescribeErrno("bind(AF_PACKET)", e));
-    }
-  }
-
-  if (!ring_.Open(bpf_object__find_map_fd_by_name(obj_, "ring")))
-    throw NativeError(env, "mmap(ring buffer)", errno, DescribeErrno("mmap(ring buffer)", errno));
 }
 
 // The filter expression's programs (expression.h), one per link type it was compiled for, and the emit
@@ -402,6 +433,7 @@ void Capture::Drain() {
     if (n < 0 && errno != EINTR) break;
     if (!clockFixed_ && MonotonicNs() >= nextClockSampleNs) {
       writer_->SetClockOffset(RealtimeMinusMonotonic());
+      writer_->SetTaiOffset(TaiMinusRealtime());
       nextClockSampleNs = MonotonicNs() + kClockRefreshNs;
     }
     for (int i = 0; i < n; i++) {
@@ -481,6 +513,12 @@ Napi::Value Capture::Progress(const Napi::CallbackInfo& info) {
   o.Set("captured", Napi::Number::New(env, static_cast<double>(writer_->captured())));
   o.Set("fileBytes", Napi::Number::New(env, static_cast<double>(writer_->fileBytes())));
   return o;
+}
+
+// timestampSource(): "packet" when the loaded program reads each packet's own timestamp, "filter" when
+// it stamps packets as it runs, "fed" for a capture fed from JavaScript.
+Napi::Value Capture::TimestampSource(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), obj_ == nullptr ? "fed" : packetStamps_ ? "packet" : "filter");
 }
 
 // counters(): Array<{ ifindex, seen, tcp, kept, dropped }>, summed over CPUs.

@@ -36,11 +36,14 @@ class Capture : public Napi::ObjectWrap<Capture> {
   void Feed(const Napi::CallbackInfo& info);
   Napi::Value Progress(const Napi::CallbackInfo& info);
   Napi::Value Counters(const Napi::CallbackInfo& info);
+  Napi::Value TimestampSource(const Napi::CallbackInfo& info);
   Napi::Value Stop(const Napi::CallbackInfo& info);
   void Flush(const Napi::CallbackInfo& info);
   void Close(const Napi::CallbackInfo& info);
 
   void OpenKernelPath(Napi::Env env, const std::string& objPath, const Napi::Object& opts);
+  static std::string StampedObjectPath(const std::string& objPath);
+  int LoadObject(Napi::Env env, const std::string& objPath, const Napi::Object& opts, std::string* message);
   void LoadExpressions(Napi::Env env, const Napi::Object& opts);
   void Drain();  // the drain thread's body
   void ConsumeFed();
@@ -62,6 +65,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
   std::vector<int> expressionFds_;  // the filter expression's programs (also held by the progs map)
   std::unique_ptr<EpbFileWriter> writer_;
   bool clockFixed_ = false;  // fed captures keep the offset they were given
+  bool packetStamps_ = false;  // the loaded program reads each packet's own timestamp (skb->tstamp)
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> syncRequested_{false};  // flush(): SIGUSR2

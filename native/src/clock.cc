@@ -25,4 +25,12 @@ ClockPair SampleClocks() {
   return best;
 }
 
+int64_t TaiMinusRealtime() {
+  struct timespec r, t;
+  clock_gettime(CLOCK_REALTIME, &r);
+  clock_gettime(CLOCK_TAI, &t);
+  int64_t d = Ns(t) - Ns(r);
+  return (d >= 0 ? d + 500000000LL : d - 500000000LL) / 1000000000LL * 1000000000LL;
+}
+
 }  // namespace tcplens

@@ -1,8 +1,11 @@
-// The BPF program stamps records with bpf_ktime_get_ns() (CLOCK_MONOTONIC). This is the ONE place that
-// relates that clock to wall-clock time: offset = REALTIME - MONOTONIC, from the tightest of a few
-// (MONOTONIC, REALTIME, MONOTONIC) triples. The drain thread takes a new sample every second
-// (capture.cc), so a wall clock stepped or slewed by NTP during a long recording is followed within a
-// second, well inside the 1 ms that timestamps must agree with tcpdump's.
+// How the BPF program's clocks become wall-clock time; this is the ONE place that relates them.
+// - CLOCK_MONOTONIC (bpf_ktime_get_ns(), the object built for kernels before 6.2): offset = REALTIME -
+//   MONOTONIC, from the tightest of a few (MONOTONIC, REALTIME, MONOTONIC) triples. The drain thread
+//   takes a new sample every second (capture.cc): NTP's slewing is followed, but after a step of the
+//   wall clock, packets keep the old offset for up to a second.
+// - CLOCK_TAI (bpf_ktime_get_tai_ns(), bpf/tcp_snapshot.bpf.c with SNAPSHOT_SKB_TSTAMP): REALTIME plus
+//   the kernel's TAI offset, whole seconds (0 until an NTP daemon sets it), so steps are followed at once.
+// - A packet's own skb->tstamp is CLOCK_REALTIME already.
 #pragma once
 #include <stdint.h>
 
@@ -21,5 +24,8 @@ inline int64_t RealtimeMinusMonotonic() {
   ClockPair p = SampleClocks();
   return p.realtimeNs - p.monotonicNs;
 }
+
+// CLOCK_TAI - CLOCK_REALTIME: whole seconds in the kernel; the rounding removes the sampling gap.
+int64_t TaiMinusRealtime();
 
 }  // namespace tcplens

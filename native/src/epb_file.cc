@@ -128,7 +128,12 @@ void EpbFileWriter::Append(const struct snapshot* rec, size_t size) {
   uint32_t capLen = rec->cap_len;
   if (capLen > size - sizeof(struct snapshot)) capLen = static_cast<uint32_t>(size - sizeof(struct snapshot));
   const uint32_t total = EpbSize(capLen);
-  const uint64_t tsNs = rec->ts_ns + static_cast<uint64_t>(clockOffsetNs_.load(std::memory_order_relaxed));
+  // Wall-clock time from the record's clock (clock.h).
+  uint64_t tsNs = rec->ts_ns;
+  if ((rec->flags & SNAPSHOT_F_TS_TAI) != 0)
+    tsNs -= static_cast<uint64_t>(taiOffsetNs_.load(std::memory_order_relaxed));
+  else if ((rec->flags & SNAPSHOT_F_TS_WALL_CLOCK) == 0)
+    tsNs += static_cast<uint64_t>(clockOffsetNs_.load(std::memory_order_relaxed));
 
   if (ShouldRotate(tsNs)) {
     OutputEvent event{OutputEventKind::kRotate};

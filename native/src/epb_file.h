@@ -70,6 +70,7 @@ class EpbFileWriter {
   void Sync();
   // REALTIME - MONOTONIC in ns (clock.h); any thread may set it.
   void SetClockOffset(int64_t offsetNs) { clockOffsetNs_.store(offsetNs, std::memory_order_relaxed); }
+  void SetTaiOffset(int64_t taiMinusRealtimeNs) { taiOffsetNs_.store(taiMinusRealtimeNs, std::memory_order_relaxed); }
 
   uint64_t captured() const { return captured_.load(std::memory_order_acquire); }
   // Bytes in the current file, buffered ones included.
@@ -94,7 +95,8 @@ class EpbFileWriter {
   uint32_t lastKey_ = UINT32_MAX;
   int32_t lastId_ = -1;
   bool finished_ = false;
-  std::atomic<int64_t> clockOffsetNs_{0};
+  std::atomic<int64_t> clockOffsetNs_{0};  // REALTIME - MONOTONIC
+  std::atomic<int64_t> taiOffsetNs_{0};    // TAI - REALTIME
   std::atomic<uint64_t> captured_{0};
   std::atomic<uint64_t> fileBytes_{0};
 };

@@ -11,8 +11,11 @@ import { startAndWait, type Started } from '../support/processes.js';
 
 export { startAndWait, startTcpdump, stop, tmpFile, type Started } from '../support/processes.js';
 
-export function startRecorder(pair: NetnsPair, ns: string, args: string[]): Promise<Started> {
-  return startAndWait(pair, ns, process.execPath, [cliPath, 'record', ...args], /"msg":"recording"/);
+/** Starts `tcplens record ARGS` in `ns`, resolved once it records; `env` adds variables (TCPLENS_LOG=debug). */
+export function startRecorder(pair: NetnsPair, ns: string, args: string[], env: Record<string, string> = {}): Promise<Started> {
+  const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  const [cmd, rest] = vars.length ? ['env', [...vars, process.execPath]] : [process.execPath, []];
+  return startAndWait(pair, ns, cmd, [...rest, cliPath, 'record', ...args], /"msg":"recording"/);
 }
 
 /**
@@ -100,7 +103,12 @@ export interface Match {
   matched: number;
   unmatchedA: number;
   unmatchedB: number;
+  /** The largest |a - b| timestamp difference of a matched pair. */
   maxDeltaNs: bigint;
+  /** The extremes of the signed difference a - b, and how many matched pairs have equal timestamps. */
+  minSignedNs: bigint;
+  maxSignedNs: bigint;
+  equal: number;
 }
 
 /** Pairs packets of two captures by their bytes through the TCP header (in order among equal ones). */
@@ -117,6 +125,9 @@ export function matchByHeaders(a: Pkt[], b: Pkt[]): Match {
   let matched = 0;
   let unmatchedA = 0;
   let maxDeltaNs = 0n;
+  let minSignedNs: bigint | null = null;
+  let maxSignedNs: bigint | null = null;
+  let equal = 0;
   for (const p of a) {
     const h = headersThroughTcp(p.data);
     const list = h ? pending.get(h.toString('latin1')) : undefined;
@@ -126,12 +137,16 @@ export function matchByHeaders(a: Pkt[], b: Pkt[]): Match {
       continue;
     }
     matched++;
-    const d = p.tsNs > ts ? p.tsNs - ts : ts - p.tsNs;
+    const signed = p.tsNs - ts;
+    const d = signed < 0n ? -signed : signed;
     if (d > maxDeltaNs) maxDeltaNs = d;
+    if (minSignedNs === null || signed < minSignedNs) minSignedNs = signed;
+    if (maxSignedNs === null || signed > maxSignedNs) maxSignedNs = signed;
+    if (signed === 0n) equal++;
   }
   let unmatchedB = 0;
   for (const list of pending.values()) unmatchedB += list.length;
-  return { matched, unmatchedA, unmatchedB, maxDeltaNs };
+  return { matched, unmatchedA, unmatchedB, maxDeltaNs, minSignedNs: minSignedNs ?? 0n, maxSignedNs: maxSignedNs ?? 0n, equal };
 }
 
 /** tshark's stderr with the harmless "running as root" notice removed: anything left is a warning. */

@@ -69,12 +69,13 @@ export function stop(s: Started, signal: NodeJS.Signals = 'SIGINT', timeoutMs = 
   return waitForExit(s, timeoutMs, `of ${signal}`);
 }
 
-/** Starts tcpdump in `ns` on `iface` writing `file`, resolved once it listens. */
-export function startTcpdump(pair: NetnsPair, ns: string, iface: string, file: string, snaplen = 256, filter = 'tcp'): Promise<Started> {
+/** Starts tcpdump in `ns` on `iface` writing `file`, resolved once it listens (microsecond or nanosecond stamps). */
+export function startTcpdump(pair: NetnsPair, ns: string, iface: string, file: string, snaplen = 256, filter = 'tcp', precision: 'micro' | 'nano' = 'micro'): Promise<Started> {
   // -U and --immediate-mode: each packet is read and written at once instead of waiting in a ring block
   // for libpcap's 1 s block timeout, which a SIGINT would otherwise discard; -B 65536: a 64 MiB kernel
   // buffer so a loaded CI machine does not make tcpdump drop; -n: no DNS.
-  return startAndWait(pair, ns, 'tcpdump', ['-i', iface, '-s', String(snaplen), '-U', '--immediate-mode', '-B', '65536', '-n', '-w', file, filter], /listening on/);
+  return startAndWait(pair, ns, 'tcpdump', ['-i', iface, '-s', String(snaplen), '-U', '--immediate-mode', '-B', '65536', '-n',
+    '--time-stamp-precision', precision, '-w', file, filter], /listening on/);
 }
 
 /** Records `iface` in `ns` into `file` with tcpdump while `fn` runs, then stops tcpdump cleanly. */
