@@ -17,7 +17,7 @@ void SetErrorClass(const Napi::CallbackInfo& info) {
 }
 
 std::string DescribeErrno(const std::string& operation, int err) {
-  if (err == EPERM || err == EACCES) return "needs root or CAP_BPF and CAP_NET_RAW (" + operation + ": " + std::strerror(err) + ")";
+  if (err == EPERM || err == EACCES) return "needs root or CAP_BPF, CAP_PERFMON and CAP_NET_RAW (" + operation + ": " + std::strerror(err) + ")";
   return operation + ": " + std::strerror(err);
 }
 

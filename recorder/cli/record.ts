@@ -61,7 +61,7 @@ interface RawRecordOptions {
 export function registerRecord(program: Command): void {
   program
     .command('record')
-    .description('Record TCP header snapshots with eBPF into pcapng (needs root or CAP_BPF + CAP_NET_RAW)')
+    .description('Record TCP header snapshots with eBPF into pcapng (needs root or CAP_BPF + CAP_PERFMON + CAP_NET_RAW)')
     .requiredOption('-i, --interface <ifaces>', 'interface name(s), comma-separated, or "any"')
     .requiredOption('-w, --write <file>', 'output pcapng file (created 0600); - for standard output')
     .option('-s, --snaplen <bytes>', `most bytes kept per packet (0 = ${DEFAULT_SNAPLEN})`)

@@ -183,7 +183,7 @@ test('without privileges, and on an unknown interface: one line on stderr, exit 
     .then(() => assert.fail('record as nobody must fail'), (e: { code: number; stderr: string }) => e);
   assert.equal(asNobody.code, 1);
   assert.equal(asNobody.stderr.trim().split('\n').length, 1, asNobody.stderr);
-  assert.match(asNobody.stderr, /^tcplens: record needs CAP_NET_RAW .* and CAP_BPF /);
+  assert.match(asNobody.stderr, /^tcplens: record needs CAP_NET_RAW .*, CAP_BPF .* and CAP_PERFMON /);
   assert.equal(existsSync(out), false, 'no file is created when capture cannot start');
 
   const unknown = await run(process.execPath, [cliPath, 'record', '-i', 'tcplens-nope0', '-w', out])

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { release } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
@@ -169,6 +170,38 @@ test('without CAP_BPF but with CAP_NET_RAW: the message names CAP_BPF', { skip, 
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /^tcplens: record needs CAP_BPF /);
   assert.doesNotMatch(r.stderr, /CAP_NET_RAW|ring buffer/);
+});
+
+test('with CAP_BPF and CAP_NET_RAW but without CAP_PERFMON: the message names CAP_PERFMON', { skip, timeout: 30_000 }, async () => {
+  // The verifier refuses the program without it (recorder/capabilities.ts); say so before loading.
+  const out = tmpFile('noperfmon.pcapng');
+  const r = await failing('setpriv', ['--bounding-set=-perfmon,-sys_admin', '--inh-caps=-perfmon,-sys_admin', process.execPath, cliPath, 'record', '-i', 'lo', '-w', out]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /^tcplens: record needs CAP_PERFMON \(for the verifier to accept the program\): run as root or grant it /);
+  assert.equal(existsSync(out), false, 'no file is created');
+});
+
+test('with CAP_BPF, CAP_PERFMON and CAP_NET_RAW but not CAP_SYS_ADMIN: it records, with each packet\'s own timestamp', { skip, timeout: 60_000 }, async () => {
+  const out = tmpFile('caps.pcapng');
+  try {
+    await withNetnsPair(async (pair) => {
+      const rec = await startAndWait(pair, pair.b, 'env', ['TCPLENS_LOG=debug', 'setpriv', '--bounding-set=-sys_admin', '--inh-caps=-sys_admin',
+        process.execPath, cliPath, 'record', '-i', pair.vethB, '-w', out], /"msg":"recording"/);
+      await startAndWait(pair, pair.b, 'python3', ['-u', '-m', 'http.server', '8081', '--bind', pair.addrB], /Serving HTTP/);
+      await http(pair, 3);
+      await sleep(300); // the last segments reach the socket
+      assert.equal(await stop(rec, 'SIGINT'), 0, rec.stderr());
+      const [major = 0, minor = 0] = release().split('.').map(Number);
+      const expected = major > 6 || (major === 6 && minor >= 2) ? 'packet' : 'filter';
+      assert.match(rec.stderr(), new RegExp(`"timestamps":"${expected}"`), `Linux ${release()}: ${expected} timestamps`);
+    });
+    const { result, packets } = await readAll(out);
+    assert.equal(result.error, null);
+    assert.ok(packets.length >= 3 * 6, `three HTTP exchanges recorded (${packets.length} packets)`);
+  } finally {
+    rmSync(out, { force: true });
+  }
 });
 
 test('a symbolic link at a rotated name: one clean line, the summary, exit 1, the first file valid', { skip, timeout: 120_000 }, async () => {
