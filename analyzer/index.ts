@@ -7,7 +7,10 @@
  *   await lens.close();
  */
 import { CaptureError, RuntimeError, UsageError } from '../common/errors.js';
-import { Database, isDuckDbFile, type QueryResult } from './db/database.js';
+import { Database, type QueryResult } from './db/database.js';
+import { isDuckDbFile } from './readers/common.js';
+import { planCaptureSet } from './pipeline/capture-set.js';
+import { STDIN } from './readers/index.js';
 import { loadCaptures, type LoadedCapture, type LoadProgress, type LoadTables } from './db/loader.js';
 import type { SeqFlag } from './seq/flags.js';
 
@@ -123,6 +126,12 @@ export class Lens {
 
 /** Loads captures into a new (or kept, with `db`) database. Damaged captures load up to the damage. */
 export async function openCaptures(paths: readonly string[], opts: OpenCapturesOptions = {}): Promise<Lens> {
+  // A new database reads every capture: a set's peeks (each file's first packet) run while DuckDB starts,
+  // which leaves the main thread idle (~50 ms). Not with --db (a kept set is not read at all) or stdin.
+  const plan = paths.length > 1 && !opts.db && !opts.perFile && !paths.includes(STDIN)
+    ? planCaptureSet(paths, opts.signal ? { signal: opts.signal } : {})
+    : undefined;
+  plan?.catch(() => undefined); // its failure is reported where the loader awaits it, unless DuckDB's comes first
   const db = await Database.open({ path: opts.db ?? null });
   try {
     const loadOpts = {
@@ -132,6 +141,7 @@ export async function openCaptures(paths: readonly string[], opts: OpenCapturesO
       ...(opts.perFile ? { perFile: true } : {}),
       ...(opts.verifyChecksums ? { verifyChecksums: true } : {}),
       ...(opts.figures ? { figures: true } : {}),
+      ...(plan ? { plan } : {}),
     };
     return new Lens(db, await loadCaptures(db, paths, loadOpts));
   } catch (err) {
@@ -155,7 +165,9 @@ export async function openInputs(inputs: readonly string[], opts: OpenCapturesOp
     return openDatabase(inputs[0]!);
   }
   for (const input of inputs) {
-    if (isDuckDbFile(input)) throw new UsageError(`${input}: a database must be the only input (got ${inputs.length})`);
+    // A database among captures is found by the set's peeks (planCaptureSet), where only the inputs that
+    // are not captures are looked at again; each --per-file capture is read alone, so look here.
+    if (opts.perFile && isDuckDbFile(input)) throw new UsageError(`${input}: a database must be the only input (got ${inputs.length})`);
     if (/\.(duckdb|ddb|db)$/i.test(input) && !isDuckDbFile(input)) {
       throw new RuntimeError(`${input}: no such database (or not a DuckDB file)`);
     }

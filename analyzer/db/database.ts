@@ -4,11 +4,12 @@
  * private temporary directory (0700, removed at close), which is what keeps 10M-packet loads under 1 GiB.
  * Only built-in extensions are used (parquet, json, icu): nothing is downloaded.
  */
-import { chmodSync, existsSync, mkdtempSync, rmSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBResult, type DuckDBResultReader } from './duckdb-modules.js';
 import { RuntimeError } from '../../common/errors.js';
+import { isDuckDbFile } from '../readers/common.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 import { isoFromDuckText } from './iso-time.js';
 
@@ -24,22 +25,6 @@ export interface QueryResult {
   columns: string[];
   types: string[];
   rows: Record<string, unknown>[];
-}
-
-/** DuckDB files start with an 8-byte checksum then the magic "DUCK". */
-export function isDuckDbFile(file: string): boolean {
-  let fd: number | undefined;
-  try {
-    if (!statSync(file).isFile()) return false;
-    fd = openSync(file, 'r');
-    const head = Buffer.alloc(12);
-    const n = readSync(fd, head, 0, 12, 0);
-    return n === 12 && head.toString('latin1', 8, 12) === 'DUCK';
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 /** First line of a DuckDB error, so the CLI prints one line. */

@@ -21,7 +21,7 @@ import { UsageError, type CaptureError } from '../../common/errors.js';
 import { DecodeStatus, FrameDecoder, newDecodedPacket, type DecodedPacket } from '../decode/index.js';
 import { inputName, STDIN, type RawPacket, type ReadResult } from '../readers/index.js';
 import { statOrNull } from '../readers/common.js';
-import { readCaptureSet } from '../pipeline/capture-set.js';
+import { readCaptureSet, type PlannedSet } from '../pipeline/capture-set.js';
 import { FlowTracker, newTrackedSegment, type Flow, type TrackedSegment } from '../flows/tracker.js';
 import { SequenceAnalyzer } from '../seq/index.js';
 import { AddressDictionary } from './address-dictionary.js';
@@ -77,6 +77,11 @@ export interface LoadOptions {
    * only; `conns` asks for them with tables 'flows'. Without them those columns are NULL/0.
    */
   figures?: boolean;
+  /**
+   * The inputs (two or more, one set) already being peeked (planCaptureSet), begun before the database
+   * was ready. Only for a database without sets in it: a kept set is recognised before any read.
+   */
+  plan?: Promise<PlannedSet>;
 }
 
 export type LoadTables = 'all' | 'flows' | 'flags' | 'probes' | 'report';
@@ -384,6 +389,7 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
   const files = await readCaptureSet(ids.map((i) => i.input), onPacket, {
     stats: ids.map((i) => i.stat),
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.plan ? { plan: opts.plan } : {}),
     onOrder: (ordered) => {
       order = ordered.map((o) => byInput.get(o.input)!);
       counts = new Array<FileCounts | undefined>(order.length);

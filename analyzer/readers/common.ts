@@ -1,5 +1,5 @@
 /** Pieces shared by the readers and the capture-set pipeline that opens their inputs. */
-import { statSync, type Stats } from 'node:fs';
+import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import type { InterfaceInfo, RawPacket, ReadResult, TsResolution } from './types.js';
 
 /**
@@ -54,4 +54,23 @@ export function statOrNull(path: string): Stats | null {
  */
 export function dataView(buf: Uint8Array, start: number, length: number): Uint8Array {
   return new Uint8Array(buf.buffer, buf.byteOffset + start, length);
+}
+
+/**
+ * A DuckDB database, not a capture (`--db` output given where captures are expected): DuckDB files start
+ * with an 8-byte checksum then the magic "DUCK".
+ */
+export function isDuckDbFile(file: string): boolean {
+  let fd: number | undefined;
+  try {
+    if (!statSync(file).isFile()) return false;
+    fd = openSync(file, 'r');
+    const head = Buffer.alloc(12);
+    const n = readSync(fd, head, 0, 12, 0);
+    return n === 12 && head.toString('latin1', 8, 12) === 'DUCK';
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }

@@ -186,6 +186,12 @@ test('export --csv and --parquet write every table; --db keeps the database for 
     const mixed = await runCli(['query', dbFile, SF, 'SELECT 1']);
     assert.equal(mixed.status, 2);
     assert.match(oneLine(mixed.stderr), /a database must be the only input/);
+    // Found by the set's peeks wherever it stands among the captures, and read alone with --per-file.
+    for (const args of [['query', SF, ECHO, dbFile, 'SELECT 1'], ['query', '--per-file', SF, ECHO, dbFile, 'SELECT 1']]) {
+      const late = await runCli(args);
+      assert.equal(late.status, 2, late.stderr);
+      assert.equal(oneLine(late.stderr), `tcplens: ${dbFile}: a database must be the only input (got 3)`);
+    }
     const usage = await runCli(['export', SF]);
     assert.equal(usage.status, 2);
     assert.match(oneLine(usage.stderr), /exactly one of --parquet DIR or --csv DIR/);
