@@ -68,6 +68,16 @@ export function summarize(values: number[]): Summary {
   return { median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
 }
 
+/**
+ * The median of the per-round ratios b[i] / a[i] of two commands measured in the same rounds
+ * (interleavedRounds): a slower or faster spell of a shared machine falls on both halves of a round, where
+ * a ratio of the two medians mixes rounds measured at different times.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  const n = Math.min(a.length, b.length);
+  return summarize(Array.from({ length: n }, (_, i) => b[i]! / a[i]!)).median;
+}
+
 /** Runs `times` timed runs one after another (never in parallel: they would compete for the CPU). */
 export async function repeat(times: number, once: () => Promise<ChildRun>): Promise<{ summary: Summary; last: ChildRun }> {
   const seconds: number[] = [];
