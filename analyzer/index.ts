@@ -6,10 +6,10 @@
  *   for (const f of await lens.flows()) console.log(f.client, f.server, f.state, f.history);
  *   await lens.close();
  */
-import { CaptureError, RuntimeError, UsageError } from '../common/errors.js';
+import { CaptureError, RuntimeError } from '../common/errors.js';
 import { Database, type QueryResult } from './db/database.js';
 import { isDuckDbFile } from './readers/common.js';
-import { planCaptureSet } from './pipeline/capture-set.js';
+import { databaseAmongInputs, planCaptureSet } from './pipeline/capture-set.js';
 import { STDIN } from './readers/index.js';
 import { loadCaptures, type LoadedCapture, type LoadProgress, type LoadTables } from './db/loader.js';
 import type { SeqFlag } from './seq/flags.js';
@@ -167,7 +167,7 @@ export async function openInputs(inputs: readonly string[], opts: OpenCapturesOp
   for (const input of inputs) {
     // A database among captures is found by the set's peeks (planCaptureSet), where only the inputs that
     // are not captures are looked at again; each --per-file capture is read alone, so look here.
-    if (opts.perFile && isDuckDbFile(input)) throw new UsageError(`${input}: a database must be the only input (got ${inputs.length})`);
+    if (opts.perFile && isDuckDbFile(input)) throw databaseAmongInputs(input, inputs.length);
     if (/\.(duckdb|ddb|db)$/i.test(input) && !isDuckDbFile(input)) {
       throw new RuntimeError(`${input}: no such database (or not a DuckDB file)`);
     }

@@ -143,10 +143,11 @@ export async function loadCaptures(db: Database, inputs: readonly string[], opts
   return out;
 }
 
-async function identify(input: string): Promise<InputIdentity> {
+/** `known`: the input's stat when the set's plan took it already (undefined: take it here). */
+async function identify(input: string, known?: Stats | null): Promise<InputIdentity> {
   if (input === STDIN) return { input, abs: inputName(input), size: 0, mtimeMs: 0, stable: false, stat: null };
   const abs = path.resolve(input);
-  const st = statOrNull(abs);
+  const st = known === undefined ? statOrNull(abs) : known;
   return { input, abs, size: st?.size ?? 0, mtimeMs: st?.mtimeMs ?? 0, stable: st?.isFile() ?? false, stat: st };
 }
 
@@ -214,7 +215,9 @@ async function isGzip(file: string): Promise<boolean> {
 }
 
 async function loadSet(db: Database, dict: AddressDictionary, inputs: readonly string[], opts: LoadOptions): Promise<LoadedCapture[]> {
-  const ids = await Promise.all(inputs.map(identify));
+  // A plan begun before the database opened has taken every input's stat (1,000 files: ~10 ms): reuse it.
+  const planned = opts.plan ? new Map((await opts.plan).members.map((m) => [m.input, m.stat])) : null;
+  const ids = await Promise.all(inputs.map((i) => identify(i, planned?.get(i))));
   const existing = db.empty ? null : await existingSet(db, ids);
   if (existing) return existing;
   await db.run('BEGIN TRANSACTION');

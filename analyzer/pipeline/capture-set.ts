@@ -189,6 +189,11 @@ async function peek(m: Member, pool: BufferPool, signal: AbortSignal | undefined
   if (!has) m.result = r;
 }
 
+/** A DuckDB database named among `count` inputs: it can only be opened alone (openInputs). */
+export function databaseAmongInputs(input: string, count: number): UsageError {
+  return new UsageError(`${input}: a database must be the only input (got ${count})`);
+}
+
 /**
  * Peeks every input of a set of two or more (its first packet's time) and puts them in canonical order.
  * An input that is a DuckDB database is a usage error, found here only among the inputs that are not
@@ -211,7 +216,7 @@ export async function planCaptureSet(inputs: readonly string[], opts: PlanOption
   };
   await Promise.all(Array.from({ length: Math.min(PEEK_PARALLEL, members.length) }, peeker));
   const database = members.find((m) => m.result?.error?.offset === 0 && m.seekable && isDuckDbFile(m.input));
-  if (database) throw new UsageError(`${database.input}: a database must be the only input (got ${inputs.length})`);
+  if (database) throw databaseAmongInputs(database.input, inputs.length);
   members.sort((a, b) => a.firstSec - b.firstSec || a.firstNsec - b.firstNsec || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   members.forEach((m, i) => (m.index = i));
   return { inputs, members, pool };
