@@ -13,7 +13,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { buildRoot, repoRoot } from '../support/paths.js';
 import { netnsUnavailableReason, withNetnsPair } from '../support/netns.js';
-import { readAll, startAndWait, stop, tmpFile } from './recorder-support.js';
+import { readAll, startAndWait, startRecorder, stop, tmpFile } from './recorder-support.js';
 
 const skip = netnsUnavailableReason();
 
@@ -39,7 +39,7 @@ test('without the program that reads packet timestamps: monotonic stamps plus th
     let from = 0n;
     let to = 0n;
     await withNetnsPair(async (pair) => {
-      const rec = await startAndWait(pair, pair.b, 'env', ['TCPLENS_LOG=debug', process.execPath, cli, 'record', '-i', pair.vethB, '-w', out], /"msg":"recording"/);
+      const rec = await startRecorder(pair, pair.b, ['-i', pair.vethB, '-w', out], { env: { TCPLENS_LOG: 'debug' }, cli });
       await startAndWait(pair, pair.b, 'python3', ['-u', '-m', 'http.server', '8082', '--bind', pair.addrB], /Serving HTTP/);
       from = wallNs();
       // Spread over more than one second, so the drain thread re-samples the offset in between.

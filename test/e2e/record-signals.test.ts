@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import { release } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
@@ -15,7 +14,7 @@ import { cliPath } from '../support/paths.js';
 import { tshark } from '../support/tshark.js';
 import { netnsUnavailableReason, withNetnsPair, type NetnsPair } from '../support/netns.js';
 import { waitForExit } from '../support/processes.js';
-import { readAll, startAndWait, startRecorder, stop, tmpFile, tsharkWarnings, type Started } from './recorder-support.js';
+import { expectedTimestampSource, readAll, startAndWait, startRecorder, stop, tmpFile, tsharkWarnings, type Started } from './recorder-support.js';
 
 const run = promisify(execFile);
 const skip = netnsUnavailableReason() ?? false;
@@ -186,15 +185,14 @@ test('with CAP_BPF, CAP_PERFMON and CAP_NET_RAW but not CAP_SYS_ADMIN: it record
   const out = tmpFile('caps.pcapng');
   try {
     await withNetnsPair(async (pair) => {
-      const rec = await startAndWait(pair, pair.b, 'env', ['TCPLENS_LOG=debug', 'setpriv', '--bounding-set=-sys_admin', '--inh-caps=-sys_admin',
-        process.execPath, cliPath, 'record', '-i', pair.vethB, '-w', out], /"msg":"recording"/);
+      const rec = await startRecorder(pair, pair.b, ['-i', pair.vethB, '-w', out],
+        { env: { TCPLENS_LOG: 'debug' }, under: ['setpriv', '--bounding-set=-sys_admin', '--inh-caps=-sys_admin'] });
       await startAndWait(pair, pair.b, 'python3', ['-u', '-m', 'http.server', '8081', '--bind', pair.addrB], /Serving HTTP/);
       await http(pair, 3);
       await sleep(300); // the last segments reach the socket
       assert.equal(await stop(rec, 'SIGINT'), 0, rec.stderr());
-      const [major = 0, minor = 0] = release().split('.').map(Number);
-      const expected = major > 6 || (major === 6 && minor >= 2) ? 'packet' : 'filter';
-      assert.match(rec.stderr(), new RegExp(`"timestamps":"${expected}"`), `Linux ${release()}: ${expected} timestamps`);
+      const expected = expectedTimestampSource();
+      assert.match(rec.stderr(), new RegExp(`"timestamps":"${expected}"`), `${expected} timestamps on this kernel`);
     });
     const { result, packets } = await readAll(out);
     assert.equal(result.error, null);

@@ -5,17 +5,36 @@
  */
 import { readCapture } from '../../analyzer/readers/index.js';
 import type { ReadResult } from '../../analyzer/readers/types.js';
+import { release } from 'node:os';
 import { cliPath } from '../support/paths.js';
 import type { NetnsPair } from '../support/netns.js';
 import { startAndWait, type Started } from '../support/processes.js';
 
 export { startAndWait, startTcpdump, stop, tmpFile, type Started } from '../support/processes.js';
 
-/** Starts `tcplens record ARGS` in `ns`, resolved once it records; `env` adds variables (TCPLENS_LOG=debug). */
-export function startRecorder(pair: NetnsPair, ns: string, args: string[], env: Record<string, string> = {}): Promise<Started> {
-  const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  const [cmd, rest] = vars.length ? ['env', [...vars, process.execPath]] : [process.execPath, []];
-  return startAndWait(pair, ns, cmd, [...rest, cliPath, 'record', ...args], /"msg":"recording"/);
+export interface RecorderLaunch {
+  /** Variables added to its environment (TCPLENS_LOG=debug). */
+  env?: Record<string, string>;
+  /** A command it runs under (setpriv ... to drop capabilities). */
+  under?: string[];
+  /** Another build's CLI entry (a copy of the package). */
+  cli?: string;
+}
+
+/** Starts `tcplens record ARGS` in `ns`, resolved once it records. */
+export function startRecorder(pair: NetnsPair, ns: string, args: string[], launch: RecorderLaunch = {}): Promise<Started> {
+  const vars = Object.entries(launch.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  const command = [...(vars.length ? ['env', ...vars] : []), ...(launch.under ?? []), process.execPath, launch.cli ?? cliPath, 'record', ...args];
+  return startAndWait(pair, ns, command[0]!, command.slice(1), /"msg":"recording"/);
+}
+
+/**
+ * The timestamps `record` should report at debug level on this kernel: each packet's own from Linux 6.2
+ * (bpf_cast_to_kern_ctx), taken as the filter runs before.
+ */
+export function expectedTimestampSource(): 'packet' | 'filter' {
+  const [major = 0, minor = 0] = release().split('.').map(Number);
+  return major > 6 || (major === 6 && minor >= 2) ? 'packet' : 'filter';
 }
 
 /**
