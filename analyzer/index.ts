@@ -6,10 +6,9 @@
  *   for (const f of await lens.flows()) console.log(f.client, f.server, f.state, f.history);
  *   await lens.close();
  */
-import { CaptureError, RuntimeError } from '../common/errors.js';
+import type { CaptureError } from '../common/errors.js';
 import { Database, type QueryResult } from './db/database.js';
-import { isDuckDbFile } from './readers/common.js';
-import { databaseAmongInputs, planCaptureSet } from './pipeline/capture-set.js';
+import { inputsAreDatabase, planCaptureSet } from './pipeline/capture-set.js';
 import { STDIN } from './readers/index.js';
 import { loadCaptures, type LoadedCapture, type LoadProgress, type LoadTables } from './db/loader.js';
 import type { SeqFlag } from './seq/flags.js';
@@ -17,6 +16,8 @@ import type { SeqFlag } from './seq/flags.js';
 export type { QueryResult } from './db/database.js';
 export type { LoadedCapture, LoadProgress, LoadTables } from './db/loader.js';
 export { CaptureError, RuntimeError, UsageError } from '../common/errors.js';
+export { passCaptures, type FlagPlace, type PassConsumer, type PassedCaptures, type PassOptions } from './direct.js';
+export { SEQ_FLAGS } from './seq/flags.js';
 
 export interface OpenCapturesOptions {
   /** Keep the database in this file (reopening it does not load the same captures again). */
@@ -157,20 +158,9 @@ export async function openDatabase(file: string): Promise<Lens> {
 
 /**
  * What the CLI's CAPTURE...|DB.duckdb arguments mean: one existing DuckDB file opens that database
- * (read-only); anything else is a list of captures. A missing *.duckdb is an error, not a capture.
+ * (read-only); anything else is a list of captures (inputsAreDatabase says which, or why neither).
  */
 export async function openInputs(inputs: readonly string[], opts: OpenCapturesOptions = {}): Promise<Lens> {
-  if (inputs.length === 1 && isDuckDbFile(inputs[0]!)) {
-    if (opts.db) throw new RuntimeError(`${inputs[0]}: already a database; --db applies to captures only`);
-    return openDatabase(inputs[0]!);
-  }
-  for (const input of inputs) {
-    // A database among captures is found by the set's peeks (planCaptureSet), where only the inputs that
-    // are not captures are looked at again; each --per-file capture is read alone, so look here.
-    if (opts.perFile && isDuckDbFile(input)) throw databaseAmongInputs(input, inputs.length);
-    if (/\.(duckdb|ddb|db)$/i.test(input) && !isDuckDbFile(input)) {
-      throw new RuntimeError(`${input}: no such database (or not a DuckDB file)`);
-    }
-  }
+  if (inputsAreDatabase(inputs, opts)) return openDatabase(inputs[0]!);
   return openCaptures(inputs, opts);
 }

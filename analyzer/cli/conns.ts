@@ -5,7 +5,8 @@
  * `--where` is an SQL condition on the flows table's columns (docs/conns.md lists them).
  */
 import type { Command } from 'commander';
-import { captureErrorsStatus, openForCommand, withInputOptions } from './inputs.js';
+import { captureErrorsStatus, needsDatabase, openForCommand, passForCommand, withInputOptions, type InputOptions } from './inputs.js';
+import type { PassedCaptures } from '../direct.js';
 import type { Lens } from '../index.js';
 import { action } from '../../common/cli-run.js';
 import { UsageError } from '../../common/errors.js';
@@ -51,15 +52,32 @@ function zeekTime(ns: bigint): string {
   return `${sign}${micros / 1_000_000n}.${String(micros % 1_000_000n).padStart(6, '0')}`;
 }
 
+/**
+ * A conn.log row from a connection's flows-table columns (by name) and its first packet's time in epoch
+ * nanoseconds: the one mapping for both paths (SQL and direct), so they print the same.
+ */
+function connRow(v: (column: string) => unknown, firstNs: bigint | number | null): Row {
+  const out: Row = {
+    ts: firstNs === null ? null : zeekTime(BigInt(firstNs)), uid: v('uid'), 'id.orig_h': v('client'), 'id.orig_p': v('cport'), 'id.resp_h': v('server'),
+    'id.resp_p': v('sport'), proto: 'tcp', service: v('service'), duration: v('conn_duration_s'), orig_bytes: v('orig_bytes'),
+    resp_bytes: v('resp_bytes'), conn_state: v('state'), missed_bytes: v('missed_bytes'), history: v('history'),
+    orig_pkts: v('orig_pkts'), orig_ip_bytes: v('orig_ip_bytes'), resp_pkts: v('resp_pkts'), resp_ip_bytes: v('resp_ip_bytes'),
+  };
+  for (const [name, , column] of PERF_FIELDS) out[name] = v(column);
+  // Zeek leaves duration and the byte counts unset for a connection of one instant.
+  if (!(Number(out['duration']) > 0)) {
+    out['duration'] = null;
+    out['orig_bytes'] = null;
+    out['resp_bytes'] = null;
+  }
+  return out;
+}
+
 async function connectionRows(lens: Lens, where: string | undefined): Promise<Row[]> {
-  const perf = PERF_FIELDS.map(([name, , column]) => `f.${column} AS "${name}"`).join(', ');
   let r;
   try {
     r = await lens.query(
-      `SELECT epoch_ns(f.first_ts) AS ts_ns, f.uid, f.client AS "id.orig_h", f.cport AS "id.orig_p", f.server AS "id.resp_h",
-         f.sport AS "id.resp_p", 'tcp' AS proto, f.service, f.conn_duration_s AS duration, f.orig_bytes, f.resp_bytes,
-         f.state AS conn_state, f.missed_bytes, f.history, f.orig_pkts, f.orig_ip_bytes,
-         f.resp_pkts, f.resp_ip_bytes, ${perf}
+      `SELECT epoch_ns(f.first_ts) AS first_ts_ns, f.*
        FROM flows f
        WHERE ${where ?? 'TRUE'}
        ORDER BY f.first_ts, f.flow_id`,
@@ -68,17 +86,23 @@ async function connectionRows(lens: Lens, where: string | undefined): Promise<Ro
     if (where !== undefined) throw new UsageError(`--where: ${(err as Error).message}`);
     throw err;
   }
-  return r.rows.map((row) => {
-    const out: Row = { ts: zeekTime(BigInt(row['ts_ns'] as bigint | number)) };
-    for (const [k, v] of Object.entries(row)) if (k !== 'ts_ns') out[k] = v;
-    // Zeek leaves duration and the byte counts unset for a connection of one instant.
-    if (!(Number(out['duration']) > 0)) {
-      out['duration'] = null;
-      out['orig_bytes'] = null;
-      out['resp_bytes'] = null;
-    }
-    return out;
+  return r.rows.map((row) => connRow((c) => row[c], row['first_ts_ns'] as bigint | number | null));
+}
+
+/** conns without SQL or a database (analyzer/direct.ts): every connection as it ends, then in the SQL's order. */
+async function connectionRowsDirect(inputs: string[], opts: InputOptions & { verifyChecksums?: boolean }): Promise<{ rows: Row[]; passed: PassedCaptures }> {
+  const ended: { firstNs: bigint | null; flowId: number; row: Row }[] = [];
+  const passed = await passForCommand(inputs, { ...opts, figures: true }, {
+    flowEnded: (flow, values) => {
+      const v = values();
+      const firstNs = v.get('first_ts') as bigint | null;
+      ended.push({ firstNs, flowId: flow.flowId, row: connRow((c) => v.get(c), firstNs) });
+    },
   });
+  // ORDER BY first_ts, flow_id (NULLS LAST, DuckDB's default)
+  const byTime = (a: bigint | null, b: bigint | null): number => (a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : a > b ? 1 : 0);
+  ended.sort((a, b) => byTime(a.firstNs, b.firstNs) || a.flowId - b.flowId);
+  return { rows: ended.map((e) => e.row), passed };
 }
 
 function zeekCell(v: unknown, type: string): string {
@@ -124,14 +148,21 @@ export function registerConns(program: Command): void {
     .option('--format <format>', 'table, json, csv or zeek (conn.log TSV)', 'table')
     .action(action(async (inputs: string[], opts: { where?: string; verifyChecksums?: boolean; db?: string; perFile?: boolean; format: string }) => {
       const format = parseConnsFormat(opts.format);
-      const lens = await openForCommand(inputs, { ...opts, tables: 'flows', figures: true });
-      try {
-        const rows = await connectionRows(lens, opts.where);
+      const print = (rows: Row[]): void => {
         if (format === 'zeek') process.stdout.write(renderZeek(rows));
         else {
           const all = ['ts', ...CONN_LOG_FIELDS.slice(1).map(([n]) => n), ...PERF_FIELDS.map(([n]) => n)];
           process.stdout.write(renderRows(rows, format === 'table' ? TABLE_COLUMNS : all, format));
         }
+      };
+      if (!needsDatabase(inputs, opts)) {
+        const { rows, passed } = await connectionRowsDirect(inputs, opts);
+        print(rows);
+        return captureErrorsStatus(passed);
+      }
+      const lens = await openForCommand(inputs, { ...opts, tables: 'flows', figures: true });
+      try {
+        print(await connectionRows(lens, opts.where));
         return captureErrorsStatus(lens);
       } finally {
         await lens.close();

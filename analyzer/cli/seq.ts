@@ -9,7 +9,9 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../common/errors.js';
 import { SEQ_FLAGS, type SeqFlag } from '../seq/flags.js';
-import { captureErrorsStatus, openForCommand, withInputOptions } from './inputs.js';
+import { captureErrorsStatus, needsDatabase, openForCommand, passForCommand, withInputOptions, type InputOptions } from './inputs.js';
+import { connectionUid } from '../perf/columns.js';
+import { tsNsInRange } from '../db/value-range.js';
 import type { Lens } from '../index.js';
 import { EXIT_FINDING, EXIT_OK, action } from '../../common/cli-run.js';
 import { parseFormat, renderRows, type OutputFormat, type Row } from './output.js';
@@ -96,15 +98,96 @@ function epochText(ns: bigint): string {
 const FRAME_COLUMNS = ['frame', 'flag', 'time', 'src', 'sport', 'dst', 'dport', 'uid', 'explanation'];
 
 /**
- * --frames: one line per raised flag, in the order of each set's merged timeline (a frame of a capture set
- * numbers the merged files, whichever file it came from), with the frame's time, its endpoints (sender first), the connection's
- * uid and Wireshark's explanation, streamed a DuckDB chunk at a time for csv and json (a long capture can
- * raise millions of flags; they are never all held in memory). Capture paths and flag names come from
- * small lookup tables rather than as text cells per row (bench/NOTES.md).
+ * A --frames row from its cells: capture id, frame, flag code, time (epoch ns), src, sport, dst, dport,
+ * uid. The one mapping for both paths (SQL and direct), so they print the same.
+ */
+function frameRow(cells: readonly unknown[], names: readonly string[], paths: ReadonlyMap<number, string> | null): Row {
+  const flag = names[cells[2] as number]!;
+  const row: Row = paths ? { capture: paths.get(cells[0] as number)! } : {};
+  Object.assign(row, {
+    frame: cells[1] as number, flag, time: cells[3] === null ? null : epochText(BigInt(cells[3] as bigint)),
+    src: cells[4], sport: cells[5], dst: cells[6], dport: cells[7], uid: cells[8],
+    explanation: FLAG_EXPLANATIONS[flag as SeqFlag] ?? null,
+  });
+  return row;
+}
+
+/**
+ * --frames output: csv and json are written as rows come (a long capture can raise millions of flags;
+ * they are never all held in memory); a terminal table, whose columns align over every row, and rows
+ * whose columns are not known yet (a capture column is needed only for several recordings) are held.
+ */
+class FrameOutput {
+  private text = '';
+  private first = true;
+  private started = false;
+  private readonly held: (readonly unknown[])[] = [];
+
+  /** `paths`: the capture column's paths by capture id; undefined: not known until finish. */
+  constructor(
+    private readonly format: OutputFormat, private readonly names: readonly string[],
+    private paths: ReadonlyMap<number, string> | null | undefined,
+  ) {}
+
+  add(cells: readonly unknown[]): void {
+    if (this.format === 'table' || this.paths === undefined) {
+      this.held.push(cells);
+      return;
+    }
+    this.write(frameRow(cells, this.names, this.paths));
+  }
+
+  /** Characters written and not yet taken. */
+  get pending(): number {
+    return this.text.length;
+  }
+
+  /** Text written so far and not yet taken. */
+  take(): string {
+    const t = this.text;
+    this.text = '';
+    return t;
+  }
+
+  /** Everything not yet taken, with the rows held until now; `paths` as in the constructor, now known. */
+  finish(paths: ReadonlyMap<number, string> | null): string {
+    if (this.paths === undefined) this.paths = paths;
+    const columns = this.paths ? ['capture', ...FRAME_COLUMNS] : FRAME_COLUMNS;
+    if (this.format === 'table') return renderRows(this.held.map((c) => frameRow(c, this.names, this.paths!)), columns, 'table');
+    for (const cells of this.held) this.write(frameRow(cells, this.names, this.paths));
+    this.start();
+    return this.take() + (this.format === 'json' ? (this.first ? ']\n' : '\n]\n') : '');
+  }
+
+  private start(): void {
+    if (this.started) return;
+    this.started = true;
+    const columns = this.paths ? ['capture', ...FRAME_COLUMNS] : FRAME_COLUMNS;
+    this.text += this.format === 'json' ? '[' : `${columns.join(',')}\n`;
+  }
+
+  private write(row: Row): void {
+    this.start();
+    if (this.format === 'csv') {
+      const columns = this.paths ? ['capture', ...FRAME_COLUMNS] : FRAME_COLUMNS;
+      this.text += `${columns.map((c) => csvCell(row[c] === null || row[c] === undefined ? '' : String(row[c]))).join(',')}\n`;
+    } else {
+      this.text += `${this.first ? '\n  ' : ',\n  '}${JSON.stringify(row)}`;
+      this.first = false;
+    }
+  }
+}
+
+/**
+ * --frames from the database: one line per raised flag, in the order of each set's merged timeline (a
+ * frame of a capture set numbers the merged files, whichever file it came from), with the frame's time,
+ * its endpoints (sender first), the connection's uid and Wireshark's explanation, streamed a DuckDB chunk
+ * at a time. Capture paths and flag names come from small lookup tables rather than as text cells per
+ * row (bench/NOTES.md).
  */
 async function streamFrames(lens: Lens, withCapture: boolean, format: OutputFormat, where: string | undefined): Promise<void> {
   const names = await flagNames(lens);
-  const paths = await capturePaths(lens);
+  const paths = withCapture ? await capturePaths(lens) : null;
   const frameFlows = await frameFlowTable(lens);
   const sql = `SELECT a.capture_id, a.frame::DOUBLE AS frame, enum_code(a.flag)::UTINYINT AS code, epoch_ns(p.ts) AS ts,
        CASE WHEN p.from_client THEN f.client ELSE f.server END AS src,
@@ -116,17 +199,6 @@ async function streamFrames(lens: Lens, withCapture: boolean, format: OutputForm
      LEFT JOIN flows f ON f.flow_id = p.flow_id
      ${where === undefined ? '' : `WHERE ${where}`}
      ORDER BY (SELECT c.set_id FROM captures c WHERE c.capture_id = a.capture_id), a.frame, a.flag`;
-  const columns = withCapture ? ['capture', ...FRAME_COLUMNS] : FRAME_COLUMNS;
-  const rowOf = (cells: unknown[]): Row => {
-    const flag = names[cells[2] as number]!;
-    const row: Row = withCapture ? { capture: paths.get(cells[0] as number)! } : {};
-    Object.assign(row, {
-      frame: cells[1] as number, flag, time: cells[3] === null ? null : epochText(BigInt(cells[3] as bigint)),
-      src: cells[4], sport: cells[5], dst: cells[6], dport: cells[7], uid: cells[8],
-      explanation: FLAG_EXPLANATIONS[flag as SeqFlag] ?? null,
-    });
-    return row;
-  };
   let result;
   try {
     result = await lens.db.stream(sql);
@@ -134,36 +206,14 @@ async function streamFrames(lens: Lens, withCapture: boolean, format: OutputForm
     if (where !== undefined) throw new UsageError(`--where: ${(err as Error).message}`);
     throw err;
   }
-  if (format === 'table') {
-    // A terminal table is for people: aligned columns need every row first.
-    const rows: Row[] = [];
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (!chunk || chunk.rowCount === 0) break;
-      for (const cells of chunk.getRows()) rows.push(rowOf(cells));
-    }
-    await writeOut(renderRows(rows, columns, 'table'));
-    return;
-  }
-  if (format === 'json') await writeOut('[');
-  else await writeOut(`${columns.join(',')}\n`);
-  let first = true;
+  const out = new FrameOutput(format, names, paths);
   for (;;) {
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
-    let text = '';
-    for (const cells of chunk.getRows()) {
-      const row = rowOf(cells);
-      if (format === 'csv') {
-        text += `${columns.map((c) => csvCell(row[c] === null || row[c] === undefined ? '' : String(row[c]))).join(',')}\n`;
-      } else {
-        text += `${first ? '\n  ' : ',\n  '}${JSON.stringify(row)}`;
-        first = false;
-      }
-    }
-    await writeOut(text);
+    for (const cells of chunk.getRows()) out.add(cells);
+    await writeOut(out.take());
   }
-  if (format === 'json') await writeOut(first ? ']\n' : '\n]\n');
+  await writeOut(out.finish(paths));
 }
 
 /**
@@ -193,7 +243,11 @@ async function connectionRows(
   ).catch((err: Error) => {
     throw where === undefined ? err : new UsageError(`--where: ${err.message}`);
   });
-  const rows = r.rows;
+  return withTotal(r.rows, withCapture, format);
+}
+
+/** The per-connection table: its rows (one per flagged connection, by flow_id) and a `total` row. */
+function withTotal(rows: Row[], withCapture: boolean, format: OutputFormat): { rows: Row[]; columns: string[] } {
   const total: Row = { flow_id: 'total', total: 0 };
   for (const f of SEQ_FLAGS) total[f] = 0;
   for (const row of rows) {
@@ -206,6 +260,81 @@ async function connectionRows(
   return { rows: format === 'json' || (format === 'table' && rows.length === 0) ? rows : [...rows, total], columns };
 }
 
+/** --fail-on: the status once the flags raised are known. */
+function failOnStatus(status: number, failOn: Set<SeqFlag> | null, raised: Iterable<string>): number {
+  if (status !== EXIT_OK || !failOn) return status;
+  for (const flag of raised) if (failOn.has(flag as SeqFlag)) return EXIT_FINDING;
+  return status;
+}
+
+interface SeqOptions extends InputOptions {
+  frames?: boolean;
+  where?: string;
+}
+
+/**
+ * seq without SQL or a database (analyzer/direct.ts): the same rows as the SQL below gives, made as the
+ * pass hands over flags and connections. --frames rows are written as they come when a capture column is
+ * certainly not needed (one recording).
+ */
+async function seqDirect(inputs: string[], opts: SeqOptions, format: OutputFormat, failOn: Set<SeqFlag> | null): Promise<number> {
+  const raised = new Set<string>();
+  const frames = opts.frames ? new FrameOutput(format, SEQ_FLAGS, opts.perFile && inputs.length > 1 ? undefined : null) : null;
+  // Per connection with a flag: the count of each flag (by code), until the connection ends.
+  const counts = new Map<number, number[]>();
+  const rows: Row[] = [];
+  const uids = new Map<number, string>();
+  const passed = await passForCommand(inputs, opts, {
+    flagRaised: (code, at) => {
+      raised.add(SEQ_FLAGS[code]!);
+      const flow = at.flow;
+      if (frames === null) {
+        let c = counts.get(flow.flowId);
+        if (c === undefined) counts.set(flow.flowId, (c = new Array<number>(SEQ_FLAGS.length).fill(0)));
+        c[code]!++;
+        return;
+      }
+      let uid = uids.get(flow.flowId);
+      if (uid === undefined) uids.set(flow.flowId, (uid = connectionUid(flow)));
+      const client = at.address(flow.clientAddr);
+      const server = at.address(flow.serverAddr);
+      const ts = tsNsInRange(at.sec) ? BigInt(at.sec) * 1_000_000_000n + BigInt(at.nsec) : null;
+      frames.add(at.fromClient
+        ? [at.captureId, at.frame, code, ts, client, flow.clientPort, server, flow.serverPort, uid]
+        : [at.captureId, at.frame, code, ts, server, flow.serverPort, client, flow.clientPort, uid]);
+      if (frames.pending > 65536) process.stdout.write(frames.take());
+    },
+    flowEnded: (flow, values) => {
+      uids.delete(flow.flowId);
+      const c = counts.get(flow.flowId);
+      if (c === undefined) return;
+      counts.delete(flow.flowId);
+      const v = values();
+      const row: Row = {
+        flow_id: flow.flowId, capture: flow.captureId, client: v.get('client'), cport: v.get('cport'), server: v.get('server'),
+        sport: v.get('sport'), state: v.get('state'),
+      };
+      let total = 0;
+      SEQ_FLAGS.forEach((f, code) => {
+        row[f] = c[code]!;
+        total += c[code]!;
+      });
+      row['total'] = total;
+      rows.push(row);
+    },
+  });
+  const withCapture = passed.recordings > 1;
+  if (frames) {
+    await writeOut(frames.finish(withCapture ? passed.paths : null));
+  } else {
+    rows.sort((a, b) => (a['flow_id'] as number) - (b['flow_id'] as number));
+    for (const row of rows) row['capture'] = passed.paths.get(row['capture'] as number)!;
+    const out = withTotal(rows, withCapture, format);
+    process.stdout.write(renderRows(out.rows, out.columns, format));
+  }
+  return failOnStatus(captureErrorsStatus(passed), failOn, raised);
+}
+
 export function registerSeq(program: Command): void {
   withInputOptions(program.command('seq'))
     .description("TCP sequence analysis flags (Wireshark's tcp.analysis.*): per connection, or per frame with --frames")
@@ -214,9 +343,10 @@ export function registerSeq(program: Command): void {
     .option('--fail-on <flags>', `exit 4 when any of these flags is raised (comma list, or "any")`)
     .option('--where <sql>', 'only flags on connections matching this SQL condition on the flows columns (alias f)')
     .option('--format <format>', 'table, json or csv', 'table')
-    .action(action(async (inputs: string[], opts: { frames?: boolean; failOn?: string; where?: string; db?: string; perFile?: boolean; format: string }) => {
+    .action(action(async (inputs: string[], opts: SeqOptions & { failOn?: string; format: string }) => {
       const format = parseFormat(opts.format);
       const failOn = parseFailOn(opts.failOn);
+      if (!needsDatabase(inputs, opts)) return seqDirect(inputs, opts, format, failOn);
       // Only tcp_analysis and flows are queried: a throw-away database loads just those.
       const lens = await openForCommand(inputs, { ...opts, tables: 'flows' });
       try {
@@ -227,12 +357,10 @@ export function registerSeq(program: Command): void {
           const { rows, columns } = await connectionRows(lens, withCapture, format, opts.where);
           process.stdout.write(renderRows(rows, columns, format));
         }
-        let status = captureErrorsStatus(lens);
-        if (status === EXIT_OK && failOn) {
-          const r = await lens.query(`SELECT DISTINCT flag::VARCHAR AS flag FROM tcp_analysis`);
-          if (r.rows.some((row) => failOn.has(row['flag'] as SeqFlag))) status = EXIT_FINDING;
-        }
-        return status;
+        const status = captureErrorsStatus(lens);
+        if (status !== EXIT_OK || !failOn) return status;
+        const r = await lens.query(`SELECT DISTINCT flag::VARCHAR AS flag FROM tcp_analysis`);
+        return failOnStatus(status, failOn, r.rows.map((row) => String(row['flag'])));
       } finally {
         await lens.close();
       }

@@ -1,17 +1,17 @@
 /**
- * Address text -> small integer id, shared by every capture in one database. Packet rows store the ids
- * (bulk-copied numbers); the `addresses` table holds each text once and the `packets` view joins it
- * back. The decoder caches its address strings, so the Map lookup hashes an already-hashed string.
+ * The address ids of one database (flows/address-ids.ts), shared by every capture in it. Packet rows
+ * store the ids (bulk-copied numbers); the `addresses` table holds each text once and the `packets` view
+ * joins it back.
  */
 import type { Database } from './database.js';
-import { ChunkWriter, columnIndex } from './chunk-writer.js';
+import { ChunkWriter } from './chunk-writer.js';
+import { columnIndex } from './column-spec.js';
 import { ADDRESS_COLUMNS } from './schema.js';
+import { AddressIds } from '../flows/address-ids.js';
 
 const A = columnIndex(ADDRESS_COLUMNS);
 
-export class AddressDictionary {
-  private readonly ids = new Map<string, number>();
-  private readonly texts: string[] = [];
+export class AddressDictionary extends AddressIds {
   private writer: ChunkWriter | null = null;
 
   /** Loads the ids already in the database (a reopened --db keeps them stable). */
@@ -35,22 +35,11 @@ export class AddressDictionary {
     this.writer = null;
   }
 
-  idOf(addr: string, ipVersion: number): number {
-    let id = this.ids.get(addr);
-    if (id === undefined) {
-      id = this.texts.length;
-      this.ids.set(addr, id);
-      this.texts.push(addr);
-      const w = this.writer!;
-      w.u32(A.addr_id, id);
-      w.varchar(A.addr, addr);
-      w.u8(A.ip_version, ipVersion);
-      w.endRow();
-    }
-    return id;
-  }
-
-  text(id: number): string {
-    return this.texts[id]!;
+  protected override added(id: number, addr: string, ipVersion: number): void {
+    const w = this.writer!;
+    w.u32(A.addr_id, id);
+    w.varchar(A.addr, addr);
+    w.u8(A.ip_version, ipVersion);
+    w.endRow();
   }
 }

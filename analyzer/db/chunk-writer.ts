@@ -11,15 +11,7 @@
  */
 import { duckdb, DuckDBDataChunk, DuckDBTypeId, type DuckDBAppender } from './duckdb-modules.js';
 import { tsNsInRange } from './value-range.js';
-
-export type ColumnKind = 'enum8' | 'bool' | 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32' | 'i64' | 'ts_ns' | 'f64' | 'varchar';
-
-export interface ColumnSpec {
-  name: string;
-  /** SQL type in CREATE TABLE; must store exactly like `kind`. */
-  sql: string;
-  kind: ColumnKind;
-}
+import type { ColumnKind, ColumnSink, ColumnSpec } from './column-spec.js';
 
 const KIND_TYPE: Record<ColumnKind, DuckDBTypeId> = {
   enum8: DuckDBTypeId.ENUM,
@@ -44,18 +36,6 @@ export const VECTOR_SIZE = duckdb.vector_size();
 
 const TWO_32 = 4294967296;
 const NS_PER_SEC = 1_000_000_000;
-
-/** `CREATE TABLE` column list for a spec. */
-export function columnsSql(columns: readonly ColumnSpec[]): string {
-  return columns.map((c) => `${c.name} ${c.sql}`).join(', ');
-}
-
-/** Column indexes by name, so call sites read `w.u32(P.seq, v)` instead of magic numbers. */
-export function columnIndex<const T extends readonly ColumnSpec[]>(columns: T): { [K in T[number]['name']]: number } {
-  const out: Record<string, number> = {};
-  columns.forEach((c, i) => (out[c.name] = i));
-  return out as { [K in T[number]['name']]: number };
-}
 
 interface ColumnBuffer {
   kind: ColumnKind;
@@ -96,7 +76,7 @@ function newBuffer(kind: ColumnKind, rows: number): ColumnBuffer {
   };
 }
 
-export class ChunkWriter {
+export class ChunkWriter implements ColumnSink {
   private readonly buffers: ColumnBuffer[];
   private readonly chunk: DuckDBDataChunk;
   /** Row being written (0-based within the current chunk). */

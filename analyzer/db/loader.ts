@@ -1,9 +1,9 @@
 /**
- * Loads captures into the database in ONE streaming pass per capture set:
- *   capture set (merged by timestamp) -> decoder -> TCP header analysable? -> connection tracking,
- *   sequence analysis -> bulk writers.
- * Every command that reads captures (seq, analyze, scans, query, export, conns, report) and the library
- * (openCaptures) load through here; nothing else runs the per-packet analysis.
+ * Loads captures into the database in ONE streaming pass per capture set (pipeline/set-pass.ts) whose
+ * sink is the bulk writers: flows, flags, and the packet rows the load keeps.
+ * Every command that answers with SQL (analyze, scans, query, export, report; seq and conns with --where
+ * or --db) and the library (openCaptures) load through here; seq and conns without SQL take the same
+ * pass's flows and flags directly (analyzer/direct.ts).
  *
  * The captures named together are one recording (analyzer/pipeline/capture-set.ts): connections and
  * sequence analysis carry across their files and `frame` numbers the merged timeline; `--per-file` makes
@@ -14,42 +14,28 @@
  * present (the same files: absolute path, size and mtime) is not loaded again; a set that shares a file
  * with it but differs (a file added to a rotation set) replaces it.
  */
-import { open } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
-import path from 'node:path';
-import { UsageError, type CaptureError } from '../../common/errors.js';
-import { DecodeStatus, FrameDecoder, newDecodedPacket, type DecodedPacket } from '../decode/index.js';
-import { inputName, STDIN, type RawPacket, type ReadResult } from '../readers/index.js';
-import { statOrNull } from '../readers/common.js';
-import { readCaptureSet, type PlannedSet } from '../pipeline/capture-set.js';
-import { FlowTracker, newTrackedSegment, type Flow, type TrackedSegment } from '../flows/tracker.js';
-import { SequenceAnalyzer } from '../seq/index.js';
+import { UsageError } from '../../common/errors.js';
+import { STDIN, type RawPacket } from '../readers/index.js';
+import type { DecodedPacket } from '../decode/index.js';
+import type { PlannedSet } from '../pipeline/capture-set.js';
+import { identify, loadedCapture, passSet, type InputIdentity, type LoadedCapture, type LoadProgress, type PassedFile, type PassState } from '../pipeline/set-pass.js';
 import { AddressDictionary } from './address-dictionary.js';
 import { ProbeWindow } from './probe-window.js';
 import { ReportWindow } from './report-window.js';
 import { PacketRow, writePacketRow } from './packet-row.js';
-import { ChunkWriter, columnIndex } from './chunk-writer.js';
+import { ChunkWriter } from './chunk-writer.js';
+import { columnIndex } from './column-spec.js';
 import type { Database } from './database.js';
-import { FLAG_COLUMNS, FLAG_FLOW_COLUMNS, FLAG_FLOW_TABLE_SQL, FLOW_COLUMNS, FLOW_TABLE_COLUMNS, PACKET_COLUMNS } from './schema.js';
-import { writeConnColumns } from '../perf/columns.js';
-import { ipBytesOf, observeSegment, zeekSegmentKind } from '../perf/observe.js';
+import { FLAG_COLUMNS, FLAG_FLOW_COLUMNS, FLAG_FLOW_TABLE_SQL, FLOW_TABLE_COLUMNS, PACKET_COLUMNS } from './schema.js';
+import { writeFlowRow } from './flow-row.js';
 import type { SegmentValues } from '../seq/segment.js';
-import { bigintOrNull, nulledValueWarnings, StampGuard, storeError, tsNsInRange } from './value-range.js';
+import { bigintOrNull, storeError, tsNsInRange } from './value-range.js';
+
+export type { LoadedCapture, LoadProgress } from '../pipeline/set-pass.js';
 
 const P = columnIndex(PACKET_COLUMNS);
-const F = columnIndex(FLOW_COLUMNS);
 const G = columnIndex(FLAG_COLUMNS);
 const FF = columnIndex(FLAG_FLOW_COLUMNS);
-
-export interface LoadProgress {
-  path: string;
-  index: number;
-  count: number;
-  packets: number;
-  /** Byte offset reached in the file and the file size; size 0 when unknown (gzip: offsets are decompressed). */
-  offset: number;
-  size: number;
-}
 
 export interface LoadOptions {
   /** Called about every 64k packets; the CLI turns it into a progress line on a TTY. */
@@ -86,53 +72,6 @@ export interface LoadOptions {
 
 export type LoadTables = 'all' | 'flows' | 'flags' | 'probes' | 'report';
 
-export interface LoadedCapture {
-  captureId: number | null;
-  /** The recording (capture set) the capture was loaded in. */
-  setId: number | null;
-  /** Absolute path, or `<stdin>`. */
-  path: string;
-  /** True when the capture was already in the database and was not read again. */
-  reused: boolean;
-  packets: number;
-  tcpPackets: number;
-  partial: boolean;
-  error: CaptureError | null;
-  warnings: string[];
-  /** The warnings about values no column holds, stored as NULL (value-range.ts); also in `warnings`. */
-  nulled: string[];
-}
-
-/** What the pass counts for each file of a set (the captures row). */
-interface FileCounts {
-  tcp: number;
-  notTcp: number;
-  unknownLinktype: number;
-  malformed: number;
-  firstSec: number;
-  firstNsec: number;
-  lastSec: number;
-  lastNsec: number;
-  flows: number;
-  flags: number;
-}
-
-function newCounts(): FileCounts {
-  return { tcp: 0, notTcp: 0, unknownLinktype: 0, malformed: 0, firstSec: -1, firstNsec: 0, lastSec: -1, lastNsec: 0, flows: 0, flags: 0 };
-}
-
-/** One input as the loader identifies it: a regular file by path, size and mtime; a stream by nothing. */
-interface InputIdentity {
-  input: string;
-  abs: string;
-  size: number;
-  mtimeMs: number;
-  /** A regular file: can be recognised in a kept database. Streams are always read. */
-  stable: boolean;
-  /** Handed to the reader, which then takes no stat of its own (null: standard input, or none could be had). */
-  stat: Stats | null;
-}
-
 /** Loads the captures (as one set, or one set per file) and returns what happened to each file. */
 export async function loadCaptures(db: Database, inputs: readonly string[], opts: LoadOptions = {}): Promise<LoadedCapture[]> {
   if (inputs.filter((i) => i === STDIN).length > 1) throw new UsageError('standard input (-) can be read only once');
@@ -141,14 +80,6 @@ export async function loadCaptures(db: Database, inputs: readonly string[], opts
   const out: LoadedCapture[] = [];
   for (const set of sets) out.push(...(await loadSet(db, dict, set, opts)));
   return out;
-}
-
-/** `known`: the input's stat when the set's plan took it already (undefined: take it here). */
-async function identify(input: string, known?: Stats | null): Promise<InputIdentity> {
-  if (input === STDIN) return { input, abs: inputName(input), size: 0, mtimeMs: 0, stable: false, stat: null };
-  const abs = path.resolve(input);
-  const st = known === undefined ? statOrNull(abs) : known;
-  return { input, abs, size: st?.size ?? 0, mtimeMs: st?.mtimeMs ?? 0, stable: st?.isFile() ?? false, stat: st };
 }
 
 /** The set already in the database with exactly these files, as LoadedCaptures; null when there is none. */
@@ -201,23 +132,10 @@ async function nextIds(db: Database): Promise<{ captureId: number; flowId: numbe
   return { captureId: Number(c), flowId: Number(f), setId: Number(s) };
 }
 
-/** gzip-compressed captures report offsets in decompressed bytes: no percentage can be given for them. */
-async function isGzip(file: string): Promise<boolean> {
-  const fd = await open(file, 'r').catch(() => null);
-  if (!fd) return false;
-  try {
-    const head = Buffer.alloc(2);
-    const { bytesRead } = await fd.read(head, 0, 2, 0);
-    return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
-  } finally {
-    await fd.close();
-  }
-}
-
 async function loadSet(db: Database, dict: AddressDictionary, inputs: readonly string[], opts: LoadOptions): Promise<LoadedCapture[]> {
   // A plan begun before the database opened has taken every input's stat (1,000 files: ~10 ms): reuse it.
   const planned = opts.plan ? new Map((await opts.plan).members.map((m) => [m.input, m.stat])) : null;
-  const ids = await Promise.all(inputs.map((i) => identify(i, planned?.get(i))));
+  const ids = inputs.map((i) => identify(i, planned?.get(i)));
   const existing = db.empty ? null : await existingSet(db, ids);
   if (existing) return existing;
   await db.run('BEGIN TRANSACTION');
@@ -252,9 +170,6 @@ async function openWriters(db: Database, tables: LoadTables): Promise<SetWriters
 
 async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdentity[], opts: LoadOptions): Promise<LoadedCapture[]> {
   const tables = opts.tables ?? 'all';
-  const trackFlows = tables !== 'flags';
-  const figures = opts.figures ?? tables === 'all';
-  const analyzeSequences = tables !== 'probes';
   const first = await nextIds(db);
   const probeWindow = tables === 'probes' || tables === 'report' ? new ProbeWindow(first.flowId) : null;
   const w = await openWriters(db, tables);
@@ -266,195 +181,82 @@ async function streamSet(db: Database, dict: AddressDictionary, ids: InputIdenti
     w.packets!.endRow();
   }) : null;
   await dict.beginLoad(db);
-  const byInput = new Map(ids.map((i) => [i.input, i]));
-  // Filled when the set's canonical order is known (before the first packet).
-  let order: InputIdentity[] = [];
-  // Per file, made at the file's first packet (fileStarts), not all when the order is known: their time
-  // fields start as small integers (-1) and become doubles with the first timestamp, which makes V8 retire
-  // the objects' shape; 1,000 objects made before that kept the retired shape, and every packet of a
-  // 1,000-file set paid for it (0.4-0.5 s per million packets; bench/NOTES.md, capture sets).
-  let counts: (FileCounts | undefined)[] = [];
-  // Per file: timestamps no TIMESTAMP_NS holds (value-range.ts), and the last good one.
-  let stamps: (StampGuard | undefined)[] = [];
-  const fileStarts = (file: number): FileCounts => {
-    stamps[file] = new StampGuard();
-    return (counts[file] = newCounts());
-  };
-  // Progress percentages only for plain files (gzip offsets are in decompressed bytes), and only when shown.
-  const sizeOf = new Map<string, number>();
-  if (opts.onProgress) for (const i of ids) sizeOf.set(i.input, i.stable && !(await isGzip(i.abs)) ? i.size : 0);
-  let progressSizes: number[] = [];
-  const captureIdOf = (file: number): number => first.captureId + file;
-
-  const tracker = new FlowTracker(first.flowId, (flow) => {
-    writeFlow(w.flows, dict, flow);
-    counts[flow.captureId - first.captureId]!.flows++;
-    reportWindow?.release(flow.flowId);
-  });
-  // The file, frame and time of the segment being analyzed: flags are raised synchronously inside push().
-  const current = { file: 0, frame: 0, sec: 0, nsec: 0 };
   let lastFlowFrame = -1;
   // The last frame that raised a flag: the report's sections read the packet rows of flagged frames.
   let lastFlaggedFrame = -1;
-  const seq = new SequenceAnalyzer({
-    collect: false,
-    onFlag: (frame, code) => {
-      const captureId = captureIdOf(current.file);
-      w.flags.i32(G.capture_id, captureId);
-      w.flags.i64(G.frame, frame);
-      w.flags.enum8(G.flag, code);
-      w.flags.endRow();
-      counts[current.file]!.flags++;
-      lastFlaggedFrame = frame;
-      if (w.flagFlows && frame !== lastFlowFrame) {
-        // One row per flagged frame (as packet_rows has), however many flags it raised; the tracker has
-        // just placed the segment.
-        lastFlowFrame = frame;
-        w.flagFlows.i32(FF.capture_id, captureId);
-        w.flagFlows.i64(FF.frame, frame);
-        w.flagFlows.i64(FF.flow_id, tracker.flow.flowId);
-        w.flagFlows.tsNs(FF.ts, current.sec, current.nsec);
-        w.flagFlows.bool(FF.from_client, tracker.fromClient);
-        w.flagFlows.endRow();
-      }
-    },
-  });
-  const decoder = new FrameDecoder();
-  const decoded = newDecodedPacket();
-  const segment = newTrackedSegment();
   const row = new PacketRow();
   const place = { captureId: 0, frame: 0, srcId: 0, dstId: 0, flowId: 0, fromClient: false };
-  let seen = 0;
 
-  const onPacket = (raw: RawPacket, file: number, frame: number): void => {
-    const c = counts[file] ?? fileStarts(file);
-    const guard = stamps[file]!;
-    const tsOk = guard.check(raw.frame, raw.fileOffset, raw.tsSec, raw.tsNsec);
-    if (tsOk) {
-      if (c.firstSec < 0) {
-        c.firstSec = raw.tsSec;
-        c.firstNsec = raw.tsNsec;
-      }
-      c.lastSec = raw.tsSec;
-      c.lastNsec = raw.tsNsec;
-    }
-    if ((++seen & 0xffff) === 0 && opts.onProgress) {
-      opts.onProgress({ path: order[file]!.abs, index: file, count: order.length, packets: seen, offset: raw.fileOffset, size: progressSizes[file]! });
-    }
-    const status = decoder.decode(raw.linktype, raw.data, raw.wireLen, decoded);
-    if (status !== DecodeStatus.Tcp) {
-      if (status === DecodeStatus.NotTcp) c.notTcp++;
-      else if (status === DecodeStatus.UnknownLinktype) c.unknownLinktype++;
-      else c.malformed++;
-      return;
-    }
-    c.tcp++;
-    current.file = file;
-    current.frame = frame;
-    current.sec = raw.tsSec;
-    current.nsec = raw.tsNsec;
-    // The captured length goes with the segment: a TCP header the snaplen cut before its window field is
-    // not analyzed (tshark cannot dissect it either); the row still records what was captured.
-    if (!trackFlows) {
-      seq.push(frame, raw.tsSec, raw.tsNsec, decoded, raw.capLen);
-      return;
-    }
-    fillSegment(segment, decoded, raw, captureIdOf(file), dict, opts.verifyChecksums === true);
-    if (!tsOk) {
-      // Connection timers must not see centuries pass on one flipped byte: the last good stamp stands in.
-      segment.sec = guard.sec;
-      segment.nsec = guard.nsec;
-    }
-    tracker.track(segment);
-    if (analyzeSequences) seq.push(frame, raw.tsSec, raw.tsNsec, decoded, raw.capLen);
-    if (figures) observeSegment(tracker.flow, tracker.fromClient, segment.sec, segment.nsec, decoded, seq.segment);
-    if (w.packets === null) return;
+  /** A packet row for the segment just analysed, where the load keeps one (all, or the windows' choice). */
+  const writePacket = (raw: RawPacket, decoded: DecodedPacket, pass: PassState): void => {
+    const { tracker, segment, at } = pass;
+    const packets = w.packets!;
     const probe = probeWindow === null || probeWindow.keep(tracker.flow.flowId, segment.srcAddr, segment.sport, segment.payloadLen);
     if (!probe && reportWindow === null) return;
-    place.captureId = captureIdOf(file);
-    place.frame = frame;
+    place.captureId = at.captureId;
+    place.frame = at.frame;
     place.srcId = segment.srcAddr;
     place.dstId = segment.dstAddr;
     place.flowId = tracker.flow.flowId;
     place.fromClient = tracker.fromClient;
     if (reportWindow !== null) {
       reportWindow.row.fill(raw, decoded, place);
-      reportWindow.offer(probe || lastFlaggedFrame === frame);
+      reportWindow.offer(probe || lastFlaggedFrame === at.frame);
       return;
     }
     row.fill(raw, decoded, place);
-    writePacketRow(w.packets, row);
-    if (segmentValues) writeSegmentValues(w.packets, seq.segment);
-    else writeNoSegmentValues(w.packets);
-    w.packets.endRow();
+    writePacketRow(packets, row);
+    if (segmentValues) writeSegmentValues(packets, pass.seq.segment);
+    else writeNoSegmentValues(packets);
+    packets.endRow();
   };
 
-  const files = await readCaptureSet(ids.map((i) => i.input), onPacket, {
-    stats: ids.map((i) => i.stat),
+  const files = await passSet(ids, dict, {
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.plan ? { plan: opts.plan } : {}),
-    onOrder: (ordered) => {
-      order = ordered.map((o) => byInput.get(o.input)!);
-      counts = new Array<FileCounts | undefined>(order.length);
-      stamps = new Array<StampGuard | undefined>(order.length);
-      progressSizes = order.map((o) => sizeOf.get(o.input) ?? 0);
+    trackFlows: tables !== 'flags',
+    analyzeSequences: tables !== 'probes',
+    figures: opts.figures ?? tables === 'all',
+    verifyChecksums: opts.verifyChecksums === true,
+    firstCaptureId: first.captureId,
+    firstFlowId: first.flowId,
+  }, {
+    flowEnded: (flow) => {
+      writeFlowRow(w.flows, dict, flow);
+      reportWindow?.release(flow.flowId);
     },
+    flagRaised: (frame, code, pass) => {
+      const { at, tracker } = pass;
+      w.flags.i32(G.capture_id, at.captureId);
+      w.flags.i64(G.frame, frame);
+      w.flags.enum8(G.flag, code);
+      w.flags.endRow();
+      lastFlaggedFrame = frame;
+      if (w.flagFlows && frame !== lastFlowFrame) {
+        // One row per flagged frame (as packet_rows has), however many flags it raised; the tracker has
+        // just placed the segment.
+        lastFlowFrame = frame;
+        w.flagFlows.i32(FF.capture_id, at.captureId);
+        w.flagFlows.i64(FF.frame, frame);
+        w.flagFlows.i64(FF.flow_id, tracker.flow.flowId);
+        w.flagFlows.tsNs(FF.ts, at.sec, at.nsec);
+        w.flagFlows.bool(FF.from_client, tracker.fromClient);
+        w.flagFlows.endRow();
+      }
+    },
+    segmentDone: w.packets === null ? null : writePacket,
   });
-  tracker.finishAll();
   w.packets?.close();
   w.flagFlows?.close();
   w.flows.close();
   w.flags.close();
   dict.endLoad();
 
-  // In the order the inputs were given (capture ids follow the canonical order).
-  const out: LoadedCapture[] = [];
   const rows: CaptureRow[] = [];
-  const position = new Map(ids.map((i, n) => [i.input, n]));
-  for (const f of [...files].sort((a, b) => position.get(a.input)! - position.get(b.input)!)) {
-    const id = order[f.index]!;
-    const result = f.result;
-    // A file that gave no packet never started.
-    const fileCounts = counts[f.index] ?? newCounts();
-    const nulled = nulledValueWarnings(stamps[f.index] ?? new StampGuard(), result.interfaces);
-    result.warnings.push(...nulled);
-    const unreadable = result.error !== null && result.packets === 0;
-    const captureId = captureIdOf(f.index);
-    if (!unreadable) rows.push({ captureId, setId: first.setId, id, result, counts: fileCounts });
-    out.push({
-      captureId: unreadable ? null : captureId, setId: unreadable ? null : first.setId, path: f.name, reused: false,
-      packets: result.packets, tcpPackets: fileCounts.tcp, partial: result.partial, error: result.error, warnings: result.warnings,
-      nulled,
-    });
-  }
+  for (const f of files) if (f.captureId !== null) rows.push({ captureId: f.captureId, setId: first.setId, file: f });
   await insertCaptures(db, rows);
-  return out;
-}
-
-/** The per-packet values of one segment, as the connection tracker needs them (one reused object). */
-function fillSegment(s: TrackedSegment, d: DecodedPacket, raw: RawPacket, captureId: number, dict: AddressDictionary, verifyChecksums: boolean): void {
-  s.captureId = captureId;
-  s.srcAddr = dict.idOf(d.src, d.ipVersion);
-  s.sport = d.sport;
-  s.dstAddr = dict.idOf(d.dst, d.ipVersion);
-  s.dport = d.dport;
-  s.ipVersion = d.ipVersion;
-  s.vlan = d.vlan;
-  s.flags = d.flags;
-  s.seq = d.seq;
-  s.ack = d.ack;
-  s.win = d.win;
-  // The tracker keeps Zeek's view: bytes PPPoE's length field cut are payload (the IP length says so).
-  s.payloadLen = d.payloadLen + d.lengthFieldCut;
-  // A segment read from a reassembled datagram (tcpOffset -1) was captured whole: only fragments captured
-  // whole are reassembled, though the decoder keeps just the datagram's head.
-  s.payloadCaptured = d.tcpOffset < 0 || d.tcpOffset + d.doff * 4 + s.payloadLen <= raw.capLen;
-  s.kind = zeekSegmentKind(raw.data, d, verifyChecksums);
-  s.wireLen = raw.wireLen;
-  s.ipBytes = ipBytesOf(d);
-  s.tunnelId = d.tunnelId;
-  s.sec = raw.tsSec;
-  s.nsec = raw.tsNsec;
+  return files.map((f) => loadedCapture(f, first.setId));
 }
 
 /** tshark's per-segment values (analyzer/seq/segment.ts); NULL where tshark shows no field. */
@@ -479,40 +281,6 @@ function writeNoSegmentValues(w: ChunkWriter): void {
   for (const c of SEGMENT_VALUE_COLUMNS) w.null(c);
 }
 
-function writeFlow(w: ChunkWriter, dict: AddressDictionary, f: Flow): void {
-  w.i64(F.flow_id, f.flowId);
-  w.i32(F.capture_id, f.captureId);
-  w.u8(F.ip_version, f.ipVersion);
-  if (f.vlan >= 0) w.i16(F.vlan, f.vlan);
-  else w.null(F.vlan);
-  w.varchar(F.client, dict.text(f.clientAddr));
-  w.u16(F.cport, f.clientPort);
-  w.varchar(F.server, dict.text(f.serverAddr));
-  w.u16(F.sport, f.serverPort);
-  w.tsNs(F.first_ts, f.firstSec, f.firstNsec);
-  w.tsNs(F.last_ts, f.lastSec, f.lastNsec);
-  w.f64(F.duration_s, f.lastSec - f.firstSec + (f.lastNsec - f.firstNsec) / 1e9);
-  w.i64(F.packets, f.clientPackets + f.serverPackets);
-  w.i64(F.bytes, f.clientBytes + f.serverBytes);
-  w.i64(F.client_packets, f.clientPackets);
-  w.i64(F.server_packets, f.serverPackets);
-  w.i64(F.client_bytes, f.clientBytes);
-  w.i64(F.server_bytes, f.serverBytes);
-  w.i64(F.client_payload, f.clientPayload);
-  w.i64(F.server_payload, f.serverPayload);
-  w.varchar(F.state, f.zeek.state());
-  w.varchar(F.history, f.zeek.history);
-  if (f.rttMs >= 0) w.f64(F.rtt_ms, f.rttMs);
-  else w.null(F.rtt_ms);
-  if (f.clientIsn >= 0) w.u32(F.client_isn, f.clientIsn);
-  else w.null(F.client_isn);
-  if (f.serverIsn >= 0) w.u32(F.server_isn, f.serverIsn);
-  else w.null(F.server_isn);
-  w.bool(F.reused_ports, f.reused);
-  writeConnColumns(w, FLOW_COLUMNS.length, f);
-  w.endRow();
-}
-
 function tsLiteral(sec: number, nsec: number): string | null {
   if (!tsNsInRange(sec)) return null;
   return `${sec}${String(nsec).padStart(9, '0')}`;
@@ -521,9 +289,7 @@ function tsLiteral(sec: number, nsec: number): string | null {
 interface CaptureRow {
   captureId: number;
   setId: number;
-  id: InputIdentity;
-  result: ReadResult;
-  counts: FileCounts;
+  file: PassedFile;
 }
 
 /** The captures' and interfaces' columns as from_json types, in table order (one statement per set, not per file). */
@@ -544,7 +310,7 @@ const INTERFACE_JSON = {
  */
 async function insertCaptures(db: Database, rows: CaptureRow[]): Promise<void> {
   if (rows.length === 0) return;
-  const captures = rows.map(({ captureId, setId, id, result, counts: c }) => ({
+  const captures = rows.map(({ captureId, setId, file: { identity: id, result, counts: c } }) => ({
     capture_id: captureId, path: id.abs, size: id.stable ? id.size : null, mtime_ms: id.stable ? id.mtimeMs : null,
     format: result.format, compression: result.compression, packets: result.packets, tcp_packets: c.tcp, not_tcp: c.notTcp,
     unknown_linktype: c.unknownLinktype, malformed: c.malformed, first_ns: tsLiteral(c.firstSec, c.firstNsec),
@@ -561,7 +327,7 @@ async function insertCaptures(db: Database, rows: CaptureRow[]): Promise<void> {
      FROM (SELECT unnest(from_json($1, '${JSON.stringify([CAPTURE_JSON])}')) AS r)`,
     [JSON.stringify(captures)] as never,
   );
-  const interfaces = rows.flatMap(({ captureId, result }) => result.interfaces.map((itf) => ({
+  const interfaces = rows.flatMap(({ captureId, file: { result } }) => result.interfaces.map((itf) => ({
     capture_id: captureId, if_id: itf.id, name: itf.name, description: itf.description, linktype: itf.linktype,
     snaplen: itf.snaplen, tsresol: `${itf.tsresol.base}^-${itf.tsresol.exponent}`, recv: bigintOrNull(itf.recv), drop: bigintOrNull(itf.drop),
   })));

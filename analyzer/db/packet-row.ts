@@ -6,7 +6,8 @@
  */
 import type { DecodedPacket } from '../decode/index.js';
 import type { RawPacket } from '../readers/index.js';
-import { columnIndex, type ChunkWriter } from './chunk-writer.js';
+import type { ChunkWriter } from './chunk-writer.js';
+import { columnIndex } from './column-spec.js';
 import { PACKET_COLUMNS } from './schema.js';
 
 const P = columnIndex(PACKET_COLUMNS);

@@ -8,7 +8,7 @@
  */
 import { SEQ_FLAGS } from '../seq/flags.js';
 import { CONN_FLOW_COLUMNS } from '../perf/columns.js';
-import { columnsSql, type ColumnSpec } from './chunk-writer.js';
+import { columnsSql, type ColumnSpec } from './column-spec.js';
 
 /** 2: capture sets (captures.set_id, packet_rows.file_frame; `frame` numbers the set's merged timeline). */
 export const SCHEMA_VERSION = 2;

@@ -4,7 +4,7 @@
  * originator's data, server_ = the responder's), the performance figures of analyzer/perf/direction.ts.
  * The loader appends them after its own columns (schema.ts) and calls writeConnColumns for each flow.
  */
-import type { ChunkWriter, ColumnSpec } from '../db/chunk-writer.js';
+import type { ColumnSink, ColumnSpec } from '../db/column-spec.js';
 import type { Flow } from '../flows/tracker.js';
 import type { DirectionPerf } from './direction.js';
 import { serviceForPort } from './service.js';
@@ -78,12 +78,12 @@ export function connectionUid(f: Flow): string {
   return out;
 }
 
-function num(w: ChunkWriter, col: number, v: number, scale = 1): void {
+function num(w: ColumnSink, col: number, v: number, scale = 1): void {
   if (Number.isFinite(v)) w.f64(col, v * scale);
   else w.null(col);
 }
 
-function writeDirection(w: ChunkWriter, col: number, d: DirectionPerf, duration: number, connStart: number): number {
+function writeDirection(w: ColumnSink, col: number, d: DirectionPerf, duration: number, connStart: number): number {
   const rttMs = (s: typeof d.ackRtt): void => {
     num(w, col++, s.count > 0 ? s.min : Number.NaN, 1000);
     num(w, col++, s.mean, 1000);
@@ -114,7 +114,7 @@ function writeDirection(w: ChunkWriter, col: number, d: DirectionPerf, duration:
 }
 
 /** Writes CONN_FLOW_COLUMNS for one flow, starting at column index `first`. */
-export function writeConnColumns(w: ChunkWriter, first: number, f: Flow): void {
+export function writeConnColumns(w: ColumnSink, first: number, f: Flow): void {
   let col = first;
   w.varchar(col++, connectionUid(f));
   const service = serviceForPort(f.serverPort);

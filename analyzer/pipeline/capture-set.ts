@@ -22,7 +22,7 @@
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { inputName, readCapture, STDIN, type RawPacket, type ReadOptions, type ReadResult } from '../readers/index.js';
-import { CaptureError, UsageError } from '../../common/errors.js';
+import { CaptureError, RuntimeError, UsageError } from '../../common/errors.js';
 import { emptyResult, isDuckDbFile, statOrNull } from '../readers/common.js';
 import { PacketCursor, type PassThrough } from './cursor.js';
 
@@ -187,6 +187,27 @@ async function peek(m: Member, pool: BufferPool, signal: AbortSignal | undefined
   pool.give(buffer);
   // Nothing to merge from this file: what the peek found (damage, emptiness) is its whole result.
   if (!has) m.result = r;
+}
+
+/**
+ * What the CLI's CAPTURE...|DB.duckdb arguments mean: true when they are one existing DuckDB file (a kept
+ * database, opened read-only); otherwise they are captures. A missing *.duckdb is an error, not a
+ * capture, and so is a database among --per-file captures (each is read alone, so no set's peek finds it).
+ */
+export function inputsAreDatabase(inputs: readonly string[], opts: { db?: string | null; perFile?: boolean }): boolean {
+  if (inputs.length === 1 && isDuckDbFile(inputs[0]!)) {
+    if (opts.db) throw new RuntimeError(`${inputs[0]}: already a database; --db applies to captures only`);
+    return true;
+  }
+  for (const input of inputs) {
+    // A database among captures is found by the set's peeks (planCaptureSet), where only the inputs that
+    // are not captures are looked at again; each --per-file capture is read alone, so look here.
+    if (opts.perFile && isDuckDbFile(input)) throw databaseAmongInputs(input, inputs.length);
+    if (/\.(duckdb|ddb|db)$/i.test(input) && !isDuckDbFile(input)) {
+      throw new RuntimeError(`${input}: no such database (or not a DuckDB file)`);
+    }
+  }
+  return false;
 }
 
 /** A DuckDB database named among `count` inputs: it can only be opened alone (openInputs). */
