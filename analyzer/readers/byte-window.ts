@@ -14,8 +14,13 @@ import { closeSync, createReadStream, fstatSync, openSync, read, readSync } from
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
-/** Size of each read; large reads keep syscalls (and awaits) rare next to the per-record work. */
-export const CHUNK_BYTES = 4 << 20;
+/**
+ * Size of each read: large enough to keep syscalls rare next to the per-record work (111 reads for a
+ * 111 MB capture), small enough to keep a command's peak memory down. 4 MiB cost seq and conns ~3 MiB
+ * of peak RSS over 1 MiB, no faster (bench/NOTES.md, fifth pass); at 1 MiB reads are synchronous
+ * (SYNC_READ_MAX), from the page cache quicker than a thread-pool round trip.
+ */
+export const CHUNK_BYTES = 1 << 20;
 /**
  * Windows up to this size are read synchronously: from the page cache such a read takes less than the
  * thread-pool round trip of an async one (a capture set's peeks and merge windows; bench/NOTES.md).

@@ -19,7 +19,7 @@ export interface ReadOptions {
   signal?: AbortSignal;
   /** Awaited before the reader reuses the bytes of packets it has handed out (ByteWindow.beforeMove). */
   beforeMove?: () => Promise<void>;
-  /** Size of each read (default 4 MiB); smaller when many captures are open at once. */
+  /** Size of each read (default 1 MiB, byte-window.ts CHUNK_BYTES); smaller when many captures are open at once. */
   chunkBytes?: number;
   /** Read into this buffer (of at least chunkBytes) instead of a new one: for callers that pool them. */
   buffer?: Buffer;
