@@ -3,7 +3,7 @@
  * command on a small committed capture (SMALL_CAPTURE, 2,442 packets, which every command accepts), timed
  * as a user runs it (process start to exit) under `/usr/bin/time -v`, against `tcplens info` on the same
  * file. On so small a file the work is negligible: what is measured is Node's start-up, module loading,
- * DuckDB's start and table set-up, and writing the output.
+ * DuckDB's start and table set-up (for the commands that use it: seq and conns do not, analyzer/direct.ts), and writing the output.
  *
  * Each run takes well under 2 s, so the module makes STARTUP_ROUNDS_PER_RUN x ctx.runs interleaved rounds
  * (round i runs every command once, one after another) and reports medians. `node -e 0` is the floor:
