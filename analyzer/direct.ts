@@ -83,7 +83,6 @@ export async function passCaptures(inputs: readonly string[], opts: PassOptions,
       setId, captureId: 0, path: '', frame: 0, sec: 0, nsec: 0, flow: null as unknown as Flow, fromClient: false,
       address: (id: number) => addresses.text(id),
     };
-    const thisSet = setId;
     let lastFlow = flowId - 1;
     const files = await passSet(ids, addresses, {
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
@@ -99,7 +98,7 @@ export async function passCaptures(inputs: readonly string[], opts: PassOptions,
           row.reset();
           writeFlowRow(row, addresses, flow);
           return row;
-        }, thisSet);
+        }, setId);
       },
       flagRaised: (frame, code, state: PassState) => {
         if (!consumer.flagRaised) return;
@@ -117,11 +116,11 @@ export async function passCaptures(inputs: readonly string[], opts: PassOptions,
     });
     // The next set's ids as a database numbers them: after the highest capture, connection and set stored.
     for (const f of files) {
-      captures.push(loadedCapture(f, thisSet));
+      captures.push(loadedCapture(f, setId));
       if (f.captureId === null) continue;
       paths.set(f.captureId, f.identity.abs);
       captureId = Math.max(captureId, f.captureId + 1);
-      nextSet = thisSet + 1;
+      nextSet = setId + 1;
     }
     flowId = lastFlow + 1;
   }

@@ -52,18 +52,23 @@ function zeekTime(ns: bigint): string {
   return `${sign}${micros / 1_000_000n}.${String(micros % 1_000_000n).padStart(6, '0')}`;
 }
 
+/** After `ts`, each output column and the flows column it shows (null: the constant 'tcp'), in output order. */
+const CONN_SOURCES: readonly (readonly [string, string | null])[] = [
+  ['uid', 'uid'], ['id.orig_h', 'client'], ['id.orig_p', 'cport'], ['id.resp_h', 'server'], ['id.resp_p', 'sport'], ['proto', null],
+  ['service', 'service'], ['duration', 'conn_duration_s'], ['orig_bytes', 'orig_bytes'], ['resp_bytes', 'resp_bytes'],
+  ['conn_state', 'state'], ['missed_bytes', 'missed_bytes'], ['history', 'history'], ['orig_pkts', 'orig_pkts'],
+  ['orig_ip_bytes', 'orig_ip_bytes'], ['resp_pkts', 'resp_pkts'], ['resp_ip_bytes', 'resp_ip_bytes'],
+  ...PERF_FIELDS.map(([name, , column]) => [name, column] as const),
+];
+
 /**
- * A conn.log row from a connection's flows-table columns (by name) and its first packet's time in epoch
- * nanoseconds: the one mapping for both paths (SQL and direct), so they print the same.
+ * A conn.log row from a connection's flows-table columns (`value(i)`: the column CONN_SOURCES[i] names)
+ * and its first packet's time in epoch nanoseconds: the one mapping for both paths (SQL and direct), so
+ * they print the same.
  */
-function connRow(v: (column: string) => unknown, firstNs: bigint | number | null): Row {
-  const out: Row = {
-    ts: firstNs === null ? null : zeekTime(BigInt(firstNs)), uid: v('uid'), 'id.orig_h': v('client'), 'id.orig_p': v('cport'), 'id.resp_h': v('server'),
-    'id.resp_p': v('sport'), proto: 'tcp', service: v('service'), duration: v('conn_duration_s'), orig_bytes: v('orig_bytes'),
-    resp_bytes: v('resp_bytes'), conn_state: v('state'), missed_bytes: v('missed_bytes'), history: v('history'),
-    orig_pkts: v('orig_pkts'), orig_ip_bytes: v('orig_ip_bytes'), resp_pkts: v('resp_pkts'), resp_ip_bytes: v('resp_ip_bytes'),
-  };
-  for (const [name, , column] of PERF_FIELDS) out[name] = v(column);
+function connRow(value: (source: number) => unknown, firstNs: bigint | number | null): Row {
+  const out: Row = { ts: firstNs === null ? null : zeekTime(BigInt(firstNs)) };
+  for (let i = 0; i < CONN_SOURCES.length; i++) out[CONN_SOURCES[i]![0]] = CONN_SOURCES[i]![1] === null ? 'tcp' : value(i);
   // Zeek leaves duration and the byte counts unset for a connection of one instant.
   if (!(Number(out['duration']) > 0)) {
     out['duration'] = null;
@@ -86,17 +91,22 @@ async function connectionRows(lens: Lens, where: string | undefined): Promise<Ro
     if (where !== undefined) throw new UsageError(`--where: ${(err as Error).message}`);
     throw err;
   }
-  return r.rows.map((row) => connRow((c) => row[c], row['first_ts_ns'] as bigint | number | null));
+  return r.rows.map((row) => connRow((i) => row[CONN_SOURCES[i]![1]!], row['first_ts_ns'] as bigint | number | null));
 }
 
 /** conns without SQL or a database (analyzer/direct.ts): every connection as it ends, then in the SQL's order. */
 async function connectionRowsDirect(inputs: string[], opts: InputOptions & { verifyChecksums?: boolean }): Promise<{ rows: Row[]; passed: PassedCaptures }> {
   const ended: { firstNs: bigint | null; flowId: number; row: Row }[] = [];
+  // Where each source column sits in a flows row, looked up once.
+  let at: number[] | null = null;
   const passed = await passForCommand(inputs, { ...opts, figures: true }, {
     flowEnded: (flow, values) => {
       const v = values();
+      at ??= CONN_SOURCES.map(([, column]) => (column === null ? -1 : v.indexOf(column)));
       const firstNs = v.get('first_ts') as bigint | null;
-      ended.push({ firstNs, flowId: flow.flowId, row: connRow((c) => v.get(c), firstNs) });
+      const cells = v.values;
+      const index = at;
+      ended.push({ firstNs, flowId: flow.flowId, row: connRow((i) => cells[index[i]!], firstNs) });
     },
   });
   // ORDER BY first_ts, flow_id (NULLS LAST, DuckDB's default)

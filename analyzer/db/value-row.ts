@@ -20,9 +20,14 @@ export class ValueRow implements ColumnSink {
 
   /** The value of a column by name. */
   get(name: string): PlainValue {
+    return this.values[this.indexOf(name)]!;
+  }
+
+  /** A column's position in `values`. */
+  indexOf(name: string): number {
     const i = this.index.get(name);
     if (i === undefined) throw new Error(`no column ${name}`);
-    return this.values[i]!;
+    return i;
   }
 
   /** Every column by name, as a query's row object. */
