@@ -184,18 +184,15 @@ export async function passSet(ids: readonly InputIdentity[], addresses: AddressI
   });
   const at = { file: 0, frame: 0, sec: 0, nsec: 0, captureId: 0 };
   const segment = newTrackedSegment();
-  // Flags are raised synchronously inside push(), for the segment `at` describes.
-  const state: { tracker: FlowTracker; seq: SequenceAnalyzer | null; segment: TrackedSegment; at: typeof at; files: InputIdentity[] } = {
-    tracker, seq: null, segment, at, files: [],
-  };
+  // Flags are raised synchronously inside push(), for the segment `at` describes (so `state` is set by then).
   const seq = new SequenceAnalyzer({
     collect: false,
     onFlag: (frame, code) => {
       counts[at.file]!.flags++;
-      sink.flagRaised(frame, code, state as PassState);
+      sink.flagRaised(frame, code, state);
     },
   });
-  state.seq = seq;
+  const state = { tracker, seq, segment, at, files: [] as readonly InputIdentity[] };
   const segmentDone = sink.segmentDone;
   const decoder = new FrameDecoder();
   const decoded = newDecodedPacket();
@@ -244,7 +241,7 @@ export async function passSet(ids: readonly InputIdentity[], addresses: AddressI
     tracker.track(segment);
     if (analyzeSequences) seq.push(frame, raw.tsSec, raw.tsNsec, decoded, raw.capLen);
     if (figures) observeSegment(tracker.flow, tracker.fromClient, segment.sec, segment.nsec, decoded, seq.segment);
-    if (segmentDone !== null) segmentDone(raw, decoded, state as PassState);
+    if (segmentDone !== null) segmentDone(raw, decoded, state);
   };
 
   const files = await readCaptureSet(ids.map((i) => i.input), onPacket, {
