@@ -5,13 +5,12 @@
  * start-up and ~55 MiB of memory (bench/NOTES.md, fifth pass). Identifiers are the ones a fresh database
  * gives: capture ids from 1 in each set's canonical order, connection ids from 1, one set per recording.
  *
- *   await passCaptures(['a.pcap'], {}, { flowEnded: (flow, row) => console.log(row.get('uid')) });
+ *   await passCaptures(['a.pcap'], {}, { flowEnded: (flow, row) => console.log(row().get('uid')) });
  */
-import { UsageError } from '../common/errors.js';
 import { STDIN } from './readers/index.js';
 import { AddressIds } from './flows/address-ids.js';
 import type { Flow } from './flows/tracker.js';
-import { identify, loadedCapture, passSet, type LoadedCapture, type LoadProgress, type PassState } from './pipeline/set-pass.js';
+import { identify, loadedCapture, passSet, recordingsOf, type LoadedCapture, type LoadProgress, type PassState } from './pipeline/set-pass.js';
 import { planCaptureSet } from './pipeline/capture-set.js';
 import { ValueRow } from './db/value-row.js';
 import { FLOW_TABLE_COLUMNS } from './db/schema.js';
@@ -65,9 +64,8 @@ export interface PassedCaptures {
 
 /** Passes every input (one recording, or one per file with perFile) through the analysis. */
 export async function passCaptures(inputs: readonly string[], opts: PassOptions, consumer: PassConsumer): Promise<PassedCaptures> {
-  if (inputs.filter((i) => i === STDIN).length > 1) throw new UsageError('standard input (-) can be read only once');
+  const sets = recordingsOf(inputs, opts.perFile === true);
   const addresses = new AddressIds();
-  const sets = opts.perFile ? inputs.map((i) => [i]) : [inputs];
   const captures: LoadedCapture[] = [];
   const paths = new Map<number, string>();
   let captureId = 1;

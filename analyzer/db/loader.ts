@@ -14,11 +14,10 @@
  * present (the same files: absolute path, size and mtime) is not loaded again; a set that shares a file
  * with it but differs (a file added to a rotation set) replaces it.
  */
-import { UsageError } from '../../common/errors.js';
-import { STDIN, type RawPacket } from '../readers/index.js';
+import type { RawPacket } from '../readers/index.js';
 import type { DecodedPacket } from '../decode/index.js';
 import type { PlannedSet } from '../pipeline/capture-set.js';
-import { identify, loadedCapture, passSet, type InputIdentity, type LoadedCapture, type LoadProgress, type PassedFile, type PassState } from '../pipeline/set-pass.js';
+import { identify, loadedCapture, passSet, recordingsOf, type InputIdentity, type LoadedCapture, type LoadProgress, type PassedFile, type PassState } from '../pipeline/set-pass.js';
 import { AddressDictionary } from './address-dictionary.js';
 import { ProbeWindow } from './probe-window.js';
 import { ReportWindow } from './report-window.js';
@@ -74,9 +73,8 @@ export type LoadTables = 'all' | 'flows' | 'flags' | 'probes' | 'report';
 
 /** Loads the captures (as one set, or one set per file) and returns what happened to each file. */
 export async function loadCaptures(db: Database, inputs: readonly string[], opts: LoadOptions = {}): Promise<LoadedCapture[]> {
-  if (inputs.filter((i) => i === STDIN).length > 1) throw new UsageError('standard input (-) can be read only once');
+  const sets = recordingsOf(inputs, opts.perFile === true);
   const dict = await AddressDictionary.load(db);
-  const sets = opts.perFile ? inputs.map((i) => [i]) : [inputs];
   const out: LoadedCapture[] = [];
   for (const set of sets) out.push(...(await loadSet(db, dict, set, opts)));
   return out;

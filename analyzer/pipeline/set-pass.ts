@@ -11,7 +11,7 @@
 import { open } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
-import type { CaptureError } from '../../common/errors.js';
+import { UsageError, type CaptureError } from '../../common/errors.js';
 import { DecodeStatus, FrameDecoder, newDecodedPacket, type DecodedPacket } from '../decode/index.js';
 import { inputName, STDIN, type RawPacket, type ReadResult } from '../readers/index.js';
 import { statOrNull } from '../readers/common.js';
@@ -86,6 +86,15 @@ export function identify(input: string, known?: Stats | null): InputIdentity {
   const abs = path.resolve(input);
   const st = known === undefined ? statOrNull(abs) : known;
   return { input, abs, size: st?.size ?? 0, mtimeMs: st?.mtimeMs ?? 0, stable: st?.isFile() ?? false, stat: st };
+}
+
+/**
+ * The recordings the inputs make: all of them one (merged by timestamp), or each file its own with
+ * perFile. Standard input can be named once only: it cannot be read twice.
+ */
+export function recordingsOf(inputs: readonly string[], perFile: boolean): (readonly string[])[] {
+  if (inputs.filter((i) => i === STDIN).length > 1) throw new UsageError('standard input (-) can be read only once');
+  return perFile ? inputs.map((i) => [i]) : [inputs];
 }
 
 export interface SetPassOptions {
