@@ -20,12 +20,6 @@ function seqDiff(a: number, b: number): number {
   return (a - b) | 0;
 }
 
-const APP = 0;
-const ZERO_WINDOW = 1;
-const RECOVERY = 2;
-const RWND = 3;
-const NETWORK = 4;
-
 export type LimitedBy = 'receiver_window' | 'loss' | 'sender_application' | 'network' | 'none';
 
 /** Below this many data segments a direction is too short to say what limits it. */
@@ -64,9 +58,14 @@ export class DirectionPerf {
   networkTime = 0;
   /**
    * Time charged since the last progress (data sent or new data acknowledged), by state: committed at the
-   * next progress, so the silence after a connection's last exchange is never counted.
+   * next progress, so the silence after a connection's last exchange is never counted. Plain fields, not
+   * an array: a scan makes thousands of connections, and each array is an allocation the GC copies.
    */
-  private readonly pending = new Float64Array(5);
+  private pendingApp = 0;
+  private pendingZeroWindow = 0;
+  private pendingRecovery = 0;
+  private pendingRwnd = 0;
+  private pendingNetwork = 0;
 
   // Sequence state.
   private started = false;
@@ -77,8 +76,8 @@ export class DirectionPerf {
   private peerWindow = -1;
   private inRecovery = false;
   private recoverPoint = 0;
-  /** Ends of retransmitted segments: an ACK equal to one of them gives no RTT sample (Karn). */
-  private readonly retransEnds = new Set<number>();
+  /** Ends of retransmitted segments: an ACK equal to one of them gives no RTT sample (Karn). Made at the first. */
+  private retransEnds: Set<number> | null = null;
   /**
    * Ends of retransmitted segments not yet acknowledged, oldest first: an ACK that newly covers one gives no
    * RTT sample either (the kernel's FLAG_RETRANS_DATA_ACKED), since it was held back by the hole.
@@ -94,22 +93,21 @@ export class DirectionPerf {
   charge(dt: number): void {
     if (!this.started || dt <= 0) return;
     const inFlight = this.ackSeen ? seqDiff(this.sndNxt, this.sndUna) : 1;
-    if (inFlight <= 0) this.pending[APP]! += dt;
-    else if (this.peerWindow === 0) this.pending[ZERO_WINDOW]! += dt;
-    else if (this.inRecovery) this.pending[RECOVERY]! += dt;
-    else if (this.peerWindow > 0 && inFlight + this.mss >= this.peerWindow) this.pending[RWND]! += dt;
-    else this.pending[NETWORK]! += dt;
+    if (inFlight <= 0) this.pendingApp += dt;
+    else if (this.peerWindow === 0) this.pendingZeroWindow += dt;
+    else if (this.inRecovery) this.pendingRecovery += dt;
+    else if (this.peerWindow > 0 && inFlight + this.mss >= this.peerWindow) this.pendingRwnd += dt;
+    else this.pendingNetwork += dt;
   }
 
   /** Progress: the time charged since the last progress counts. */
   private commit(): void {
-    const p = this.pending;
-    this.appLimitedTime += p[APP]!;
-    this.zeroWindowTime += p[ZERO_WINDOW]!;
-    this.recoveryTime += p[RECOVERY]!;
-    this.rwndLimitedTime += p[RWND]!;
-    this.networkTime += p[NETWORK]!;
-    p.fill(0);
+    this.appLimitedTime += this.pendingApp;
+    this.zeroWindowTime += this.pendingZeroWindow;
+    this.recoveryTime += this.pendingRecovery;
+    this.rwndLimitedTime += this.pendingRwnd;
+    this.networkTime += this.pendingNetwork;
+    this.pendingApp = this.pendingZeroWindow = this.pendingRecovery = this.pendingRwnd = this.pendingNetwork = 0;
   }
 
   /** One segment this side sent. `retransmission`: tshark flagged it (retransmission, fast or spurious). */
@@ -154,7 +152,7 @@ export class DirectionPerf {
     // A segment resending any byte is a retransmission (as tcptrace and the kernel count them); tshark's
     // own flag marks also segments that only look old (flagged), and both keep the RTT sample out (Karn).
     if (fresh < payloadLen || retransmission) {
-      this.retransEnds.add(end);
+      (this.retransEnds ??= new Set()).add(end);
       this.pendingRetrans.push(end);
     }
     if (fresh < payloadLen) {
@@ -197,7 +195,7 @@ export class DirectionPerf {
       this.pendingRetrans = this.pendingRetrans.slice(this.pendingHead);
       this.pendingHead = 0;
     }
-    if (!Number.isNaN(ackRttS) && !coversRetransmission && !this.retransEnds.has(ack)) this.ackRtt.add(ackRttS);
+    if (!Number.isNaN(ackRttS) && !coversRetransmission && !this.retransEnds?.has(ack)) this.ackRtt.add(ackRttS);
     if (tsecr > 0 && this.tsHead < this.tsvals.length) {
       // Echoes of older TSvals are gone with them; the first echo of a TSval is a sample.
       while (this.tsHead < this.tsvals.length && seqDiff(this.tsvals[this.tsHead]!, tsecr) < 0) this.tsHead++;
@@ -211,7 +209,7 @@ export class DirectionPerf {
         this.tsHead = 0;
       }
     }
-    if (this.retransEnds.size > 4096) {
+    if (this.retransEnds !== null && this.retransEnds.size > 4096) {
       for (const e of this.retransEnds) if (seqDiff(e, this.sndUna) < 0) this.retransEnds.delete(e);
     }
   }

@@ -8,7 +8,11 @@ const RESERVOIR = 4096;
  */
 export class RttStats {
   count = 0;
-  private reservoir: Float64Array | null = null;
+  /**
+   * A plain array grown by push, not a typed array sized ahead: most connections of a scan have one sample,
+   * and an empty array costs no allocation.
+   */
+  private readonly reservoir: number[] = [];
   /** xorshift state for the reservoir's choices: deterministic, so a capture always gives the same figures. */
   private rng = 0x9e3779b9;
   min = Number.POSITIVE_INFINITY;
@@ -22,14 +26,8 @@ export class RttStats {
     if (seconds > this.max) this.max = seconds;
     this.sum += seconds;
     this.sumSq += seconds * seconds;
-    if (this.reservoir === null) this.reservoir = new Float64Array(16);
     if (this.count <= RESERVOIR) {
-      if (this.count > this.reservoir.length) {
-        const bigger = new Float64Array(Math.min(RESERVOIR, this.reservoir.length * 4));
-        bigger.set(this.reservoir);
-        this.reservoir = bigger;
-      }
-      this.reservoir[this.count - 1] = seconds;
+      this.reservoir.push(seconds);
     } else {
       let x = this.rng;
       x ^= x << 13;
@@ -42,10 +40,12 @@ export class RttStats {
   }
 
   get median(): number {
-    if (this.count === 0 || this.reservoir === null) return Number.NaN;
-    const kept = this.reservoir.slice(0, Math.min(this.count, RESERVOIR)).sort();
-    const mid = kept.length >> 1;
-    return kept.length % 2 === 1 ? kept[mid]! : (kept[mid - 1]! + kept[mid]!) / 2;
+    const n = this.reservoir.length;
+    if (n === 0) return Number.NaN;
+    if (n === 1) return this.reservoir[0]!;
+    const kept = Float64Array.from(this.reservoir).sort();
+    const mid = n >> 1;
+    return n % 2 === 1 ? kept[mid]! : (kept[mid - 1]! + kept[mid]!) / 2;
   }
 
   get mean(): number {
