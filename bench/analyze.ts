@@ -18,6 +18,7 @@ import path from 'node:path';
 import { ensureCapture } from './make-capture.js';
 import { interleavedRounds, roundsRow, type ChildRun } from './timing.js';
 import type { BenchContext, BenchModule, BenchRow } from './types.js';
+import { cliArgs } from '../test/support/paths.js';
 
 interface Measurement {
   tool: string;
@@ -36,9 +37,8 @@ export const benchmark: BenchModule = {
     const { path: file, meta } = await ensureCapture({ packets: ctx.packets, outDir: ctx.outDir, log: ctx.log });
     const what = `sequence analysis of ${ctx.packets.toLocaleString('en-US')} packets (${(meta.sizeBytes / 1e6).toFixed(0)} MB pcap)`;
     const rel = path.relative(ctx.repoRoot, file);
-    const cli = path.join(ctx.buildRoot, 'bin/tcplens.js');
     const lines = (r: ChildRun): number => r.stdout.split('\n').filter((l) => l.length > 0).length;
-    const node = (args: string[]): string[] => ['-v', process.execPath, cli, ...args];
+    const node = (args: string[]): string[] => ['-v', process.execPath, ...cliArgs, ...args];
 
     const measurements: Measurement[] = [
       {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { ensureCapture } from './make-capture.js';
 import { interleavedRounds, roundsRow, type ChildRun } from './timing.js';
 import type { BenchContext, BenchModule, BenchRow } from './types.js';
+import { cliArgs } from '../test/support/paths.js';
 
 export const benchmark: BenchModule = {
   name: 'conns',
@@ -18,25 +19,24 @@ export const benchmark: BenchModule = {
     const { path: file, meta } = await ensureCapture({ packets: ctx.packets, outDir: ctx.outDir, log: ctx.log });
     const what = `per-connection analysis of ${ctx.packets.toLocaleString('en-US')} packets (${(meta.sizeBytes / 1e6).toFixed(0)} MB pcap)`;
     const rel = path.relative(ctx.repoRoot, file);
-    const cli = path.join(ctx.buildRoot, 'bin/tcplens.js');
     const measurements = [
       {
         tool: `tcplens seq ${rel} --format csv`,
-        args: ['-v', process.execPath, cli, 'seq', file, '--format', 'csv'],
+        args: ['-v', process.execPath, ...cliArgs, 'seq', file, '--format', 'csv'],
         check: (r: ChildRun): string => `${r.stdout.split('\n').filter((l) => l.length > 0).length - 2} flagged connections`,
         reference: false,
         target: true,
       },
       {
         tool: `tcplens conns ${rel} --format csv`,
-        args: ['-v', process.execPath, cli, 'conns', file, '--format', 'csv'],
+        args: ['-v', process.execPath, ...cliArgs, 'conns', file, '--format', 'csv'],
         check: (r: ChildRun): string => `${r.stdout.split('\n').filter((l) => l.length > 0).length - 1} connections`,
         reference: false,
         target: true,
       },
       {
         tool: `tcplens seq ${rel} --where TRUE --format csv`,
-        args: ['-v', process.execPath, cli, 'seq', file, '--where', 'TRUE', '--format', 'csv'],
+        args: ['-v', process.execPath, ...cliArgs, 'seq', file, '--where', 'TRUE', '--format', 'csv'],
         check: (r: ChildRun): string =>
           `${r.stdout.split('\n').filter((l) => l.length > 0).length - 2} flagged connections; through DuckDB (--where needs SQL), for comparison`,
         reference: false,

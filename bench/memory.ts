@@ -10,6 +10,7 @@ import path from 'node:path';
 import { ensureCapture } from './make-capture.js';
 import { interleavedRounds, summarize } from './timing.js';
 import type { BenchContext, BenchModule, BenchRow } from './types.js';
+import { cliArgs } from '../test/support/paths.js';
 
 const LIMIT_MB = 1024;
 /** Issue 14's tighter limits per command. */
@@ -22,7 +23,6 @@ export const benchmark: BenchModule = {
     const { path: file, meta } = await ensureCapture({ packets, outDir: ctx.outDir, log: ctx.log });
     const what = `memory on ${packets.toLocaleString('en-US')} packets (${(meta.sizeBytes / 1e9).toFixed(2)} GB pcap)`;
     const rel = path.relative(ctx.repoRoot, file);
-    const cli = path.join(ctx.buildRoot, 'bin/tcplens.js');
     const commands = [
       ['seq', file, '--frames', '--format', 'csv'],
       ['seq', file, '--format', 'csv'],
@@ -30,7 +30,7 @@ export const benchmark: BenchModule = {
       ['analyze', file, '--format', 'json'],
     ];
     const samples = await interleavedRounds(ctx.runs, commands.map((args) => ({
-      label: `tcplens ${args[0]} (${packets} packets)`, args: ['-v', process.execPath, cli, ...args],
+      label: `tcplens ${args[0]} (${packets} packets)`, args: ['-v', process.execPath, ...cliArgs, ...args],
     })), ctx.log, 1_800_000);
     return commands.map((args, i) => {
       const s = samples[i]!;

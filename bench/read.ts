@@ -12,6 +12,7 @@ import path from 'node:path';
 import { ensureCapture } from './make-capture.js';
 import { repeat, timeChild, type ChildRun } from './timing.js';
 import type { BenchContext, BenchModule, BenchRow } from './types.js';
+import { cliArgs } from '../test/support/paths.js';
 
 interface WorkerReport {
   packets: number;
@@ -29,7 +30,6 @@ export const benchmark: BenchModule = {
     const what = `read ${ctx.packets.toLocaleString('en-US')} packets (${(meta.sizeBytes / 1e6).toFixed(0)} MB pcap, -s ${meta.snaplen})`;
     const rel = path.relative(ctx.repoRoot, file);
     const worker = path.join(ctx.buildRoot, 'bench/read-worker.js');
-    const cli = path.join(ctx.buildRoot, 'bin/tcplens.js');
 
     const checkWorker = (run: ChildRun, decode: boolean): WorkerReport => {
       const report = JSON.parse(run.stdout) as WorkerReport;
@@ -54,7 +54,7 @@ export const benchmark: BenchModule = {
       },
       {
         tool: `tcplens info ${rel} --format json`,
-        run: () => timeChild(process.execPath, [cli, 'info', file, '--format', 'json']),
+        run: () => timeChild(process.execPath, [...cliArgs, 'info', file, '--format', 'json']),
         check: (r) => {
           const [info] = JSON.parse(r.stdout) as { packets: number }[];
           if (info?.packets !== ctx.packets) throw new Error(`tcplens info counted ${info?.packets} packets of ${ctx.packets}`);

@@ -31,6 +31,7 @@ import { withNetnsPair, netnsUnavailableReason, type NetnsPair } from '../test/s
 import { parseTcpdump, parseTcplens, stopAndCount, watch, type ToolResult } from './record-lab.js';
 import { summarize } from './timing.js';
 import type { BenchContext, BenchModule, BenchRow, Target } from './types.js';
+import { cliArgs } from '../test/support/paths.js';
 
 /** First rate asked, frames per second: both tools kept up with 200,000 pps in bench/record.ts. */
 const START_RATE = 200_000;
@@ -203,8 +204,8 @@ interface Sender {
   done: Promise<{ sent: number; failed: number }>;
 }
 
-function startSender(pair: NetnsPair, cli: string, fixture: string, loops: number, pps: number): Sender {
-  const child = pair.spawn(pair.a, process.execPath, [cli, 'replay', fixture, '-i', pair.vethA, '--loop', String(loops), '--pps', String(pps)]);
+function startSender(pair: NetnsPair, fixture: string, loops: number, pps: number): Sender {
+  const child = pair.spawn(pair.a, process.execPath, [...cliArgs, 'replay', fixture, '-i', pair.vethA, '--loop', String(loops), '--pps', String(pps)]);
   let err = '';
   child.stdout!.resume();
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
@@ -220,7 +221,6 @@ function startSender(pair: NetnsPair, cli: string, fixture: string, loops: numbe
 }
 
 async function trial(ctx: BenchContext, rate: number, senders: number): Promise<Trial> {
-  const cli = path.join(ctx.buildRoot, 'bin/tcplens.js');
   const fixture = path.join(ctx.repoRoot, 'fixtures/http-loopback.pcapng');
   const ours = path.join(ctx.outDir, 'record-max.pcapng');
   const theirs = path.join(ctx.outDir, 'record-max.tcpdump.pcap');
@@ -228,7 +228,7 @@ async function trial(ctx: BenchContext, rate: number, senders: number): Promise<
   try {
     return await withNetnsPair(async (pair) => {
       const senderSide = await anchor(pair, pair.a);
-      const rec = await watch(pair, pair.b, process.execPath, [cli, 'record', '-i', pair.vethB, '-w', ours, '-s', '128'], /"msg":"recording"/);
+      const rec = await watch(pair, pair.b, process.execPath, [...cliArgs, 'record', '-i', pair.vethB, '-w', ours, '-s', '128'], /"msg":"recording"/);
       const td = await watch(pair, pair.b, 'tcpdump', ['-i', pair.vethB, '-s', '128', '-n', '-w', theirs, 'tcp'], /listening on/);
       const receiverSide = rec.child.pid!;
       const rx0 = netdev(receiverSide, pair.vethB);
@@ -240,7 +240,7 @@ async function trial(ctx: BenchContext, rate: number, senders: number): Promise<
       };
       sample();
       const sampler = setInterval(sample, 10);
-      const started = Array.from({ length: senders }, () => startSender(pair, cli, fixture, loops, rate / senders));
+      const started = Array.from({ length: senders }, () => startSender(pair, fixture, loops, rate / senders));
       // Bounded: a replay that has not ended long after its traffic should have is killed by its PID.
       const limit = setTimeout(() => {
         for (const s of started) if (s.child.exitCode === null) s.child.kill('SIGKILL');

@@ -13,6 +13,7 @@ import { withNetnsPair, netnsUnavailableReason } from '../test/support/netns.js'
 import { parseTcpdump, parseTcplens, stopAndCount, watch, type ToolResult } from './record-lab.js';
 import { summarize } from './timing.js';
 import type { BenchContext, BenchModule, BenchRow } from './types.js';
+import { cliArgs } from '../test/support/paths.js';
 
 /** Replay rates (frames per second); 0 means --topspeed. `--rates` picks others. */
 const DEFAULT_RATES = [20_000, 50_000, 100_000, 200_000, 0];
@@ -54,7 +55,6 @@ export async function runFilter(ctx: BenchContext): Promise<BenchRow[]> {
 async function measureRate(ctx: BenchContext, rate: number, expression: string | null): Promise<BenchRow[]> {
   const why = netnsUnavailableReason();
   if (why) throw new Error(`record benchmark needs network namespaces: ${why}`);
-  const cli = path.join(ctx.buildRoot, 'bin/tcplens.js');
   const fixture = path.join(ctx.repoRoot, 'fixtures/http-loopback.pcapng');
   const fixtureFrames = 36;
   mkdirSync(ctx.outDir, { recursive: true });
@@ -71,10 +71,10 @@ async function measureRate(ctx: BenchContext, rate: number, expression: string |
     for (let run = 1; run <= ctx.runs; run++) {
       ctx.log(`record: ${frames} frames at ${rate ? `${rate} pps` : 'top speed'} (run ${run} of ${ctx.runs})`);
       const [t, d, seconds] = await withNetnsPair(async (pair) => {
-        const rec = await watch(pair, pair.b, process.execPath, [cli, 'record', '-i', pair.vethB, '-w', ours, '-s', '128', ...filterArgs], /"msg":"recording"/);
+        const rec = await watch(pair, pair.b, process.execPath, [...cliArgs, 'record', '-i', pair.vethB, '-w', ours, '-s', '128', ...filterArgs], /"msg":"recording"/);
         const td = await watch(pair, pair.b, 'tcpdump', ['-i', pair.vethB, '-s', '128', '-n', '-w', theirs, ...filterArgs], /listening on/);
         const start = process.hrtime.bigint();
-        pair.exec(pair.a, process.execPath, [cli, 'replay', fixture, '-i', pair.vethA, '--loop', String(loops), ...(rate ? ['--pps', String(rate)] : ['--topspeed'])], 300_000);
+        pair.exec(pair.a, process.execPath, [...cliArgs, 'replay', fixture, '-i', pair.vethA, '--loop', String(loops), ...(rate ? ['--pps', String(rate)] : ['--topspeed'])], 300_000);
         const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
         await new Promise((r) => setTimeout(r, 1500)); // both drain what they hold
         return [await stopAndCount(rec, parseTcplens), await stopAndCount(td, parseTcpdump), elapsed] as const;

@@ -15,6 +15,7 @@ import { ensureCapture } from './make-capture.js';
 import { summarize } from './timing.js';
 import type { BenchContext, BenchModule, BenchRow } from './types.js';
 import { chromiumUnavailableReason, launchBrowser } from '../test/report/browser.js';
+import { cliArgs } from '../test/support/paths.js';
 
 const TARGET_SECONDS_10M = 5;
 
@@ -30,7 +31,6 @@ export const benchmark: BenchModule = {
     const why = chromiumUnavailableReason();
     if (why) throw new Error(`report benchmark needs Chromium: ${why}`);
     const rows: BenchRow[] = [];
-    const cli = path.join(ctx.buildRoot, 'bin/tcplens.js');
     mkdirSync(ctx.outDir, { recursive: true });
     for (const packets of sizes(ctx)) {
       const { path: file, meta } = await ensureCapture({ packets, outDir: ctx.outDir, log: ctx.log });
@@ -41,7 +41,7 @@ export const benchmark: BenchModule = {
       const makeTimes: number[] = [];
       for (let i = 0; i < ctx.runs; i++) {
         const t = process.hrtime.bigint();
-        execFileSync(process.execPath, [cli, 'report', file, '-o', out], { stdio: ['ignore', 'ignore', 'inherit'] });
+        execFileSync(process.execPath, [...cliArgs, 'report', file, '-o', out], { stdio: ['ignore', 'ignore', 'inherit'] });
         makeTimes.push(Number(process.hrtime.bigint() - t) / 1e9);
       }
       const bytes = statSync(out).size;

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { ensureCapture } from './make-capture.js';
 import { interleavedRounds, roundsRow, summarize, type ChildRun, type RoundSamples } from './timing.js';
 import type { BenchContext, BenchModule, BenchRow } from './types.js';
+import { cliArgs } from '../test/support/paths.js';
 
 /** A command "uses both cores" when two cores make it at least this much faster than one. */
 export const MIN_SPEEDUP = 1.3;
@@ -53,12 +54,11 @@ export const benchmark: BenchModule = {
     const what = (cores: string): string =>
       `${cores}: ${ctx.packets.toLocaleString('en-US')} packets (${(meta.sizeBytes / 1e6).toFixed(0)} MB pcap)`;
     const rel = path.relative(ctx.repoRoot, file);
-    const cli = path.join(ctx.buildRoot, 'bin/tcplens.js');
     mkdirSync(ctx.outDir, { recursive: true });
     const html = path.join(ctx.outDir, 'scaling-report.html');
     const sql = 'SELECT count(*) AS n FROM packets';
     const tcplens = (name: string, args: string[], shown: string[], check: (r: ChildRun) => string): Command => ({
-      name, tool: `tcplens ${shown.join(' ')}`, argv: [process.execPath, cli, ...args], check,
+      name, tool: `tcplens ${shown.join(' ')}`, argv: [process.execPath, ...cliArgs, ...args], check,
     });
 
     const commands: Command[] = [

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { ensureCapture } from './make-capture.js';
 import { interleavedRounds, pairedRatio, roundsRow, type ChildRun } from './timing.js';
 import type { BenchContext, BenchModule, BenchRow } from './types.js';
+import { cliArgs } from '../test/support/paths.js';
 
 const PER_FILE = 1000;
 const FD_LIMIT = 64;
@@ -62,12 +63,11 @@ export const benchmark: BenchModule = {
     const { path: file } = await ensureCapture({ packets: ctx.packets, outDir: ctx.outDir, log: ctx.log });
     const { pieces, dir } = split(file, ctx.outDir, ctx.log);
     const whole = merged(pieces, dir, ctx.log);
-    const cli = path.join(ctx.buildRoot, 'bin/tcplens.js');
     const rel = path.relative(ctx.repoRoot, whole);
-    const one = { label: `tcplens seq ${rel} --frames --format csv (the pieces, mergecap'd)`, args: ['-v', process.execPath, cli, 'seq', whole, '--frames', '--format', 'csv'] };
+    const one = { label: `tcplens seq ${rel} --frames --format csv (the pieces, mergecap'd)`, args: ['-v', process.execPath, ...cliArgs, 'seq', whole, '--frames', '--format', 'csv'] };
     const many = {
       label: `(ulimit -n ${FD_LIMIT}) tcplens seq <${pieces.length} files of ${PER_FILE} packets> --frames --format csv`,
-      args: ['-v', 'bash', '-c', `ulimit -n ${FD_LIMIT} && exec "$@"`, 'bash', process.execPath, cli, 'seq', ...pieces, '--frames', '--format', 'csv'],
+      args: ['-v', 'bash', '-c', `ulimit -n ${FD_LIMIT} && exec "$@"`, 'bash', process.execPath, ...cliArgs, 'seq', ...pieces, '--frames', '--format', 'csv'],
     };
     const [a, b] = await interleavedRounds(Math.max(ctx.runs, MIN_ROUNDS), [one, many], ctx.log);
     const what = `${ctx.packets.toLocaleString('en-US')} packets: one file vs ${pieces.length.toLocaleString('en-US')} files in one call`;

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { interleavedRounds, roundsRow, type ChildRun } from './timing.js';
 import type { BenchContext, BenchModule, BenchRow } from './types.js';
+import { cliArgs } from '../test/support/paths.js';
 
 /** The committed capture every command runs on (a decoy SYN scan: scans finds something, seq has flags). */
 export const SMALL_CAPTURE = 'fixtures/scans/scan-decoy.pcap';
@@ -38,7 +39,6 @@ export const benchmark: BenchModule = {
   async run(ctx: BenchContext): Promise<BenchRow[]> {
     const file = path.join(ctx.repoRoot, SMALL_CAPTURE);
     if (!existsSync(file)) throw new Error(`${SMALL_CAPTURE} is missing`);
-    const cli = path.join(ctx.buildRoot, 'bin/tcplens.js');
     const tmp = mkdtempSync(path.join(tmpdir(), 'tcplens-startup-'));
     const html = path.join(tmp, 'report.html');
     const csvDir = path.join(tmp, 'export');
@@ -46,7 +46,7 @@ export const benchmark: BenchModule = {
     const what = `start-up on a small capture (${SMALL_CAPTURE}, 2,442 packets)`;
     const tcplens = (name: string, args: string[], check: (r: ChildRun) => string, role?: 'info'): Command => ({
       name, tool: `tcplens ${args.map((a) => (a === file ? SMALL_CAPTURE : a === html ? 'TMP/report.html' : a === csvDir ? 'TMP/export' : a.includes(' ') ? `"${a}"` : a)).join(' ')}`,
-      argv: [process.execPath, cli, ...args], check, ...(role ? { role } : {}),
+      argv: [process.execPath, ...cliArgs, ...args], check, ...(role ? { role } : {}),
     });
 
     const commands: Command[] = [

@@ -5,9 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { runCli } from './support/cli.js';
-import { repoRoot } from './support/paths.js';
+import { cliArgs, cliPath, repoRoot } from './support/paths.js';
 
 function firstCommandArgs(): string[] {
   const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
@@ -31,4 +32,16 @@ test('the README first command analyzes the bundled captures and reports the sca
   for (const kind of ['syn_fin', 'syn_rst', 'reserved_bits', 'blind_reset', 'syn_flood', 'zero_window', 'tiny_window', 'isn_predictable']) {
     assert.match(stdout, new RegExp(`^${kind}\\s`, 'm'), `${kind} missing from the report`);
   }
+});
+
+test('the bin runs as a program, and Node gets the options of its first line (bin/tcplens.ts)', async () => {
+  // What npx and an installed `tcplens` do: execute the entry, whose first line starts Node.
+  const preload = path.join(repoRoot, 'test/support/print-exec-argv.cjs');
+  const version = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  const r = spawnSync(cliPath, ['--version'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: `--require=${preload}` } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), version);
+  const options = cliArgs.slice(0, -1);
+  assert.ok(options.length > 0, 'the first line passes Node no option');
+  assert.match(r.stderr, new RegExp(`execArgv: ${JSON.stringify(options).replace(/[[\]]/g, '\\$&')}`));
 });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cliPath } from './paths.js';
+import { cliArgs } from './paths.js';
 
 export interface CliResult {
   status: number | null;
@@ -10,7 +10,7 @@ export interface CliResult {
 /** Runs the built `tcplens` CLI as a user would, with a time limit so a hang fails instead of stalling. */
 export function runCli(args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, ...opts.env }, cwd: opts.cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...cliArgs, ...args], { env: { ...process.env, ...opts.env }, cwd: opts.cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
