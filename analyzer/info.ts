@@ -77,7 +77,7 @@ export async function gatherInfo(path: string): Promise<CaptureInfo> {
       if (p.tsSec < minSec || (p.tsSec === minSec && p.tsNsec < minNsec)) { minSec = p.tsSec; minNsec = p.tsNsec; }
       if (p.tsSec > maxSec || (p.tsSec === maxSec && p.tsNsec > maxNsec)) { maxSec = p.tsSec; maxNsec = p.tsNsec; }
     }
-    const status = decoder.decode(p.linktype, p.data, p.wireLen, decoded);
+    const status = decoder.decodePacket(p, decoded);
     if (status === DecodeStatus.Tcp) tcp++;
     else if (status === DecodeStatus.UnknownLinktype) unknown.set(p.linktype, (unknown.get(p.linktype) ?? 0) + 1);
   };

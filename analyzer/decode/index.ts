@@ -3,8 +3,10 @@
  *
  * The layers live in their own files (link, ether, ipv4, ipv6, ipproto, tunnels, wlan, tcp); this entry
  * resets the record, walks the layers, and formats the innermost IP addresses only when TCP was found.
- * It never throws on bad input and never reads past `data`: every read is bounded by the captured length
- * (`cend`) and every length from a header is bounded by the wire length (`wend`).
+ * It never throws on bad input and never reads past the frame: every read is bounded by the captured
+ * length (`cend`) and every length from a header is bounded by the wire length (`wend`). The frame may sit
+ * inside a larger buffer (a reader's window: decodePacket), so the layers work on offsets, never on lengths
+ * of arrays.
  */
 import { ipv4Text, ipv6Text } from './address.js';
 import { decodeLink } from './link.js';
@@ -12,6 +14,7 @@ import { FragmentTable } from './reassembly.js';
 import { frameState } from './state.js';
 import { tunnelIdOfFrame } from './tunnel-id.js';
 import { DecodeStatus, type DecodedPacket } from './types.js';
+import type { RawPacket } from '../readers/types.js';
 
 export { DecodeStatus, newDecodedPacket } from './types.js';
 export type { DecodedPacket } from './types.js';
@@ -32,20 +35,27 @@ export class FrameDecoder {
    */
   decode(linktype: number, data: Uint8Array, wireLen: number, out: DecodedPacket): DecodeStatus {
     frameState.fragments = this.fragments;
-    return decodeFrame(linktype, data, wireLen, out);
+    return decodeFrame(linktype, data, 0, data.length, wireLen, out);
+  }
+
+  /** decode() of a packet as a reader hands it over, read where it lies in the reader's buffer. */
+  decodePacket(p: RawPacket, out: DecodedPacket): DecodeStatus {
+    frameState.fragments = this.fragments;
+    return decodeFrame(p.linktype, p.bytes, p.offset, p.capLen, p.wireLen, out);
   }
 }
 
-function decodeFrame(linktype: number, data: Uint8Array, wireLen: number, out: DecodedPacket): DecodeStatus {
+/** The frame is `data[start .. start + capLen)`. */
+function decodeFrame(linktype: number, data: Uint8Array, start: number, capLen: number, wireLen: number, out: DecodedPacket): DecodeStatus {
   resetPacket(out);
   frameState.ipOffset = -1;
   frameState.ipLayers = 0;
   frameState.tunnelKey = 0;
   frameState.tunnelPorts = 0;
   frameState.lengthFieldEnd = -1;
-  const cend = data.length;
-  const wend = wireLen > cend ? wireLen : cend;
-  const status = decodeLink(linktype, data, 0, cend, wend, out, 0);
+  const cend = start + capLen;
+  const wend = start + (wireLen > capLen ? wireLen : capLen);
+  const status = decodeLink(linktype, data, start, cend, wend, out, 0);
   if (status !== DecodeStatus.Tcp) return status;
   const ip = frameState.ipOffset;
   const ipData = frameState.ipData;
@@ -58,6 +68,7 @@ function decodeFrame(linktype: number, data: Uint8Array, wireLen: number, out: D
   }
   // A TCP header read from a reassembled or decompressed datagram has no offset in this frame.
   if (frameState.tcpData !== data) out.tcpOffset = -1;
+  else out.tcpOffset -= start;
   out.tunneled = frameState.ipLayers > 1;
   out.tunnelId = tunnelIdOfFrame();
   return status;

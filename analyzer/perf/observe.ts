@@ -3,6 +3,7 @@
  * sequence analysis has set tshark's per-segment values, feed them to the connection's ConnectionPerf.
  */
 import type { DecodedPacket } from '../decode/types.js';
+import type { RawPacket } from '../readers/types.js';
 import { tcpChecksumOk } from '../flows/checksum.js';
 import { ConnectionPerf } from './connection.js';
 import { SegmentKind, type Flow } from '../flows/tracker.js';
@@ -21,8 +22,8 @@ export function ipBytesOf(p: DecodedPacket): number {
 }
 
 /** How Zeek takes the segment: normal, a header the snaplen cut, or (when verifying) a wrong checksum. */
-export function zeekSegmentKind(data: Uint8Array, p: DecodedPacket, verifyChecksums: boolean): SegmentKind {
+export function zeekSegmentKind(raw: RawPacket, p: DecodedPacket, verifyChecksums: boolean): SegmentKind {
   if (p.tcpTruncated) return SegmentKind.HeaderCut;
-  if (verifyChecksums && tcpChecksumOk(data, p) === false) return SegmentKind.BadChecksum;
+  if (verifyChecksums && tcpChecksumOk(raw.data, p) === false) return SegmentKind.BadChecksum;
   return SegmentKind.Normal;
 }

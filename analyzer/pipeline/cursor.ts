@@ -94,7 +94,7 @@ export class PacketCursor {
   private rows: Float64Array | null = null;
   /** Packets the first allocation makes room for: a window's worth of small (headers-only) records. */
   private readonly firstBatch: number;
-  private batchBytes: ArrayBufferLike | null = null;
+  private batchBytes: Uint8Array | null = null;
 
   /** Resolves when the reader has stored a batch (or ended); replaced for each batch. */
   private batchReady: Promise<void>;
@@ -250,8 +250,8 @@ export class PacketCursor {
     rows[r + FLAGS] = p.flags;
     rows[r + FILE_OFFSET] = p.fileOffset;
     rows[r + HAS_TS] = p.hasTimestamp ? 1 : 0;
-    rows[r + DATA_OFFSET] = p.data.byteOffset;
-    this.batchBytes = p.data.buffer;
+    rows[r + DATA_OFFSET] = p.offset;
+    this.batchBytes = p.bytes;
     this.count = i + 1;
   }
 
@@ -291,6 +291,7 @@ export class PacketCursor {
     p.flags = rows[r + FLAGS]! >>> 0;
     p.fileOffset = asInteger(rows[r + FILE_OFFSET]!);
     p.hasTimestamp = rows[r + HAS_TS] === 1;
-    p.data = new Uint8Array(this.batchBytes!, rows[r + DATA_OFFSET]!, p.capLen);
+    p.bytes = this.batchBytes!;
+    p.offset = rows[r + DATA_OFFSET]! >>> 0;
   }
 }

@@ -222,7 +222,7 @@ export async function passSet(ids: readonly InputIdentity[], addresses: AddressI
     if ((++seen & 0xffff) === 0 && opts.onProgress) {
       opts.onProgress({ path: order[file]!.abs, index: file, count: order.length, packets: seen, offset: raw.fileOffset, size: progressSizes[file]! });
     }
-    const status = decoder.decode(raw.linktype, raw.data, raw.wireLen, decoded);
+    const status = decoder.decodePacket(raw, decoded);
     if (status !== DecodeStatus.Tcp) {
       if (status === DecodeStatus.NotTcp) c.notTcp++;
       else if (status === DecodeStatus.UnknownLinktype) c.unknownLinktype++;
@@ -309,7 +309,7 @@ function fillSegment(s: TrackedSegment, d: DecodedPacket, raw: RawPacket, captur
   // A segment read from a reassembled datagram (tcpOffset -1) was captured whole: only fragments captured
   // whole are reassembled, though the decoder keeps just the datagram's head.
   s.payloadCaptured = d.tcpOffset < 0 || d.tcpOffset + d.doff * 4 + s.payloadLen <= raw.capLen;
-  s.kind = zeekSegmentKind(raw.data, d, verifyChecksums);
+  s.kind = zeekSegmentKind(raw, d, verifyChecksums);
   s.wireLen = raw.wireLen;
   s.ipBytes = ipBytesOf(d);
   s.tunnelId = d.tunnelId;

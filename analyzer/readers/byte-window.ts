@@ -136,6 +136,11 @@ function gunzip(compressed: Readable): Readable {
 
 export class ByteWindow {
   buf!: Buffer;
+  /**
+   * `buf` as a plain Uint8Array over the same memory: what packets point into (RawPacket.bytes), so the
+   * decoders only ever index one kind of array (a Buffer is a subclass: another shape for V8's caches).
+   */
+  bytes!: Uint8Array;
   /** First unread byte and end of valid bytes in `buf`. */
   start = 0;
   end = 0;
@@ -148,7 +153,12 @@ export class ByteWindow {
   beforeMove: (() => Promise<void>) | null = null;
 
   private constructor(private readonly source: ChunkSource, chunkBytes = CHUNK_BYTES, buffer?: Buffer) {
-    this.buf = buffer && buffer.length >= chunkBytes ? buffer.subarray(0, chunkBytes) : Buffer.allocUnsafe(chunkBytes);
+    this.use(buffer && buffer.length >= chunkBytes ? buffer.subarray(0, chunkBytes) : Buffer.allocUnsafe(chunkBytes));
+  }
+
+  private use(buf: Buffer): void {
+    this.buf = buf;
+    this.bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
   }
 
   /** A regular file: positioned reads. */
@@ -211,7 +221,7 @@ export class ByteWindow {
       if (this.buf.length < need) {
         const bigger = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
         this.buf.copy(bigger, 0, 0, this.end);
-        this.buf = bigger;
+        this.use(bigger);
       }
       const n = await this.source.read(this.buf, this.end, this.buf.length - this.end);
       if (n === 0) this.eof = true;

@@ -9,11 +9,27 @@ import type { InterfaceInfo, RawPacket, ReadResult, TsResolution } from './types
  */
 export const MAX_RECORD_BYTES = 256 << 20;
 
+class PacketRecord implements RawPacket {
+  frame = 0;
+  interfaceId = 0;
+  linktype = 0;
+  tsSec = 0;
+  tsNsec = 0;
+  capLen = 0;
+  wireLen = 0;
+  bytes = new Uint8Array(0);
+  offset = 0;
+  flags = 0;
+  fileOffset = 0;
+  hasTimestamp = true;
+
+  get data(): Uint8Array {
+    return new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + this.offset, this.capLen);
+  }
+}
+
 export function newRawPacket(): RawPacket {
-  return {
-    frame: 0, interfaceId: 0, linktype: 0, tsSec: 0, tsNsec: 0, capLen: 0, wireLen: 0,
-    data: new Uint8Array(0), flags: 0, fileOffset: 0, hasTimestamp: true,
-  };
+  return new PacketRecord();
 }
 
 export function newInterface(id: number, section: number, linktype: number, snaplen: number, tsresol: TsResolution): InterfaceInfo {
@@ -46,14 +62,6 @@ export function statOrNull(path: string): Stats | null {
   } catch {
     return null;
   }
-}
-
-/**
- * A packet's bytes as a plain Uint8Array view of the reader's window: a third of the cost of
- * Buffer#subarray, which builds a Buffer (FastBuffer) per packet (bench/NOTES.md, issue 14).
- */
-export function dataView(buf: Uint8Array, start: number, length: number): Uint8Array {
-  return new Uint8Array(buf.buffer, buf.byteOffset + start, length);
 }
 
 /**

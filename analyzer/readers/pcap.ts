@@ -5,11 +5,11 @@
  *
  * The hot loop walks whole records in the window synchronously and hands one reused RawPacket to the
  * callback; it leaves the loop only to refill the window, so there is no await and no allocation per
- * packet except the `data` view (a plain Uint8Array: common.ts dataView).
+ * packet: the packet points into the window (RawPacket.bytes and offset).
  */
 import { CaptureError } from '../../common/errors.js';
 import type { ByteWindow } from './byte-window.js';
-import { dataView, MAX_RECORD_BYTES, newInterface, newRawPacket, warn } from './common.js';
+import { MAX_RECORD_BYTES, newInterface, newRawPacket, warn } from './common.js';
 import type { PacketCallback, ReadResult } from './types.js';
 
 const FILE_HEADER_BYTES = 24;
@@ -73,6 +73,7 @@ export async function readPcap(
   for (;;) {
     const buf = win.buf;
     if (dv.buffer !== buf.buffer) dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    pkt.bytes = win.bytes;
     let p = win.start;
     const end = win.end;
     let need = RECORD_HEADER_BYTES;
@@ -110,7 +111,7 @@ export async function readPcap(
       pkt.capLen = capLen;
       pkt.wireLen = dv.getUint32(p + 12, le);
       pkt.fileOffset = win.base + p;
-      pkt.data = dataView(buf, p + RECORD_HEADER_BYTES, capLen);
+      pkt.offset = p + RECORD_HEADER_BYTES;
       onPacket(pkt);
       p += RECORD_HEADER_BYTES + capLen;
     }

@@ -13,7 +13,7 @@
  */
 import { CaptureError } from '../../common/errors.js';
 import type { ByteWindow } from './byte-window.js';
-import { dataView, MAX_RECORD_BYTES, newInterface, newRawPacket, warn } from './common.js';
+import { MAX_RECORD_BYTES, newInterface, newRawPacket, warn } from './common.js';
 import { TimestampConverter } from './timestamp.js';
 import type { InterfaceInfo, PacketCallback, ReadResult, TsResolution } from './types.js';
 
@@ -213,7 +213,8 @@ class PcapngReader {
     pkt.wireLen = wireLen;
     pkt.fileOffset = this.win.base + p;
     pkt.flags = 0;
-    pkt.data = dataView(this.win.buf, p + 12, capLen);
+    pkt.bytes = this.win.bytes;
+    pkt.offset = p + 12;
     this.result.packets++;
     this.onPacket(pkt);
   }
@@ -252,7 +253,8 @@ class PcapngReader {
     pkt.flags = 0;
     const optStart = p + 28 + padded;
     if (optStart < p + len - 4) this.packetOptions(optStart, p + len - 4);
-    pkt.data = dataView(this.win.buf, p + 28, capLen);
+    pkt.bytes = this.win.bytes;
+    pkt.offset = p + 28;
     this.result.packets++;
     this.onPacket(pkt);
   }

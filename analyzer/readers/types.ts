@@ -30,8 +30,8 @@ export interface InterfaceInfo {
 }
 
 /**
- * One packet record. The object and its `data` view are reused by the reader: valid only during the
- * callback. Copy what must outlive it.
+ * One packet record. The object and the bytes it points into are reused by the reader: valid only during
+ * the callback. Copy what must outlive it.
  */
 export interface RawPacket {
   /** 1-based, file order: exactly tshark's frame.number. */
@@ -44,7 +44,14 @@ export interface RawPacket {
   tsNsec: number;
   capLen: number;
   wireLen: number;
-  data: Uint8Array;
+  /**
+   * The reader's buffer holding the frame: its bytes are `bytes[offset .. offset + capLen)`. The per-packet
+   * pass reads them in place (FrameDecoder.decodePacket); a view per packet cost ~7% of `seq` (bench/NOTES.md).
+   */
+  bytes: Uint8Array;
+  offset: number;
+  /** The frame's bytes as their own view, made on each read: for code that wants an array of just the frame. */
+  readonly data: Uint8Array;
   /** pcapng epb_flags (bits 0-1: 0 unknown, 1 inbound, 2 outbound); 0 for pcap and other blocks. */
   flags: number;
   /** Byte offset of the record's block/header in the file, for error messages and tests. */

@@ -136,20 +136,35 @@ export function etherTcp(t: TcpSpec = {}, ip: Ipv4Spec = {}): Uint8Array {
   return ether(0x0800, ipv4(tcp(t), ip));
 }
 
-/**
- * Wraps frame bytes so that any read outside [0, length) throws: the decoder must never read past the
- * captured data, and a plain Uint8Array would silently return undefined there.
- */
-export function guarded(data: Uint8Array): Uint8Array {
-  return new Proxy(data, {
+/** `array` behind a guard that throws on a read of an index outside [from, to), the frame's bytes. */
+function guardRange(array: Uint8Array, from: number, to: number): Uint8Array {
+  return new Proxy(array, {
     get(target, prop, receiver) {
       if (typeof prop === 'string' && /^-?\d+$/.test(prop)) {
         const i = Number(prop);
-        if (i < 0 || i >= target.length) throw new RangeError(`read at ${i} past the captured ${target.length} bytes`);
+        if (i < from || i >= to) throw new RangeError(`read at ${i - from} outside the captured ${to - from} bytes`);
         return target[i];
       }
       const value: unknown = Reflect.get(target, prop, receiver === undefined ? target : target);
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
+}
+
+/**
+ * A frame inside a larger buffer, as a reader's window holds it: `frame` at `at`, bytes 0xa5 around it.
+ * Reading outside the frame throws, as guarded() does past its end.
+ */
+export function inWindow(frame: Uint8Array, at: number): { bytes: Uint8Array; offset: number } {
+  const window = new Uint8Array(at + frame.length + 64).fill(0xa5);
+  window.set(frame, at);
+  return { bytes: guardRange(window, at, at + frame.length), offset: at };
+}
+
+/**
+ * Wraps frame bytes so that any read outside [0, length) throws: the decoder must never read past the
+ * captured data, and a plain Uint8Array would silently return undefined there.
+ */
+export function guarded(data: Uint8Array): Uint8Array {
+  return guardRange(data, 0, data.length);
 }

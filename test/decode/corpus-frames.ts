@@ -41,7 +41,8 @@ export async function decodeCapture(path: string): Promise<OurDecode> {
   const statusCounts = [0, 0, 0, 0];
   const decoder = new FrameDecoder();
   const result = await readCapture(path, (pkt) => {
-    const status = decoder.decode(pkt.linktype, pkt.data, pkt.wireLen, out);
+    // As the commands decode: in place, in the reader's window.
+    const status = decoder.decodePacket(pkt, out);
     statusCounts[status]!++;
     if (status !== DecodeStatus.Tcp) return;
     const tsharkFlags = ((out.reserved & 0x0f) << 8) | out.flags;

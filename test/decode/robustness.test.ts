@@ -5,8 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DecodeStatus, FrameDecoder, newDecodedPacket } from '../../analyzer/decode/index.js';
-import { be16, be32, bytes, ether, ext6, fragment6, guarded, ipv4, ipv6, le16, le32, MAC_A, MAC_B, tagged, tcp, udp } from './build.js';
+import { DecodeStatus, FrameDecoder, newDecodedPacket, type DecodedPacket } from '../../analyzer/decode/index.js';
+import { newRawPacket } from '../../analyzer/readers/common.js';
+import { be16, be32, bytes, ether, ext6, fragment6, guarded, inWindow, ipv4, ipv6, le16, le32, MAC_A, MAC_B, tagged, tcp, udp } from './build.js';
 
 /** Mutated frames share one decoder, as a capture's frames do: fragments of one may meet another. */
 const decoder = new FrameDecoder();
@@ -102,6 +103,28 @@ test('random bytes under every link type, and unknown link types: no throw', () 
       const data = new Uint8Array(rnd() % 120);
       for (let j = 0; j < data.length; j++) data[j] = rnd() & 0xff;
       checkOne(lt, data, data.length + (rnd() % 2) * 1000, `linktype ${lt} random ${i}`);
+    }
+  }
+});
+
+test('a frame inside a reader\'s window (decodePacket) decodes as the frame alone, reading nothing around it', () => {
+  const strip = (d: DecodedPacket) => JSON.stringify(d);
+  for (const [name, linktype, frame] of samples) {
+    for (let len = 0; len <= frame.length; len++) {
+      const cut = frame.subarray(0, len);
+      const alone = newDecodedPacket();
+      const statusAlone = new FrameDecoder().decode(linktype, cut, frame.length, alone);
+      const raw = newRawPacket();
+      Object.assign(raw, { linktype, capLen: len, wireLen: frame.length, ...inWindow(cut, 13) });
+      const inPlace = newDecodedPacket();
+      let status: DecodeStatus;
+      try {
+        status = new FrameDecoder().decodePacket(raw, inPlace);
+      } catch (err) {
+        assert.fail(`${name} cut at ${len}: threw ${(err as Error).message}`);
+      }
+      assert.equal(status, statusAlone, `${name} cut at ${len}: status`);
+      if (status === DecodeStatus.Tcp) assert.equal(strip(inPlace), strip(alone), `${name} cut at ${len}: fields (tcpOffset relative to the frame)`);
     }
   }
 });
