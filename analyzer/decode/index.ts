@@ -13,11 +13,10 @@ import { decodeLink } from './link.js';
 import { FragmentTable } from './reassembly.js';
 import { frameState } from './state.js';
 import { tunnelIdOfFrame } from './tunnel-id.js';
-import { DecodeStatus, type DecodedPacket } from './types.js';
-import type { RawPacket } from '../readers/types.js';
+import { DecodeStatus, type DecodedPacket, type FrameAt } from './types.js';
 
 export { DecodeStatus, newDecodedPacket } from './types.js';
-export type { DecodedPacket } from './types.js';
+export type { DecodedPacket, FrameAt } from './types.js';
 
 /**
  * Decodes the frames of one capture, in file order. The only state kept between frames is the IP
@@ -38,8 +37,8 @@ export class FrameDecoder {
     return decodeFrame(linktype, data, 0, data.length, wireLen, out);
   }
 
-  /** decode() of a packet as a reader hands it over, read where it lies in the reader's buffer. */
-  decodePacket(p: RawPacket, out: DecodedPacket): DecodeStatus {
+  /** decode() of a frame where it lies, e.g. a reader's packet in the reader's buffer. */
+  decodePacket(p: FrameAt, out: DecodedPacket): DecodeStatus {
     frameState.fragments = this.fragments;
     return decodeFrame(p.linktype, p.bytes, p.offset, p.capLen, p.wireLen, out);
   }

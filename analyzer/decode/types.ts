@@ -23,6 +23,18 @@ export const enum DecodeStatus {
   Malformed = 3,
 }
 
+/**
+ * Where a captured frame lies: `bytes[offset .. offset + capLen)`, `wireLen` long on the wire, under link
+ * type `linktype`. A reader's packet (readers/types.ts RawPacket) is one, pointing into its read window.
+ */
+export interface FrameAt {
+  readonly linktype: number;
+  readonly bytes: Uint8Array;
+  readonly offset: number;
+  readonly capLen: number;
+  readonly wireLen: number;
+}
+
 export interface DecodedPacket {
   ipVersion: 4 | 6;
   /** Canonical text: dotted quad, or RFC 5952 IPv6. Of the innermost IP header that carries the TCP. */

@@ -3,7 +3,6 @@
  * sequence analysis has set tshark's per-segment values, feed them to the connection's ConnectionPerf.
  */
 import type { DecodedPacket } from '../decode/types.js';
-import type { RawPacket } from '../readers/types.js';
 import { tcpChecksumOk } from '../flows/checksum.js';
 import { ConnectionPerf } from './connection.js';
 import { SegmentKind, type Flow } from '../flows/tracker.js';
@@ -21,9 +20,12 @@ export function ipBytesOf(p: DecodedPacket): number {
   return (p.ipVersion === 4 ? 20 : 40) + p.doff * 4 + p.payloadLen + p.lengthFieldCut;
 }
 
-/** How Zeek takes the segment: normal, a header the snaplen cut, or (when verifying) a wrong checksum. */
-export function zeekSegmentKind(raw: RawPacket, p: DecodedPacket, verifyChecksums: boolean): SegmentKind {
+/**
+ * How Zeek takes the segment: normal, a header the snaplen cut, or (when verifying) a wrong checksum.
+ * `frame.data` (the frame's bytes, a view a reader's packet makes on each read) is read only when verifying.
+ */
+export function zeekSegmentKind(frame: { readonly data: Uint8Array }, p: DecodedPacket, verifyChecksums: boolean): SegmentKind {
   if (p.tcpTruncated) return SegmentKind.HeaderCut;
-  if (verifyChecksums && tcpChecksumOk(raw.data, p) === false) return SegmentKind.BadChecksum;
+  if (verifyChecksums && tcpChecksumOk(frame.data, p) === false) return SegmentKind.BadChecksum;
   return SegmentKind.Normal;
 }

@@ -6,7 +6,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DecodeStatus, FrameDecoder, newDecodedPacket, type DecodedPacket } from '../../analyzer/decode/index.js';
-import { newRawPacket } from '../../analyzer/readers/common.js';
 import { be16, be32, bytes, ether, ext6, fragment6, guarded, inWindow, ipv4, ipv6, le16, le32, MAC_A, MAC_B, tagged, tcp, udp } from './build.js';
 
 /** Mutated frames share one decoder, as a capture's frames do: fragments of one may meet another. */
@@ -114,12 +113,11 @@ test('a frame inside a reader\'s window (decodePacket) decodes as the frame alon
       const cut = frame.subarray(0, len);
       const alone = newDecodedPacket();
       const statusAlone = new FrameDecoder().decode(linktype, cut, frame.length, alone);
-      const raw = newRawPacket();
-      Object.assign(raw, { linktype, capLen: len, wireLen: frame.length, ...inWindow(cut, 13) });
+      const at = { linktype, capLen: len, wireLen: frame.length, ...inWindow(cut, 13) };
       const inPlace = newDecodedPacket();
       let status: DecodeStatus;
       try {
-        status = new FrameDecoder().decodePacket(raw, inPlace);
+        status = new FrameDecoder().decodePacket(at, inPlace);
       } catch (err) {
         assert.fail(`${name} cut at ${len}: threw ${(err as Error).message}`);
       }
