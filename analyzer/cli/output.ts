@@ -54,7 +54,8 @@ function cellText(v: unknown): string {
   return String(v);
 }
 
-function csvCell(v: unknown): string {
+/** One CSV cell: NULL as empty, quoted when it holds a comma, a quote or a line break (RFC 4180). */
+export function csvCell(v: unknown): string {
   const text = cellText(v);
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

@@ -4,12 +4,7 @@
  * raised, analyzer/direct.ts). Both give a row as the same cells, so both print the same bytes.
  */
 import type { SeqFlag } from '../seq/flags.js';
-import { renderRows, type OutputFormat, type Row } from './output.js';
-
-/** CSV quoting as output.ts does it (a path may hold a comma or a quote). */
-function csvCell(text: string): string {
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
+import { csvCell, renderRows, type OutputFormat, type Row } from './output.js';
 
 /** Wireshark 4.0's expert-info text for each flag (what its Expert Information view shows). */
 export const FLAG_EXPLANATIONS: Record<SeqFlag, string> = {
@@ -115,7 +110,7 @@ export class FrameOutput {
   private write(row: Row): void {
     this.start();
     if (this.format === 'csv') {
-      this.text += `${this.columns().map((c) => csvCell(row[c] === null || row[c] === undefined ? '' : String(row[c]))).join(',')}\n`;
+      this.text += `${this.columns().map((c) => csvCell(row[c])).join(',')}\n`;
     } else {
       this.text += `${this.first ? '\n  ' : ',\n  '}${JSON.stringify(row)}`;
       this.first = false;
